@@ -14,8 +14,12 @@ public sealed record Pickle(
     IReadOnlyList<string> Tags,
     IReadOnlyList<PickleStep> Steps,
     string Language,
-    ExampleRow? Example)
+    ExampleRow? Example,
+    string? OutlineName = null)
 {
+    /// <summary>The scenario's name as written (placeholders unsubstituted): the same for every row of an outline.</summary>
+    public string TestCaseName => OutlineName ?? Name;
+
     /// <summary>The <c>FEATURE:LINE</c> address that reruns exactly this pickle.</summary>
     public string Location => $"{Uri}:{Line}";
 

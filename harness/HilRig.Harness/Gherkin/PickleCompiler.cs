@@ -81,7 +81,7 @@ public static partial class PickleCompiler
                 var steps = CompileSteps(background, scenario.Steps, map);
                 pickles.Add(new Pickle(context.Uri, context.FeatureName, ruleName, Substitute(scenario.Name, map), row.Location.Line,
                     scenario.Location.Line, tags, steps, context.Language,
-                    new ExampleRow(string.IsNullOrWhiteSpace(table.Name) ? null : table.Name, index, values)));
+                    new ExampleRow(string.IsNullOrWhiteSpace(table.Name) ? null : table.Name, index, values), scenario.Name));
             }
         }
     }

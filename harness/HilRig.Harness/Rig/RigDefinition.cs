@@ -1,6 +1,7 @@
 namespace HilRig.Harness.Rig;
 
 /// <summary>A validated rig file: the boards, the network they share and the cloud.</summary>
+[Bindings.ProvidedByHost("no rig file is loaded; `hilrig run` loads rig.yaml or --rig FILE, the NUnit bridge rig.yaml or $HILRIG_RIG")]
 public sealed record RigDefinition(
     string Name,
     string SourcePath,

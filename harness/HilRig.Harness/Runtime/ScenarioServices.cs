@@ -82,6 +82,8 @@ public sealed class ScenarioServices : IAsyncDisposable
     {
         if (_building.Contains(type))
             throw new BindingException($"cannot build {type.Name}: its constructor needs itself ({string.Join(" → ", _building.Reverse().Append(type).Select(t => t.Name))})");
+        if (type.GetCustomAttribute<ProvidedByHostAttribute>() is { } provided)
+            throw new BindingException($"no {type.Name} is available{(_building.Count > 0 ? $" for {_building.Peek().Name}" : "")}: {provided.Hint}");
         if (type.IsAbstract || type.IsInterface || type.IsPrimitive || type == typeof(string))
             throw new BindingException(
                 $"cannot build a {type.Name}{(_building.Count > 0 ? $" for {_building.Peek().Name}" : "")}: it is not a concrete class; " +

@@ -51,6 +51,8 @@ public sealed class TestRun : IAsyncDisposable
         _start = DateTimeOffset.Now;
         _clock.Start();
         Directory.CreateDirectory(Context.Options.ResultsDirectory);
+        // Evidence of an earlier run must never be mistaken for this run's.
+        if (Directory.Exists(Context.ArtifactsDirectory)) Directory.Delete(Context.ArtifactsDirectory, recursive: true);
         foreach (var l in _listeners) l.RunStarted(Context, pickles);
         if (Context.Options.DryRun) return;
         foreach (var hook in Registry.HooksFor(HookKind.BeforeRun, []))

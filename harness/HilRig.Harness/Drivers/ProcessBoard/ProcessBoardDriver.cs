@@ -23,7 +23,7 @@ public sealed record ProcessBoardOptions
 /// and when the device exits with its reboot code the driver boots it again, as a reset circuit would.
 /// The pty and its log outlive the process, so one console log spans every boot of a scenario.
 /// </summary>
-public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IAsyncDisposable
+public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IBoardHealth, Boards.IHasEvidence, IAsyncDisposable
 {
     private readonly string _name;
     private readonly ProcessBoardOptions _options;
@@ -43,7 +43,9 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IAsyn
     {
         _name = name;
         _options = options;
-        _stateDirectory = stateDirectory;
+        // Absolute: the device runs with this as its working directory and gets paths inside it.
+        _stateDirectory = Path.GetFullPath(stateDirectory);
+        stateDirectory = _stateDirectory;
         _seed = seed;
         _settings = new Dictionary<string, string>(options.Settings);
         Directory.CreateDirectory(stateDirectory);
@@ -135,6 +137,7 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IAsyn
             }
             // A new power-on starts a new boot: expectations look at this boot's output only.
             Console.ReadPosition = Log.Length;
+            lock (_gate) StopReason = null;
             Record(PowerEventKind.On);
             Start("power-on");
         }
@@ -295,12 +298,31 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IAsyn
         {
             Record(PowerEventKind.UnexpectedExit, $"exit code {code}");
             Log.Annotate($"device process exited unexpectedly with code {code}; see {Path.GetFileName(DiagnosticsPath)}");
+            var tail = File.Exists(DiagnosticsPath) ? string.Join('\n', File.ReadLines(DiagnosticsPath).TakeLast(15)) : "";
+            lock (_gate)
+            {
+                StopReason = $"the device process of {_name} exited with code {code}" + (tail.Length > 0 ? $"; its stderr:\n{tail}" : "");
+                // Exit 2 is the device refusing its command line: the harness started it wrongly.
+                StopWasRigFault = code == UsageExitCode;
+            }
         }
         exited.TrySetResult(code);
     }
 
     /// <summary>HilRig.Device's reboot exit code (src/HilRig.Device/DeviceExitCode.cs).</summary>
     public const int RebootExitCode = 82;
+
+    /// <summary>HilRig.Device's exit code for a command line or config it cannot use.</summary>
+    public const int UsageExitCode = 2;
+
+    public string? StopReason { get; private set; }
+
+    public bool StopWasRigFault { get; private set; }
+
+    public IEnumerable<(string Name, string Path)> Evidence()
+    {
+        if (File.Exists(DiagnosticsPath) && new FileInfo(DiagnosticsPath).Length > 0) yield return ($"{_name} device stderr", DiagnosticsPath);
+    }
 
     private void Record(PowerEventKind kind, string? detail = null)
     {
