@@ -19,6 +19,7 @@ public sealed class CaptureDecoder
 {
     private readonly DecoderOptions _options;
     private readonly Dictionary<FlowKey, TcpConnection> _connections = new();
+    private readonly Dictionary<(Endpoint Client, Endpoint Server, string Token), string> _coapExchanges = new();
     private FrameContext _current;
     private List<DecodedEvent>? _output;
     private long _frameNumber;
@@ -141,7 +142,7 @@ public sealed class CaptureDecoder
                 if (IsPort(_options.CoapPorts, udp))
                 {
                     layer = "coap";
-                    if (CoapReader.TryRead(body, out var coap)) events.Add(new CoapEvent(_current, coap!));
+                    if (CoapReader.TryRead(body, out var coap)) events.Add(new CoapEvent(_current, coap!, MatchCoapExchange(coap!)));
                     else Truncated("coap", layerOffset, body.Length);
                 }
                 else if (IsPort(_options.MdnsPorts, udp) || IsPort(_options.DnsPorts, udp))
@@ -219,6 +220,20 @@ public sealed class CaptureDecoder
             }
         }
         connection.Http2?.OnBytes(fromClient, bytes, _current, _output!);
+    }
+
+    /// <summary>Remembers request paths by (client, server, token) so a response can name what it answers.</summary>
+    private string? MatchCoapExchange(CoapMessage message)
+    {
+        if (message.IsEmpty) return null;
+        var token = message.TokenHex;
+        if (message.IsRequest)
+        {
+            if (_coapExchanges.Count > 10_000) _coapExchanges.Clear();
+            _coapExchanges[(_current.Source, _current.Destination, token)] = message.UriPath ?? "/";
+            return null;
+        }
+        return _coapExchanges.GetValueOrDefault((_current.Destination, _current.Source, token));
     }
 
     private void Truncated(string layer, int offset, int have) =>

@@ -6,9 +6,12 @@ using HilRig.Capture.Decoding.Http2;
 
 namespace HilRig.Capture.Events;
 
-public sealed class CoapEvent(FrameContext context, CoapMessage message) : DecodedEvent(context)
+public sealed class CoapEvent(FrameContext context, CoapMessage message, string? requestPath = null) : DecodedEvent(context)
 {
     public CoapMessage Message { get; } = message;
+
+    /// <summary>For a response: the Uri-Path of the request with the same token between the same endpoints.</summary>
+    public string? RequestPath { get; } = requestPath;
 
     public override string Protocol => "coap";
 
@@ -21,6 +24,7 @@ public sealed class CoapEvent(FrameContext context, CoapMessage message) : Decod
         w.WriteNumber("mid", Message.MessageId);
         w.WriteString("token", Message.TokenHex);
         if (Message.UriPath is { } p) w.WriteString("uri_path", p);
+        else if (RequestPath is { } rp) w.WriteString("request_path", rp);
         if (Message.Block1 is { } b1) WriteBlock(w, "block1", b1);
         if (Message.Block2 is { } b2) WriteBlock(w, "block2", b2);
         if (Message.Observe is { } obs) w.WriteNumber("observe", obs);
