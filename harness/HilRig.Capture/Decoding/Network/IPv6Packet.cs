@@ -50,6 +50,7 @@ public readonly record struct IPv6Packet(
             if (offset + length > end)
                 throw new ProtocolViolationException("ipv6", $"extension header {thisHeader} of {length} bytes overruns the payload length {payloadLength}", offset);
             offset += length;
+            if (offset > data.Length) return false;
         }
         packet = new IPv6Packet(IpAddress.FromV6(data[SourceOffset..]), IpAddress.FromV6(data[DestinationOffset..]),
             next, data[HopLimitOffset], offset, end - offset, fragment);
