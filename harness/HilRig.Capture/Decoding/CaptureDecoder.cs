@@ -40,6 +40,9 @@ public sealed class CaptureDecoder
         return events;
     }
 
+    /// <summary>Counts a frame without decoding it, so later frame numbers still match the file's.</summary>
+    public void Skip() => _frameNumber++;
+
     /// <summary>Decodes the next frame (numbered from 1 in call order), appending its events.</summary>
     public void Decode(in CapturedFrame frame, List<DecodedEvent> events)
     {
