@@ -11,7 +11,7 @@ namespace HilRig.Simulators.SimNet;
 /// unicast) and applies the impairment of every link direction it forwards on. Frames without impairment
 /// go straight out from the read thread with no allocation; impaired ones go through the delay line.
 /// </summary>
-public sealed partial class SimNetSwitch : IDisposable
+public sealed partial class SimNetSwitch : IDisposable, Faults.INetworkFaults
 {
     private const int MaxFrameLength = 65550;
     private const int EthernetHeaderLength = 14;
