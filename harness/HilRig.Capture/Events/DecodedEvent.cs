@@ -56,7 +56,7 @@ public abstract class DecodedEvent
     public string ToJson()
     {
         using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms)) WriteJson(w);
+        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping })) WriteJson(w);
         return System.Text.Encoding.UTF8.GetString(ms.ToArray());
     }
 

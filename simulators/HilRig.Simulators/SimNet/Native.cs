@@ -7,6 +7,7 @@ internal static unsafe partial class Native
 {
     public const int O_RDWR = 2;
     public const int O_CLOEXEC = 0x80000;
+    public const int O_NONBLOCK = 0x800;
     public const short IFF_TAP = 0x0002;
     public const short IFF_NO_PI = 0x1000;
     public const ulong TUNSETIFF = 0x400454ca;

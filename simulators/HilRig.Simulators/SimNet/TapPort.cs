@@ -28,7 +28,8 @@ public sealed unsafe class TapPort : SwitchPort
     {
         if (Encoding.ASCII.GetByteCount(interfaceName) > 15)
             throw new ArgumentException($"interface name '{interfaceName}' is longer than Linux's 15 characters");
-        var fd = Native.open("/dev/net/tun", Native.O_RDWR | Native.O_CLOEXEC);
+        // Non-blocking: the read loop reads until EAGAIN and only then polls, one syscall per frame under load.
+        var fd = Native.open("/dev/net/tun", Native.O_RDWR | Native.O_CLOEXEC | Native.O_NONBLOCK);
         if (fd < 0) throw new IOException($"cannot open /dev/net/tun for host '{host}': {Native.Errno()} (needs root and the tun module)");
         // struct ifreq: char ifr_name[16]; short ifr_flags; padding to 40 bytes.
         var ifreq = stackalloc byte[40];
@@ -48,17 +49,17 @@ public sealed unsafe class TapPort : SwitchPort
     {
         var fd = Volatile.Read(ref _fd);
         if (fd < 0) return -1;
-        Native.PollFd p = new() { Fd = fd, Events = Native.POLLIN };
-        var ready = Native.poll(&p, 1, PollIntervalMs);
-        if (ready == 0) return 0;
-        if (ready < 0) return System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Native.EINTR ? 0 : -1;
-        if ((p.Revents & Native.POLLIN) == 0) return Volatile.Read(ref _fd) < 0 ? -1 : 0;
         fixed (byte* b = buffer)
         {
             var n = Native.read(fd, b, buffer.Length);
-            if (n < 0) return System.Runtime.InteropServices.Marshal.GetLastPInvokeError() is Native.EINTR or Native.EAGAIN ? 0 : -1;
-            return (int)n;
+            if (n >= 0) return (int)n;
+            var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            if (errno is not (Native.EAGAIN or Native.EINTR)) return -1;
         }
+        Native.PollFd p = new() { Fd = fd, Events = Native.POLLIN };
+        var ready = Native.poll(&p, 1, PollIntervalMs);
+        if (ready < 0) return System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Native.EINTR ? 0 : -1;
+        return Volatile.Read(ref _fd) < 0 ? -1 : 0;
     }
 
     internal override void Send(ReadOnlySpan<byte> frame)
