@@ -31,6 +31,18 @@ public sealed partial class SimNetSwitch
         return AddCapture(path, host);
     }
 
+    /// <summary>Stops and closes the capture writing <paramref name="path"/>; the file is complete afterwards.</summary>
+    public void StopCapture(string path)
+    {
+        lock (_gate)
+        {
+            var sink = _captures.FirstOrDefault(c => c.Path == path) ?? throw new ArgumentException($"no SimNet capture is writing {path}");
+            _captures.Remove(sink);
+            _captureSnapshot = _captures.ToArray();
+            sink.Writer.Dispose();
+        }
+    }
+
     /// <summary>Flushes every capture so a reader sees all frames switched so far.</summary>
     public void FlushCaptures()
     {
