@@ -80,9 +80,34 @@ public class ListAndStepsTests
     {
         var results = Hilrig.Results("report");
         Directory.CreateDirectory(Path.Combine(results, "allure-results"));
-        var r = await Hilrig.RunAsync("report", "--results", results);
-        if (r.ExitCode == 0) Assert.Ignore("allure-commandline is installed here; this test covers the missing case");
+        var r = await Hilrig.RunAsync(new Dictionary<string, string?> { ["HILRIG_ALLURE"] = "/nonexistent/allure" }, "report", "--results", results);
         Assert.That(r.ExitCode, Is.EqualTo(3), r.ToString());
         Assert.That(r.Stderr, Does.Contain("npm install").And.Contain("allure-commandline").And.Contain("Java"));
+    }
+}
+
+/// <summary>Our Allure results read by the real Allure (allure-commandline from npm), not just checked for shape.</summary>
+[NonParallelizable]
+public class AllureReportTests
+{
+    [Test]
+    public async Task Report_RealAllureReadsOurResults_CountsAndCategoriesMatch()
+    {
+        var allure = Path.Combine(HilRig.Testing.RepoPaths.Root, "tools", "allure", "node_modules", ".bin", "allure");
+        HilRig.Testing.RequiredTool.RequireFile(allure, "scripts/ensure-tools test runs npm ci in tools/allure");
+        HilRig.Testing.RequiredTool.Require("java", "allure-commandline runs on Java");
+        var results = Hilrig.Results("allure");
+        var run = await Hilrig.RunAsync("run", "fixtures/features/failing/mixed.feature", "--seed", "3", "--results", results);
+        Assert.That(run.ExitCode, Is.EqualTo(1), run.ToString());
+        var report = await Hilrig.RunAsync("report", "--results", results);
+        Assert.That(report.ExitCode, Is.EqualTo(0), report.ToString());
+        var html = Path.Combine(results, "allure-report");
+        Assert.That(File.Exists(Path.Combine(html, "index.html")));
+        var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(html, "widgets", "summary.json"))).RootElement.GetProperty("statistic");
+        Assert.That((summary.GetProperty("passed").GetInt32(), summary.GetProperty("failed").GetInt32(), summary.GetProperty("broken").GetInt32()),
+            Is.EqualTo((1, 1, 1)));
+        var categories = JsonDocument.Parse(File.ReadAllText(Path.Combine(html, "widgets", "categories.json"))).RootElement.GetProperty("items")
+            .EnumerateArray().Select(c => c.GetProperty("name").GetString()).ToList();
+        Assert.That(categories, Does.Contain("Product failures").And.Contain("Undefined or ambiguous steps"));
     }
 }
