@@ -210,10 +210,11 @@ public sealed partial class SimNetSwitch : IDisposable, Faults.INetworkFaults
             Interlocked.Increment(ref link.LostPartition);
             return;
         }
+        // Recorded before the host can see it, so the capture never shows a delivery later than its effect.
+        CaptureEgress(to, frame);
         to.Send(frame);
         to.CountSent();
         Interlocked.Increment(ref link.Forwarded);
-        CaptureEgress(to, frame);
     }
 
     public void Dispose()
