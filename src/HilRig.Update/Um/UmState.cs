@@ -11,9 +11,13 @@ public sealed record UmState(
     ulong ImageVersion,
     IReadOnlyList<PreparedComponent> Components,
     string? PendingOperation,
-    string? Error)
+    string? Error,
+    ulong InstalledImageVersion = 0)
 {
     public static UmState Idle { get; } = new(UpdateState.Idle, 0, [], null, null);
+
+    /// <summary>Back to idle holding <paramref name="image"/>, which is what the UM reports from then on.</summary>
+    public static UmState IdleOn(ulong image) => Idle with { ImageVersion = image, InstalledImageVersion = image };
 }
 
 /// <summary>A component of the current update, as PrepareUpdate named it.</summary>

@@ -156,7 +156,7 @@ public sealed class UpdateHandler : IAsyncDisposable
                 var (config, module) = _modules.FirstOrDefault(m => m.Module.Id == c.ComponentId);
                 if (module is null) throw new UpdateStepException($"no module of node '{_config.NodeId}' updates component '{c.ComponentId}'");
                 var order = ComponentVersion.Compare(c.Version, module.Version);
-                if (order < 0) throw new UpdateStepException($"component '{c.ComponentId}': version downgrade from {module.Version} to {c.Version} has been rejected");
+                if (order < 0 && !DowngradeAuthorized(c.Annotations)) throw new UpdateStepException($"component '{c.ComponentId}': version downgrade from {module.Version} to {c.Version} has been rejected");
                 if (order == 0) throw new UpdateStepException($"component '{c.ComponentId}': version {c.Version} is already installed");
                 selected.Add((config, module, c));
             }
@@ -175,6 +175,22 @@ public sealed class UpdateHandler : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A downgrade is refused unless the CM marked it as the cloud's signed move back to the previous image (seed
+    /// 001: "switch the unit to the previous version").
+    /// </summary>
+    private static bool DowngradeAuthorized(string annotations)
+    {
+        if (string.IsNullOrEmpty(annotations)) return false;
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(annotations);
+            return doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object &&
+                   doc.RootElement.TryGetProperty(Cm.CommunicationManager.DowngradeAnnotation, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.True;
+        }
+        catch (System.Text.Json.JsonException) { return false; }
+    }
+
     /// <summary>Persists the step as pending before running it, so a reboot in the middle resumes it.</summary>
     private async Task BeginAsync(string operation, CancellationToken ct)
     {
@@ -190,8 +206,8 @@ public sealed class UpdateHandler : IAsyncDisposable
             Save(operation switch
             {
                 "update" => _state with { State = UpdateState.Updated, PendingOperation = null },
-                "apply" => UmState.Idle with { ImageVersion = _state.ImageVersion },
-                _ => UmState.Idle,
+                "apply" => UmState.IdleOn(_state.ImageVersion),
+                _ => UmState.IdleOn(_state.InstalledImageVersion),
             });
         }
         catch (Exception e) when (e is not (SystemRebootException or OperationCanceledException))
