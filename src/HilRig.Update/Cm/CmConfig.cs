@@ -26,6 +26,12 @@ public sealed record CmConfig(
 
     public DownloadOptions Download { get; init; } = new();
 
+    /// <summary>
+    /// A named fault-injection point where the CM stops dead, as if killed: <c>before-start</c> (all UMs PREPARED,
+    /// phase persisted) or <c>before-apply</c> (all UMs UPDATED, phase persisted). Restarting the CM must finish the update.
+    /// </summary>
+    public string? CrashAt { get; init; }
+
     public string DatabasePath => Path.Combine(StateDirectory, "cm.db");
     public string DownloadDirectory => Path.Combine(StateDirectory, "download");
     public string ImageDirectory => Path.Combine(StateDirectory, "images");

@@ -44,7 +44,7 @@ public sealed class CommunicationManager : IDisposable
         Directory.CreateDirectory(config.StateDirectory);
         Store = new CmStateStore(config.DatabasePath);
         Registry = new UmRegistry(time);
-        _orchestrator = new UpdateOrchestrator(Registry, Store, config.StepTimeout, log);
+        _orchestrator = new UpdateOrchestrator(Registry, Store, config.StepTimeout, log, config.CrashAt);
         Endpoint = new GrpcServerEndpoint(log).Map(Registry, log);
     }
 

@@ -13,7 +13,7 @@ namespace HilRig.Update.Cm;
 /// sent, so the same code finishes an update after a CM restart: FAILED → revert, PREPARED → continue (start),
 /// UPDATED → apply. Commands go to UMs in descending UM priority.
 /// </summary>
-public sealed class UpdateOrchestrator(UmRegistry registry, CmStateStore store, TimeSpan stepTimeout, ILogger? log = null)
+public sealed class UpdateOrchestrator(UmRegistry registry, CmStateStore store, TimeSpan stepTimeout, ILogger? log = null, string? crashAt = null)
 {
     /// <summary>Runs (or resumes) the persisted update to its end.</summary>
     public async Task<UpdateOutcome> RunAsync(CancellationToken ct)
@@ -35,6 +35,7 @@ public sealed class UpdateOrchestrator(UmRegistry registry, CmStateStore store, 
                 statuses = await WaitAllAsync(nodes, UpdateState.Prepared, "PREPARED", ct);
                 if (FirstFailure(statuses, nodes) is { } failure) return await RevertAsync(plan, failure, ct);
                 store.SetPhase(phase = UpdatePhase.Starting);
+                CrashPoint("before-start");
             }
             if (phase == UpdatePhase.Starting)
             {
@@ -45,6 +46,7 @@ public sealed class UpdateOrchestrator(UmRegistry registry, CmStateStore store, 
                 statuses = await WaitAllAsync(nodes, UpdateState.Updated, "UPDATED", ct);
                 if (FirstFailure(statuses, nodes) is { } failure) return await RevertAsync(plan, failure, ct);
                 store.SetPhase(phase = UpdatePhase.Applying);
+                CrashPoint("before-apply");
             }
             if (phase == UpdatePhase.Applying)
             {
@@ -66,6 +68,11 @@ public sealed class UpdateOrchestrator(UmRegistry registry, CmStateStore store, 
         {
             return await RevertAsync(plan, ("um-timeout", e.Message), ct);
         }
+    }
+
+    private void CrashPoint(string name)
+    {
+        if (crashAt == name) throw new CmCrashedException(name);
     }
 
     private async Task<UpdateOutcome> RevertAsync(UpdatePlan plan, (string Reason, string Detail) why, CancellationToken ct)
@@ -111,3 +118,6 @@ public sealed class UpdateOrchestrator(UmRegistry registry, CmStateStore store, 
     private static IEnumerable<string> Ordered(IReadOnlyDictionary<string, UpdateStatus> statuses, IEnumerable<string> nodes) =>
         nodes.OrderByDescending(n => statuses.GetValueOrDefault(n)?.Priority ?? 0).ThenBy(n => n, StringComparer.Ordinal);
 }
+
+/// <summary>The CM stopped at a named fault-injection point (<see cref="CmConfig.CrashAt"/>), leaving its state as a kill would.</summary>
+public sealed class CmCrashedException(string point) : Exception($"CM crashed at fault point '{point}'");

@@ -46,7 +46,13 @@ public sealed class KestrelHost : IAsyncDisposable
             options.Limits.Http2.MaxStreamsPerConnection = 1000;
         });
         var app = builder.Build();
-        app.Run(handler);
+        var stopping = app.Lifetime.ApplicationStopping;
+        // Long-lived gRPC streams would hold a stop for its whole timeout; abort them so peers reconnect at once.
+        app.Run(async context =>
+        {
+            using var abort = stopping.Register(context.Abort);
+            await handler(context);
+        });
         await app.StartAsync(ct);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         // Kestrel reports the bound address; make it one a client can dial.
