@@ -44,6 +44,9 @@ internal sealed class UnitRig : IAsyncDisposable
     public IReadOnlyList<Uri> Mirrors { get; set; } = [];
     public HttpClient Http => _plainHttp;
 
+    /// <summary>The UMs the CM waits for; the three process nodes unless a test brings its own (a grpc-js UM).</summary>
+    public IReadOnlyList<string> ExpectedNodes { get; set; } = Nodes;
+
     public static async Task<UnitRig> StartAsync(string name, bool startUnit = true, TimeProvider? cloudTime = null)
     {
         var rig = new UnitRig(RepoPaths.NewTempDirectory(name));
@@ -78,7 +81,7 @@ internal sealed class UnitRig : IAsyncDisposable
 
     public async Task StartCmAsync(string? crashAt = null)
     {
-        var config = new CmConfig(UnitId, Platform, Cloud.Address, Path.Combine(Directory, "cm"), Nodes, Deployment)
+        var config = new CmConfig(UnitId, Platform, Cloud.Address, Path.Combine(Directory, "cm"), ExpectedNodes, Deployment)
         {
             StepTimeout = TimeSpan.FromSeconds(20),
             Download = new DownloadOptions { AttemptsPerUrl = 3, FirstRetryDelay = TimeSpan.FromMilliseconds(20), AttemptTimeout = TimeSpan.FromSeconds(10) },
@@ -145,13 +148,15 @@ internal sealed class UnitRig : IAsyncDisposable
     public TestModule TestModuleOf(string node) => (TestModule)Um(node).Modules.Single(m => m.Type == "test");
 
     /// <summary>An OEM bundle with a file component per node (content names the version) and optional extra components.</summary>
-    public async Task<string> MakeBundleAsync(string version, params (string Id, string Content)[] extra)
+    public Task<string> MakeBundleAsync(string version, params (string Id, string Content)[] extra) => MakeBundleAsync(version, true, extra);
+
+    public async Task<string> MakeBundleAsync(string version, bool nodeApps, params (string Id, string Content)[] extra)
     {
         var dir = Path.Combine(Directory, "bundles", version);
         System.IO.Directory.CreateDirectory(dir);
         var builder = new BundleBuilder { ChunkSize = 4096 };
         var rng = new Random(version.GetHashCode());
-        foreach (var node in Nodes)
+        foreach (var node in nodeApps ? Nodes : [])
         {
             var path = Path.Combine(dir, $"{node}-app.bin");
             var content = new byte[9000];

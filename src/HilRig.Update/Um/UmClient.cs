@@ -15,6 +15,9 @@ public sealed class UmClient(UpdateHandler handler, GrpcClient grpc, TimeProvide
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(2);
 
+    /// <summary>How the last stream to the CM ended (its gRPC status), if it did.</summary>
+    public GrpcStatusException? LastStreamEnd { get; private set; }
+
     /// <summary>Number of streams opened so far; tests wait on it instead of sleeping.</summary>
     public int Connections => _connections;
     private int _connections;
@@ -31,6 +34,7 @@ public sealed class UmClient(UpdateHandler handler, GrpcClient grpc, TimeProvide
             }
             catch (GrpcStatusException e) when (!ct.IsCancellationRequested)
             {
+                LastStreamEnd = e;
                 log?.LogInformation("UM {Node}: stream to the CM ended: {Status}", handler.Status().NodeId, e.Message);
             }
             catch (Exception e) when (e is IOException or HttpRequestException && !ct.IsCancellationRequested)
