@@ -63,8 +63,7 @@ public class CommunicationManagerTests
         await rig.StopCmAsync();
 
         await rig.StartCmAsync();
-        await UnitRig.WaitAsync(() => rig.Cm.Registry.Statuses.Count == 3, "UMs reconnected to the restarted CM");
-        var outcome = await rig.Cm.ResumeAsync(default);
+        var outcome = await rig.CmRuntime.Resumption.WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.That(outcome, Is.EqualTo(UpdateOutcome.Installed(version)));
         Assert.That(UnitRig.Nodes.Select(n => rig.Um(n).State.State), Is.All.EqualTo(UpdateState.Idle));
@@ -83,7 +82,7 @@ public class CommunicationManagerTests
         Assert.That(UnitRig.Nodes.Select(n => rig.Um(n).State.State), Is.All.EqualTo(UpdateState.Prepared));
         await rig.StopCmAsync();
         await rig.StartCmAsync();
-        Assert.That(await rig.Cm.ResumeAsync(default), Is.EqualTo(UpdateOutcome.Installed(version)));
+        Assert.That(await rig.CmRuntime.Resumption.WaitAsync(TimeSpan.FromSeconds(30)), Is.EqualTo(UpdateOutcome.Installed(version)));
     }
 
     [Test]
@@ -100,7 +99,7 @@ public class CommunicationManagerTests
         await rig.StartCmAsync();
         await rig.StartUmAsync("node-2");
         Assert.That(rig.Um("node-2").State.State, Is.EqualTo(UpdateState.Updated), "the UM's state survived its restart");
-        Assert.That(await rig.Cm.ResumeAsync(default), Is.EqualTo(UpdateOutcome.Installed(version)));
+        Assert.That(await rig.CmRuntime.Resumption.WaitAsync(TimeSpan.FromSeconds(30)), Is.EqualTo(UpdateOutcome.Installed(version)));
     }
 
     [Test]
@@ -115,7 +114,7 @@ public class CommunicationManagerTests
         Assert.ThrowsAsync<CmCrashedException>(() => rig.Cm.CheckInAsync(default));
         await rig.StopCmAsync();
         await rig.StartCmAsync();
-        var outcome = await rig.Cm.ResumeAsync(default);
+        var outcome = await rig.CmRuntime.Resumption.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.That((outcome!.Success, outcome.Reason), Is.EqualTo((false, "um-failed")));
         Assert.That(UnitRig.Nodes.Select(n => rig.Um(n).State.State), Is.All.EqualTo(UpdateState.Idle));
     }

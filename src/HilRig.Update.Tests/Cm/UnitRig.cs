@@ -27,8 +27,8 @@ internal sealed class UnitRig : IAsyncDisposable
 
     private readonly HttpClient _http = GrpcClient.CreateHttpClient();
     private readonly HttpClient _plainHttp = new();
-    private readonly Dictionary<string, RunningUm> _ums = new();
-    private CmRunning? _cm;
+    private readonly Dictionary<string, UmRuntime> _ums = new();
+    private CmRuntime? _cm;
     private int _cmPort;
 
     private UnitRig(string dir) => Directory = dir;
@@ -87,29 +87,17 @@ internal sealed class UnitRig : IAsyncDisposable
             Download = new DownloadOptions { AttemptsPerUrl = 3, FirstRetryDelay = TimeSpan.FromMilliseconds(20), AttemptTimeout = TimeSpan.FromSeconds(10) },
             CrashAt = crashAt,
         };
-        KestrelHost? files = null;
-        if (Deployment == ImageDeployment.HttpFileServer)
-        {
-            files = await KestrelHost.StartLoopbackAsync(HttpProtocols.Http1AndHttp2, CmFileServer.Create(config.ImageDirectory));
-            config = config with { FileServerUrl = files.Address };
-        }
-        var http = CmHttpInterceptor is null ? new HttpClient() : new HttpClient(CmHttpInterceptor, disposeHandler: false);
-        var manager = new CommunicationManager(config, UnitTrust, UnitKey, http, CmTime);
-        var grpc = await KestrelHost.StartAsync(new IPEndPoint(IPAddress.Loopback, _cmPort), HttpProtocols.Http2, async ctx =>
-        {
-            if (!await manager.Endpoint.TryHandleAsync(ctx)) ctx.Response.StatusCode = 404;
-        });
-        _cmPort = grpc.Port;
-        _cm = new CmRunning(manager, grpc, files, http);
+        _cm = await CmRuntime.StartAsync(config, UnitTrust, UnitKey, new IPEndPoint(IPAddress.Loopback, _cmPort), null,
+            checkInPeriod: TimeSpan.Zero, CmTime, cloudHandler: CmHttpInterceptor);
+        _cmPort = _cm.GrpcAddress.Port;
     }
+
+    public CmRuntime CmRuntime => _cm!;
 
     public async Task StopCmAsync()
     {
         if (_cm is null) return;
-        await _cm.Grpc.DisposeAsync();
-        if (_cm.Files is not null) await _cm.Files.DisposeAsync();
-        _cm.Manager.Dispose();
-        _cm.Http.Dispose();
+        await _cm.DisposeAsync();
         _cm = null;
     }
 
@@ -123,23 +111,13 @@ internal sealed class UnitRig : IAsyncDisposable
             new ModuleConfig($"{node}-app", "file", Params: new Dictionary<string, string> { ["path"] = InstalledFile(node), ["version"] = "1.0" }),
             new ModuleConfig($"{node}-test", "test", Params: new Dictionary<string, string> { ["version"] = "1.0" }),
         ]);
-        var store = new UmStateStore(config.DatabasePath);
         var reboot = new ProcessSystemReboot($"{node}-boot", _ => Task.CompletedTask);
-        var handler = new UpdateHandler(config, store, reboot, new Update.Um.ImageFetcher(_plainHttp, config.DownloadDirectory), TimeProvider.System);
-        await handler.InitAsync(CancellationToken.None);
-        var cts = new CancellationTokenSource();
-        var client = new UmClient(handler, new GrpcClient(_http, CmAddress), TimeProvider.System);
-        var run = Task.Run(() => client.RunAsync(cts.Token));
-        _ums[node] = new RunningUm(handler, store, cts, run);
+        _ums[node] = await UmRuntime.StartAsync(config, CmAddress, reboot, TimeProvider.System);
     }
 
     public async Task StopUmAsync(string node)
     {
-        var um = _ums[node];
-        await um.Cts.CancelAsync();
-        try { await um.Run.WaitAsync(TimeSpan.FromSeconds(10)); } catch (OperationCanceledException) { }
-        await um.Handler.DisposeAsync();
-        um.Store.Dispose();
+        await _ums[node].DisposeAsync();
         _ums.Remove(node);
     }
 
@@ -209,7 +187,4 @@ internal sealed class UnitRig : IAsyncDisposable
         _plainHttp.Dispose();
     }
 
-    private sealed record CmRunning(CommunicationManager Manager, KestrelHost Grpc, KestrelHost? Files, HttpClient Http);
-
-    private sealed record RunningUm(UpdateHandler Handler, UmStateStore Store, CancellationTokenSource Cts, Task Run);
 }
