@@ -16,7 +16,9 @@ public sealed record UpdateBenchResult(
     [property: JsonPropertyName("fanout")] int Fanout)
 {
     /// <summary>Ours over grpc-js: below 1 we are faster.</summary>
+    [JsonPropertyName("rtt_ratio")]
     public double RttRatio => GrpcJsRttUs > 0 ? CmdRttUs / GrpcJsRttUs : double.NaN;
 
+    [JsonPropertyName("fanout_ratio")]
     public double FanoutRatio => GrpcJsFanout100Ms > 0 ? Fanout100Ms / GrpcJsFanout100Ms : double.NaN;
 }
