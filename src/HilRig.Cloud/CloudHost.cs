@@ -35,6 +35,8 @@ public sealed class CloudHost : IAsyncDisposable
     public static async Task<CloudHost> StartAsync(CloudOptions options, TimeProvider? time = null, Action<ILoggingBuilder>? logging = null, CancellationToken ct = default)
     {
         time ??= TimeProvider.System;
+        // Results.File treats a relative path as one under the web root; every path here is absolute.
+        options = options with { DataDirectory = Path.GetFullPath(options.DataDirectory) };
         Directory.CreateDirectory(options.DataDirectory);
         var key = SigningKey.Load(options.SigningKeyPath);
         var trust = TrustStore.Load(options.UploadTrustPath);

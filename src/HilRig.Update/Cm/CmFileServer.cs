@@ -8,7 +8,11 @@ namespace HilRig.Update.Cm;
 /// </summary>
 public static class CmFileServer
 {
-    public static RequestDelegate Create(string imageDirectory) => async context =>
+    public static RequestDelegate Create(string imageDirectory)
+    {
+        // Results.File resolves a relative path against the web root, not the working directory.
+        imageDirectory = Path.GetFullPath(imageDirectory);
+        return async context =>
     {
         var segments = (context.Request.Path.Value ?? "").Split('/', StringSplitOptions.RemoveEmptyEntries);
         if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method) ||
@@ -26,4 +30,5 @@ public static class CmFileServer
         }
         await Results.File(path, "application/octet-stream", enableRangeProcessing: true).ExecuteAsync(context);
     };
+    }
 }
