@@ -26,7 +26,7 @@ public static class ReportCommand
             if (allure is null)
             {
                 Terminal.Error("hilrig: allure-commandline is not installed. Install it with\n" +
-                               "  npm install --prefix .tools allure-commandline    (or: npm install -g allure-commandline)\n" +
+                               "  (cd tools/allure && npm ci)    (or: npm install -g allure-commandline)\n" +
                                "It needs Java 8 or newer (apt-get install default-jre-headless). Then run `./hilrig report` again.");
                 return ExitCodes.RigFault;
             }
@@ -53,7 +53,7 @@ public static class ReportCommand
     private static string? FindAllure()
     {
         var root = Harness.Drivers.ProcessBoard.DeviceLocator.RepositoryRoot() ?? Environment.CurrentDirectory;
-        var local = Path.Combine(root, ".tools", "node_modules", ".bin", "allure");
+        var local = Path.Combine(root, "tools", "allure", "node_modules", ".bin", "allure");
         return File.Exists(local) ? local : RigProbe.FindOnPath("allure");
     }
 }
