@@ -95,20 +95,10 @@ public class RunTests
         int[] Devices() => Directory.GetDirectories("/proc").Select(d => Path.GetFileName(d))
             .Where(n => n.All(char.IsDigit)).Select(int.Parse)
             .Where(pid => ReadCmdline(pid) is { } cmd && cmd.Contains("HilRig.Device.dll") && cmd.Contains(marker)).ToArray();
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (Devices().Length == 0)
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail("the device never started");
-            await Task.Delay(100);
-        }
+        await Eventually.TrueAsync(() => Devices().Length > 0, TimeSpan.FromSeconds(60), "the device started");
         harness.Kill();
         await harness.WaitForExitAsync();
-        deadline = DateTime.UtcNow.AddSeconds(15);
-        while (Devices().Length > 0)
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"device processes outlived the killed harness: {string.Join(", ", Devices())}");
-            await Task.Delay(100);
-        }
+        await Eventually.TrueAsync(() => Devices().Length == 0, TimeSpan.FromSeconds(15), "no device process outlives the killed harness");
     }
 
     private static string? ReadCmdline(int pid)

@@ -50,8 +50,10 @@ public static class ReportCommand
         return command;
     }
 
+    /// <summary>$HILRIG_ALLURE if set (even to a missing path: that means "none"), else tools/allure, else PATH.</summary>
     private static string? FindAllure()
     {
+        if (Environment.GetEnvironmentVariable("HILRIG_ALLURE") is { Length: > 0 } forced) return File.Exists(forced) ? forced : null;
         var root = Harness.Drivers.ProcessBoard.DeviceLocator.RepositoryRoot() ?? Environment.CurrentDirectory;
         var local = Path.Combine(root, "tools", "allure", "node_modules", ".bin", "allure");
         return File.Exists(local) ? local : RigProbe.FindOnPath("allure");
