@@ -6,5 +6,10 @@ namespace HilRig.Device;
 /// </summary>
 public static class DeviceServices
 {
-    public static IReadOnlyList<IDeviceService> For(BoardConfig config) => [];
+    public static IReadOnlyList<IDeviceService> For(BoardConfig config) =>
+    [
+        // The CM first on a main node, so the local UM finds its endpoint at once.
+        new Update.CommunicationManagerService(),
+        new Update.UpdateManagerService(),
+    ];
 }
