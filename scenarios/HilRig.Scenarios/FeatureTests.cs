@@ -52,7 +52,7 @@ public sealed class FeatureTests
         var rigFile = ScenarioHost.DefaultRigFile();
         var seed = int.TryParse(Environment.GetEnvironmentVariable("HILRIG_SEED"), out var s) ? s : RunOptions.NewSeed();
         var results = Path.Combine(root, "reports", "nunit");
-        RigDefinition rig = RigLoader.Load(rigFile);
+        RigDefinition rig = ScenarioHost.LoadRig(rigFile);
         var options = new RunOptions { Seed = seed, ResultsDirectory = results, RigFile = rigFile, RigIsDefault = Environment.GetEnvironmentVariable("HILRIG_RIG") is null };
         _run = ScenarioHost.CreateRun(options, rig, ScenarioHost.ReportWriters(results, rig));
         await _run.StartAsync([]);

@@ -42,7 +42,7 @@ public static class Loading
     {
         try
         {
-            return RigLoader.Load(path);
+            return Steps.Hosting.ScenarioHost.LoadRig(path);
         }
         catch (RigFileException e)
         {

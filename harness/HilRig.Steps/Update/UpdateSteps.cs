@@ -58,14 +58,14 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
     }
 
     [When("the OEM deletes image version {int}", Summary = "deletes an image from the cloud (only the last uploaded may go)")]
-    public Task Delete(int version) => unit.Cloud.Service.DeleteAsync(UpdateUnit.Platform, version);
+    public Task Delete(int version) => unit.Cloud.Api.DeleteAsync(UpdateUnit.Platform, version);
 
     [Then("the cloud refuses to delete image version {int}", Summary = "the cloud's version rules forbid deleting it")]
     public async Task DeleteRefused(int version)
     {
         try
         {
-            await unit.Cloud.Service.DeleteAsync(UpdateUnit.Platform, version);
+            await unit.Cloud.Api.DeleteAsync(UpdateUnit.Platform, version);
         }
         catch (HilRig.Cloud.CloudRequestException e)
         {
@@ -76,7 +76,7 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
     }
 
     [When("the cloud operator triggers an update of the unit", Summary = "the manual trigger of seed 001: the next check-in is not throttled")]
-    public Task Trigger() => unit.Cloud.Service.TriggerAsync(UpdateUnit.UnitId);
+    public Task Trigger() => unit.Cloud.Api.TriggerAsync(UpdateUnit.UnitId);
 
     [When("the unit checks in", Summary = "runs `cm checkin` on the main board: the CM asks the cloud and runs an offered update to its end")]
     public async Task CheckIn(CancellationToken ct)
@@ -167,17 +167,17 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
     [Then("the cloud records a successful update to image version {int}", Summary = "the CM's report reached the cloud")]
     public async Task RecordedSuccess(int version)
     {
-        var results = await unit.Cloud.Service.ResultsAsync(UpdateUnit.UnitId);
+        var results = await unit.Cloud.Api.ResultsAsync(UpdateUnit.UnitId);
         if (!results.Any(r => r.Success && r.ImageVersion == version))
             throw new AssertionFailedException($"the cloud has no successful update to {version}: {Describe(results)}");
-        var record = await unit.Cloud.Service.UnitAsync(UpdateUnit.UnitId);
+        var record = await unit.Cloud.Api.UnitAsync(UpdateUnit.UnitId);
         if (record?.ImageVersion != version) throw new AssertionFailedException($"the cloud thinks the unit runs image {record?.ImageVersion}, expected {version}");
     }
 
     [Then("the cloud records a failed update of image version {int} with reason {string}", Summary = "the CM reported the failure and its reason")]
     public async Task RecordedFailure(int version, string reason)
     {
-        var results = await unit.Cloud.Service.ResultsAsync(UpdateUnit.UnitId);
+        var results = await unit.Cloud.Api.ResultsAsync(UpdateUnit.UnitId);
         if (!results.Any(r => !r.Success && r.ImageVersion == version && r.Reason == reason))
             throw new AssertionFailedException($"the cloud has no failed update of {version} with reason {reason}: {Describe(results)}");
     }
@@ -185,7 +185,7 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
     [Then("the upgrade dashboard shows {int} failed upgrade(s) in the last 7 days and {int} unit(s) online", Summary = "the figures of seed 000's upgrade server")]
     public async Task Dashboard(int failed, int online)
     {
-        var d = await unit.Cloud.Service.DashboardAsync();
+        var d = await unit.Cloud.Api.DashboardAsync();
         if (d.FailedLast7Days != failed || d.CurrentlyOnline != online)
             throw new AssertionFailedException($"dashboard: {d.FailedLast7Days} failed, {d.CurrentlyOnline} online; expected {failed} and {online}");
     }

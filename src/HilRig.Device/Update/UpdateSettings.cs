@@ -11,6 +11,7 @@ namespace HilRig.Device.Update;
 /// <item><term>update.cm_url</term><description>where the CM's RegisterUM endpoint is (every UM)</description></item>
 /// <item><term>update.priority</term><description>this UM's priority among the unit's UMs</description></item>
 /// <item><term>update.cm</term><description><c>on</c> on the main node (enables the CM)</description></item>
+/// <item><term>update.cm_listen</term><description>the address the CM listens on (default 127.0.0.1; on SimNet 0.0.0.0)</description></item>
 /// <item><term>update.cm_port, update.cloud, update.unit, update.platform, update.expected</term><description>the CM's listen port, the cloud URL, unit and platform id, the UMs that must take part</description></item>
 /// <item><term>update.trust, update.unit_key</term><description>trust store and unit key-agreement key (default: fixtures/update test-only files)</description></item>
 /// <item><term>update.checkin_period</term><description>seconds between check-ins; 0 (default) checks in only on <c>cm checkin</c></description></item>
@@ -53,7 +54,9 @@ public static class UpdateSettings
         };
     }
 
-    public static IPEndPoint CmEndpoint(BoardConfig c) => new(IPAddress.Loopback, int.Parse(c.Setting("update.cm_port", "0")));
+    /// <summary>update.cm_listen (default 127.0.0.1; 0.0.0.0 when the UMs are other hosts on the rig network) and update.cm_port.</summary>
+    public static IPEndPoint CmEndpoint(BoardConfig c) =>
+        new(IPAddress.Parse(c.Setting("update.cm_listen", "127.0.0.1")), int.Parse(c.Setting("update.cm_port", "0")));
 
     public static TimeSpan CheckInPeriod(BoardConfig c) =>
         TimeSpan.FromSeconds(double.Parse(c.Setting("update.checkin_period", "0"), System.Globalization.CultureInfo.InvariantCulture));
