@@ -64,8 +64,11 @@ public sealed partial class SimNetSwitch : IDisposable, Faults.INetworkFaults
         }
     }
 
-    private LinkState NewLink(string from, string to) =>
-        new(from, to, new DeterministicRandom(_options.Seed, $"simnet/{from}->{to}")) { Impairment = _options.DefaultImpairment };
+    private LinkState NewLink(string from, string to)
+    {
+        var (impairment, blocked) = InitialLinkState_NeedsLock(from, to);
+        return new(from, to, new DeterministicRandom(_options.Seed, $"simnet/{from}->{to}")) { Impairment = impairment, Blocked = blocked };
+    }
 
     public SwitchPort Port(string host) =>
         _ports.FirstOrDefault(p => p.Host == host)
