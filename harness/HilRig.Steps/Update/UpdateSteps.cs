@@ -87,6 +87,52 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
         if (!result.Succeeded) throw new AssertionFailedException($"`cm checkin` failed (exit {result.ExitCode}):\n{result.Output}");
     }
 
+    [When("the unit starts checking in", Summary = "runs `cm checkin` on the main board without waiting for it; \"the check-in finishes within\" waits")]
+    public void StartCheckIn(CancellationToken ct) =>
+        unit.PendingCheckIn = unit.Main!.Shell.RunAsync("cm checkin", CheckInTimeout + CheckInTimeout, CancellationToken.None);
+
+    [Then("the check-in finishes within {int} seconds", Summary = "waits for the background `cm checkin` and fails if it did")]
+    public async Task CheckInFinishes(int seconds, CancellationToken ct)
+    {
+        var pending = unit.PendingCheckIn ?? throw new InvalidOperationException("no check-in was started; use \"When the unit starts checking in\"");
+        ShellResult result;
+        try
+        {
+            result = await pending.WaitAsync(TimeSpan.FromSeconds(seconds), ct);
+        }
+        catch (TimeoutException)
+        {
+            throw new AssertionFailedException($"`cm checkin` did not finish within {seconds} s");
+        }
+        unit.LastCheckIn = result;
+        output.WriteLine($"{unit.Main!.Name}$ cm checkin\n{result.Output}");
+        if (!result.Succeeded) throw new AssertionFailedException($"`cm checkin` failed (exit {result.ExitCode}):\n{result.Output}");
+    }
+
+    [Given("the OEM's component {string} is {int} MiB", Summary = "the next uploads carry that component with a payload of this size (default 4 KiB)")]
+    public void ComponentSize(string id, int mib) => unit.ComponentSizes[id] = mib << 20;
+
+    [Given("the CM on board {board} abandons a download that stalls for {int} second(s) and tries each URL up to {int} times", Summary = "update.download_stall_timeout and update.download_attempts of the main node, before the unit starts")]
+    public void DownloadPolicy(Board board, int seconds, int attempts)
+    {
+        var driver = UpdateUnit.ProcessDriver(board);
+        driver.Configure("update.download_stall_timeout", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        driver.Configure("update.download_attempts", attempts.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Then("the component {string} installed on board {board} is what the OEM uploaded", Summary = "SHA-256 of the file module's installed file (board storage) equals that of the uploaded payload")]
+    public async Task Intact(string id, Board board, CancellationToken ct)
+    {
+        var expected = unit.UploadedHashes.GetValueOrDefault(id) ?? throw new InvalidOperationException($"no component '{id}' was uploaded in this scenario");
+        var path = Path.Combine(board.Get<IStorageProtocol>().DataDirectory, "update", "files", id);
+        if (!File.Exists(path)) throw new AssertionFailedException($"{board.Name} has no installed file for {id} ({path})");
+        await using var file = File.OpenRead(path);
+        var actual = Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(file, ct));
+        if (actual != expected)
+            throw new AssertionFailedException($"{id} on {board.Name} has SHA-256 {actual} ({new FileInfo(path).Length} bytes), the OEM uploaded {expected}");
+        output.WriteLine($"{id} on {board.Name}: SHA-256 {actual} ({new FileInfo(path).Length} bytes), as uploaded");
+    }
+
     [When("the unit checks in and the CM crashes", Summary = "starts `cm checkin` and waits until the main board dies at the armed fault point")]
     public async Task CheckInAndCrash(CancellationToken ct)
     {

@@ -47,6 +47,9 @@ public sealed class UpdateUnit(Rig rig, ScenarioInfo scenario, ScenarioOutput ou
     public long LastAssigned { get; set; }
     public ShellResult? LastCheckIn { get; set; }
 
+    /// <summary>A check-in started in the background ("When the unit starts checking in"), awaited by a later step.</summary>
+    public Task<ShellResult>? PendingCheckIn { get; set; }
+
     public IUpdateCloud Cloud => _cloud ?? throw new InvalidOperationException("the cloud is not running; start it with \"Given the update cloud …\"");
 
     /// <summary>The rig's SimNet, when the rig is on one.</summary>

@@ -31,9 +31,10 @@ public sealed partial class SimNetSwitch
     /// <summary>Raised after each control action (the fault-plan recorder listens).</summary>
     public event Action<SimNetControlEvent>? ControlApplied;
 
-    private void Record(string action)
+    private void Record(string action) => Record(new SimNetControlEvent(_time.GetUtcNow(), action));
+
+    private void Record(SimNetControlEvent e)
     {
-        var e = new SimNetControlEvent(_time.GetUtcNow(), action);
         lock (_controlLog) _controlLog.Add(e);
         ControlApplied?.Invoke(e);
     }
@@ -105,7 +106,11 @@ public sealed partial class SimNetSwitch
             if (direction == PartitionDirection.Both || (direction == PartitionDirection.Outbound) == outbound)
                 _links[a.Index, b.Index]!.Blocked = true;
         }
-        Record($"partition {string.Join(",", hosts)} ({direction.ToString().ToLowerInvariant()})");
+        Record(new SimNetControlEvent(_time.GetUtcNow(), $"partition {string.Join(",", hosts)} ({direction.ToString().ToLowerInvariant()})")
+        {
+            Partitioned = hosts.ToList(),
+            Direction = direction,
+        });
     }
 
     /// <summary>Splits the network into two sides that cannot reach each other; hosts in neither side are untouched.</summary>
@@ -133,14 +138,14 @@ public sealed partial class SimNetSwitch
         foreach (var a in _ports)
         foreach (var b in _ports)
             if (a != b && (set.Contains(a.Index) || set.Contains(b.Index))) _links[a.Index, b.Index]!.Blocked = false;
-        Record($"heal {string.Join(",", hosts)}");
+        Record(new SimNetControlEvent(_time.GetUtcNow(), $"heal {string.Join(",", hosts)}") { Healed = hosts.ToList() });
     }
 
     public void HealAll()
     {
         lock (_gate) _partitions.Clear();
         foreach (var link in AllLinks()) link.Blocked = false;
-        Record("heal all");
+        Record(new SimNetControlEvent(_time.GetUtcNow(), "heal all") { HealedAll = true });
     }
 
     public bool IsBlocked(string from, string to) => Link(from, to).Blocked;

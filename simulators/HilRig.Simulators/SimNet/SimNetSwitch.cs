@@ -218,6 +218,7 @@ public sealed partial class SimNetSwitch : IDisposable, Faults.INetworkFaults
         to.Send(frame);
         to.CountSent();
         Interlocked.Increment(ref link.Forwarded);
+        Interlocked.Add(ref link.ForwardedBytes, frame.Length);
     }
 
     public void Dispose()

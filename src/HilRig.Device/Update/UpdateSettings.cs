@@ -16,6 +16,7 @@ namespace HilRig.Device.Update;
 /// <item><term>update.trust, update.unit_key</term><description>trust store and unit key-agreement key (default: fixtures/update test-only files)</description></item>
 /// <item><term>update.checkin_period</term><description>seconds between check-ins; 0 (default) checks in only on <c>cm checkin</c></description></item>
 /// <item><term>update.deployment</term><description><c>shared</c> (file:// on shared storage, default) or <c>http</c> (the CM's file server)</description></item>
+/// <item><term>update.download_attempts, update.download_stall_timeout</term><description>attempts per component URL, and seconds without data before an attempt is abandoned and resumed</description></item>
 /// <item><term>update.cm_crash_at</term><description>a CM fault point (<c>before-start</c>, <c>before-apply</c>) where the device dies as if its power was cut</description></item>
 /// </list>
 /// </summary>
@@ -51,6 +52,20 @@ public static class UpdateSettings
         {
             StepTimeout = TimeSpan.FromSeconds(double.Parse(c.Setting("update.step_timeout", "60"), System.Globalization.CultureInfo.InvariantCulture)),
             CrashAt = c.Setting("update.cm_crash_at", "") is { Length: > 0 } point ? point : null,
+            Download = Download(c),
+        };
+    }
+
+    /// <summary>update.download_attempts (per URL) and update.download_stall_timeout (seconds); the product defaults otherwise.</summary>
+    public static DownloadOptions Download(BoardConfig c)
+    {
+        var defaults = new DownloadOptions();
+        return defaults with
+        {
+            AttemptsPerUrl = int.Parse(c.Setting("update.download_attempts", defaults.AttemptsPerUrl.ToString(System.Globalization.CultureInfo.InvariantCulture)), System.Globalization.CultureInfo.InvariantCulture),
+            StallTimeout = c.Settings.TryGetValue("update.download_stall_timeout", out var stall)
+                ? TimeSpan.FromSeconds(double.Parse(stall, System.Globalization.CultureInfo.InvariantCulture))
+                : defaults.StallTimeout,
         };
     }
 
