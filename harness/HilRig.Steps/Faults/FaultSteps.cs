@@ -15,9 +15,9 @@ namespace HilRig.Steps.Faults;
 /// applied timeline is attached to the report.
 /// </summary>
 [Binding]
-public sealed class FaultSteps(ScenarioFaults faults, Rig rig, ScenarioInfo scenario)
+public sealed class FaultSteps(ScenarioFaults faults, Rig rig, ScenarioInfo scenario, CurrentStep current)
 {
-    private string Where(string what) => $"{scenario.Pickle.Uri} ({what})";
+    private string Where(string what) => $"{current.Location} ({what})";
 
     [Given("the fault plan:", Summary = "starts a fault plan written as YAML in a doc string (keys as in a --plan file); its clock starts now")]
     public void PlanInline(DocString yaml)
