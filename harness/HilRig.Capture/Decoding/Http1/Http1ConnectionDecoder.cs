@@ -121,10 +121,11 @@ internal sealed class Http1ConnectionDecoder
                             throw new ProtocolViolationException("http", $"header block longer than {MaxHeaderBlock} bytes", side.Offset);
                         return default;
                     }
+                    var start = side.Offset;
                     var message = ParseHead(side, span[..end]);
                     Consumed(side, end + 4);
-                    output.Add(new HttpEvent(side.IsClient ? context : context, message));
-                    StartBody(side, message);
+                    output.Add(new HttpEvent(context, message));
+                    StartBody(side, message, start);
                     break;
                 }
                 case State.ChunkSize or State.ChunkDataEnd or State.Trailer:
@@ -204,7 +205,7 @@ internal sealed class Http1ConnectionDecoder
         return message;
     }
 
-    private void StartBody(Side side, Http1Message message)
+    private void StartBody(Side side, Http1Message message, long messageOffset)
     {
         side.State = State.Head;
         if (!side.IsClient)
@@ -221,7 +222,7 @@ internal sealed class Http1ConnectionDecoder
         if (message.Header("Content-Length") is { } cl)
         {
             if (!long.TryParse(cl, NumberStyles.None, CultureInfo.InvariantCulture, out var length))
-                throw new ProtocolViolationException("http", $"Content-Length '{cl}' is not a number", side.Offset);
+                throw new ProtocolViolationException("http", $"Content-Length '{cl}' is not a number", messageOffset);
             side.Remaining = length;
             if (length > 0) side.State = State.Body;
             return;
