@@ -259,11 +259,11 @@ public sealed class BootControlStore
     /// </summary>
     public BootControlRecord Commit(BootControlState current, BootControlRecord next)
     {
-        var target = 1 - current.NewestCopy;
+        var target = AbFaults.SingleCopyBootControl ? 0 : 1 - current.NewestCopy;
         var record = next with { Generation = current.Record.Generation + 1 };
         var bytes = new byte[CopyBytes];
         record.Serialize().CopyTo(bytes, 0);
-        _partition.Flush();
+        if (!AbFaults.NoBarrier) _partition.Flush();
         _partition.Reach("bootctl-write");
         _partition.Write((long)target * CopyStride, bytes, WriteFlags.Fua);
         return record;
@@ -273,7 +273,7 @@ public sealed class BootControlStore
     public BootControlState CommitAndReload(BootControlState current, BootControlRecord next)
     {
         var written = Commit(current, next);
-        return new BootControlState(written, 1 - current.NewestCopy, new string?[2]);
+        return new BootControlState(written, AbFaults.SingleCopyBootControl ? 0 : 1 - current.NewestCopy, new string?[2]);
     }
 
     /// <summary>Writes the same record to both copies (generations 0 and 1): a freshly created disk.</summary>
