@@ -31,8 +31,9 @@ public sealed record AbLayout(long SlotCapacity, long DataBytes, int SectorSize 
     public const int BlockSize = MerkleTree.BlockSize;
 
     public long HashAreaBytes => MerkleTree.TreeBytes(SlotCapacity);
-    public long SlotPartitionBytes => BlockDevice.AlignUp(SlotCapacity + HashAreaBytes, MiB);
-    public long DiskBytes => MiB + BootControlBytes + 2 * SlotPartitionBytes + DataBytes + MiB;
+    /// <summary>Exactly the image area plus the hash area, so the capacity read back from the GPT is <see cref="SlotCapacity"/>.</summary>
+    public long SlotPartitionBytes => SlotCapacity + HashAreaBytes;
+    public long DiskBytes => MiB + BootControlBytes + 2 * BlockDevice.AlignUp(SlotPartitionBytes, MiB) + DataBytes + MiB;
 
     /// <summary>A layout whose slots hold images of up to <paramref name="slotCapacity"/> bytes.</summary>
     public static AbLayout ForSlot(long slotCapacity, long dataBytes = MiB, int sectorSize = 512)
