@@ -159,6 +159,8 @@ public sealed class AbUpdater
 
         var state = Disk.BootControl.Load();
         var active = ActiveSlot(state);
+        if (active is { } running && state.Record[running].HoldsRelease && state.Record[running].Sha256 == header.TargetSha256)
+            return NoOp(state, active, running.Other(), header.TargetSha256, clock, true)!;
         if (active is not { } src || !state.Record[src].HoldsRelease)
             throw new InstallRefusedException($"{sourceName}: a delta needs an active slot holding its source release; this disk has none bootable");
         var srcInfo = state.Record[src];
