@@ -198,7 +198,8 @@ public sealed class PowerCutSweep
         updater.MarkGood();
         var final = Bootloader.Boot(AbDisk.Open(disk), _o.Boot);
         if (final.Slot is not { } fs || final.Info is not { } fi) return $"after finishing the update: no boot: {final.Error}";
-        var finalRel = w.Matcher.Identify(disk, ab[fs].Partition.Offset, w.Releases.V2.Length);
+        // Pages written by this restart live only in this fork: compare them without remembering them.
+        var finalRel = w.Matcher.Identify(disk, ab[fs].Partition.Offset, w.Releases.V2.Length, remember: false);
         if (finalRel != 2 || fi.State != SlotState.Good)
             return $"after finishing the update the device runs slot {fs} ({fi.Describe()}) holding {(finalRel < 0 ? "no known release" : $"v{finalRel}")}, not v2 confirmed";
         return null;
@@ -286,7 +287,7 @@ internal sealed class ReleaseMatcher
     public ReleaseMatcher(byte[][] releases) => _releases = releases;
 
     /// <summary>The index of the release the slot at <paramref name="offset"/> holds (first <paramref name="size"/> bytes), or -1.</summary>
-    public int Identify(MemoryBlockDevice disk, long offset, long size)
+    public int Identify(MemoryBlockDevice disk, long offset, long size, bool remember = true)
     {
         const int P = MemoryBlockDevice.PageSize;
         if (offset % P != 0) throw new ArgumentException("slot offset not page-aligned");
@@ -300,7 +301,11 @@ internal sealed class ReleaseMatcher
             {
                 if (!_zeroMasks.TryGetValue(i, out mask)) _zeroMasks[i] = mask = Compute(ReadOnlySpan<byte>.Empty, i, size, true);
             }
-            else if (!_known.TryGetValue(page, out mask)) _known[page] = mask = Compute(page, i, size, false);
+            else if (!_known.TryGetValue(page, out mask))
+            {
+                mask = Compute(page, i, size, false);
+                if (remember) _known[page] = mask;
+            }
             all &= mask;
         }
         return all == 0 ? -1 : System.Numerics.BitOperations.TrailingZeroCount(all);
