@@ -144,6 +144,19 @@ public class InstallTests
         Assert.That(disk.BootControl.Load().Record.A.State, Is.EqualTo(SlotState.Bad));
     }
 
+    [Test]
+    public void Verify_all_reports_changed_blocks_by_slot_and_index_without_marking()
+    {
+        var (mem, rec, disk, _, _) = TestDisks.Running();
+        mem.Write(disk.SlotA.Partition.Offset + 3 * 4096L, new byte[512]);
+        mem.Write(disk.SlotA.Partition.Offset + 9 * 4096L, new byte[512]);
+        var reports = new AbUpdater(disk).VerifyAll();
+        Assert.That(reports.Select(r => (r.Slot, r.Result)), Is.EqualTo(new[] { ("A", "tampered"), ("B", "ok") }));
+        Assert.That(reports[0].TamperedBlocks, Is.EqualTo(new long[] { 3, 9 }));
+        Assert.That(reports[0].Detail, Does.Contain("slot A (partition 2 'rootfs_a'").And.Contain("index 3, 9"));
+        Assert.That(rec.Writes, Is.Empty, "an offline verify changes nothing");
+    }
+
     // ---- bad input: each is refused with what and where, and the active slot is never written ----
 
     private static void AssertActiveUntouched(RecordingDevice rec, AbDisk disk, MemoryBlockDevice mem, byte[] before, SlotName active = SlotName.B)

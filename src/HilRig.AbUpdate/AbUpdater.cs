@@ -399,6 +399,34 @@ public sealed class AbUpdater
         return report;
     }
 
+    /// <summary>
+    /// Checks every slot that holds a release (full check) and reports changed blocks by slot and index; marks nothing
+    /// unless asked, so a customer's disk dump can be inspected without changing it.
+    /// </summary>
+    public IReadOnlyList<SlotVerifyReport> VerifyAll(bool markBad = false)
+    {
+        var state = Disk.BootControl.Load();
+        var reports = new List<SlotVerifyReport>();
+        foreach (var slot in new[] { SlotName.A, SlotName.B })
+        {
+            var info = state.Record[slot];
+            if (!info.HoldsRelease)
+            {
+                reports.Add(new SlotVerifyReport(slot.ToString(), info.Describe(), null, []));
+                continue;
+            }
+            var r = Verify(slot, full: true, markBad: markBad);
+            reports.Add(new SlotVerifyReport(slot.ToString(), r.Ok ? "ok" : r.TreeCorrupt ? "merkle-corrupt" : "tampered",
+                r.Describe($"slot {slot} ({Disk[slot].Where})"), r.TamperedBlocks.ToArray())
+            {
+                TamperedCount = r.TamperedCount,
+                CorruptLevel = r.TreeCorrupt ? r.CorruptLevel : null,
+                CorruptHashBlock = r.TreeCorrupt ? r.CorruptNode : null,
+            });
+        }
+        return reports;
+    }
+
     public AbStatus Status() => AbStatus.Read(Disk, Booted);
 
     /// <summary>The root device of this boot: the booted slot, read-only, under a volatile overlay that the next boot discards.</summary>
@@ -410,6 +438,14 @@ public sealed class AbUpdater
 
     /// <summary>The data partition: read-write and persistent across boots and updates.</summary>
     public IBlockDevice OpenData() => Disk.Data;
+}
+
+/// <summary>One slot's verify result: "ok", "tampered" (blocks listed), "merkle-corrupt", or the state of a slot without a release.</summary>
+public sealed record SlotVerifyReport(string Slot, string Result, string? Detail, long[] TamperedBlocks)
+{
+    public long TamperedCount { get; init; }
+    public int? CorruptLevel { get; init; }
+    public long? CorruptHashBlock { get; init; }
 }
 
 /// <summary>Reads a delta body, hashing and counting what it consumes.</summary>
