@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace HilRig.Cli.Commands;
+
+/// <summary>
+/// Command groups of the product areas (disk, delta, sweep, bundle, pcap, bench …). Each area adds its
+/// <c>Create()</c> here; the harness commands are registered in Program.cs.
+/// </summary>
+public static class CommandAreas
+{
+    public static IEnumerable<Command> All() => [];
+}

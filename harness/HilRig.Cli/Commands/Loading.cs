@@ -1,0 +1,71 @@
+using HilRig.Cli.Output;
+using HilRig.Harness.Bindings;
+using HilRig.Harness.Gherkin;
+using HilRig.Harness.Rig;
+using HilRig.Harness.Tags;
+
+namespace HilRig.Cli.Commands;
+
+/// <summary>
+/// Loads what a command needs and turns every input problem into a printed error and exit code 2, so each
+/// command's action reads as its happy path.
+/// </summary>
+public static class Loading
+{
+    public sealed class UsageException(string message) : Exception(message);
+
+    public static TagExpression Tags(string? expression)
+    {
+        try
+        {
+            return TagExpression.Parse(expression ?? "");
+        }
+        catch (TagExpressionException e)
+        {
+            throw new UsageException($"--tags: {e.Message}");
+        }
+    }
+
+    public static FeatureSet Features(IReadOnlyList<string> arguments, TagExpression filter)
+    {
+        try
+        {
+            return FeatureSet.Load(arguments, filter);
+        }
+        catch (FeatureParseException e)
+        {
+            throw new UsageException($"feature files have errors; nothing was run:\n{string.Join('\n', e.Errors.Select(x => "  " + x))}");
+        }
+    }
+
+    public static RigDefinition Rig(string path)
+    {
+        try
+        {
+            return RigLoader.Load(path);
+        }
+        catch (RigFileException e)
+        {
+            throw new UsageException($"rig file has errors:\n{string.Join('\n', e.Errors.Select(x => "  " + x))}");
+        }
+    }
+
+    /// <summary>Runs an action, mapping input problems to exit 2 with a message on stderr.</summary>
+    public static async Task<int> GuardAsync(Func<Task<int>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (UsageException e)
+        {
+            Terminal.Error("hilrig: " + e.Message);
+            return ExitCodes.Usage;
+        }
+        catch (BindingException e)
+        {
+            Terminal.Error("hilrig: step bindings have errors:\n" + e.Message);
+            return ExitCodes.Usage;
+        }
+    }
+}

@@ -1,0 +1,68 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using HilRig.Cli.Output;
+using HilRig.Harness.Bindings;
+using HilRig.Steps.Hosting;
+
+namespace HilRig.Cli.Commands;
+
+/// <summary><c>hilrig steps</c>: every step a scenario can use, with its parameter types and a summary.</summary>
+public static class StepsCommand
+{
+    public static Command Create()
+    {
+        var json = CommonOptions.Json();
+        var command = new Command("steps", "List every step binding") { json };
+        command.SetAction((parse, _) => Loading.GuardAsync(() =>
+        {
+            var registry = BindingRegistry.Build(ScenarioHost.BindingAssemblies());
+            var steps = registry.Steps
+                .OrderBy(s => s.Method.DeclaringType?.Namespace, StringComparer.Ordinal)
+                .ThenBy(s => s.Expression.Source, StringComparer.Ordinal)
+                .Select(Describe)
+                .ToList();
+            if (parse.GetValue(json))
+            {
+                Console.Out.WriteLine(JsonSerializer.Serialize(steps, StepsJson.Default.ListStepJson));
+                return Task.FromResult(ExitCodes.Passed);
+            }
+            foreach (var area in steps.GroupBy(s => s.Area))
+            {
+                Terminal.Line($"\n{area.Key}", $"\n[bold]{Terminal.Escape(area.Key)}[/]");
+                foreach (var s in area)
+                {
+                    Terminal.Line($"  {s.Keyword} {s.Expression}", $"  [blue]{s.Keyword}[/] {Terminal.Escape(s.Expression)}");
+                    if (s.Summary is not null) Terminal.Line($"      {s.Summary}", $"      [grey]{Terminal.Escape(s.Summary)}[/]");
+                }
+            }
+            Terminal.Line($"\n{steps.Count} step(s); parameter types: {string.Join(", ", registry.ParameterTypes.Names.Select(n => "{" + n + "}"))}");
+            return Task.FromResult(ExitCodes.Passed);
+        }));
+        return command;
+    }
+
+    private static StepJson Describe(StepDefinition s)
+    {
+        var parameters = s.Expression is CucumberExpression ce
+            ? ce.Parameters.Select(p => p.Name.Length == 0 ? "{}" : p.Name).ToList()
+            : s.ParameterTypes.Take(s.ArgumentCount).Select(t => t.Name).ToList();
+        if (s.TakesStepArgument) parameters.Add(s.ParameterTypes[^1].Name == "DataTable" ? "DataTable" : "DocString");
+        var keyword = s.Kind switch
+        {
+            Harness.Gherkin.StepKind.Context => "Given",
+            Harness.Gherkin.StepKind.Action => "When",
+            Harness.Gherkin.StepKind.Outcome => "Then",
+            _ => "*",
+        };
+        var area = s.Method.DeclaringType?.Namespace?.Split('.').Last() ?? "";
+        return new StepJson(keyword, s.Expression.Source, s.Expression is CucumberExpression ? "cucumber" : "regex", parameters, s.Summary, s.MethodName, area);
+    }
+}
+
+/// <summary>One step binding as <c>hilrig steps --json</c> prints it.</summary>
+public sealed record StepJson(string Keyword, string Expression, string Syntax, IReadOnlyList<string> Parameters, string? Summary, string Method, string Area);
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(List<StepJson>))]
+internal sealed partial class StepsJson : JsonSerializerContext;

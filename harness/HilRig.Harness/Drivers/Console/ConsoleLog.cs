@@ -1,0 +1,141 @@
+using System.Text;
+
+namespace HilRig.Harness.Drivers.Console;
+
+/// <summary>
+/// Everything a console printed, decoded as UTF-8 with carriage returns dropped, plus a file copy with a
+/// time stamp per line (the report attachment). Readers wait on <see cref="WaitForChangeAsync"/>.
+/// Harness annotations ("power on", "power cut") go to the file only, so they can never satisfy an expectation.
+/// </summary>
+public sealed class ConsoleLog : IDisposable
+{
+    private readonly object _gate = new();
+    private readonly StringBuilder _text = new();
+    private readonly Decoder _decoder = new UTF8Encoding(false, false).GetDecoder();
+    private readonly StreamWriter? _file;
+    private readonly TimeProvider _time;
+    private readonly long _started;
+    private TaskCompletionSource _changed = NewSignal();
+    private bool _atLineStart = true;
+    private readonly char[] _chars = new char[8192];
+
+    public ConsoleLog(string? filePath, TimeProvider? time = null)
+    {
+        _time = time ?? TimeProvider.System;
+        _started = _time.GetTimestamp();
+        FilePath = filePath;
+        if (filePath is not null)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(filePath))!);
+            _file = new StreamWriter(new FileStream(filePath, FileMode.Create, FileAccess.Write, FileShare.ReadWrite), new UTF8Encoding(false))
+            {
+                AutoFlush = true,
+            };
+        }
+    }
+
+    public string? FilePath { get; }
+
+    public long Length
+    {
+        get
+        {
+            lock (_gate) return _text.Length;
+        }
+    }
+
+    public string Text
+    {
+        get
+        {
+            lock (_gate) return _text.ToString();
+        }
+    }
+
+    public string Substring(long from, long? to = null)
+    {
+        lock (_gate)
+        {
+            var start = (int)Math.Clamp(from, 0, _text.Length);
+            var end = (int)Math.Clamp(to ?? _text.Length, start, _text.Length);
+            return _text.ToString(start, end - start);
+        }
+    }
+
+    /// <summary>The last <paramref name="lines"/> lines after <paramref name="from"/>, for error messages.</summary>
+    public string Tail(long from, int lines = 20)
+    {
+        var text = Substring(from);
+        var all = text.Split('\n');
+        return string.Join('\n', all.Skip(Math.Max(0, all.Length - lines)));
+    }
+
+    public void Append(ReadOnlySpan<byte> bytes)
+    {
+        lock (_gate)
+        {
+            while (bytes.Length > 0)
+            {
+                var take = Math.Min(bytes.Length, 4096);
+                var count = _decoder.GetChars(bytes[..take], _chars, flush: false);
+                bytes = bytes[take..];
+                AppendChars_NeedsLock(_chars.AsSpan(0, count));
+            }
+            Signal_NeedsLock();
+        }
+    }
+
+    /// <summary>Writes a harness note into the file copy only.</summary>
+    public void Annotate(string note)
+    {
+        lock (_gate)
+        {
+            if (_file is null) return;
+            if (!_atLineStart) _file.Write('\n');
+            _file.Write($"[{Elapsed():0000.000}] ### hilrig: {note}\n");
+            _atLineStart = true;
+        }
+    }
+
+    public Task WaitForChangeAsync(CancellationToken cancellation)
+    {
+        Task signal;
+        lock (_gate) signal = _changed.Task;
+        return signal.WaitAsync(cancellation);
+    }
+
+    /// <summary>A signal that completes on the next append after this call; compare lengths to avoid a lost wake-up.</summary>
+    public (long Length, Task Changed) Snapshot()
+    {
+        lock (_gate) return (_text.Length, _changed.Task);
+    }
+
+    private void AppendChars_NeedsLock(ReadOnlySpan<char> chars)
+    {
+        foreach (var c in chars)
+        {
+            if (c == '\r') continue;
+            _text.Append(c);
+            if (_file is null) continue;
+            if (_atLineStart) _file.Write($"[{Elapsed():0000.000}] ");
+            _file.Write(c);
+            _atLineStart = c == '\n';
+        }
+    }
+
+    private void Signal_NeedsLock()
+    {
+        var old = _changed;
+        _changed = NewSignal();
+        old.TrySetResult();
+    }
+
+    private double Elapsed() => _time.GetElapsedTime(_started).TotalSeconds;
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Dispose()
+    {
+        lock (_gate) _file?.Dispose();
+    }
+}

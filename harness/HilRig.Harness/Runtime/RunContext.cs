@@ -1,0 +1,60 @@
+using HilRig.Harness.Bindings;
+
+namespace HilRig.Harness.Runtime;
+
+/// <summary>What a run was asked to do; one per run, available to every binding.</summary>
+[RunScoped]
+public sealed class RunContext
+{
+    public RunContext(RunOptions options)
+    {
+        Options = options;
+        RunId = $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{options.Seed:x}";
+    }
+
+    public RunOptions Options { get; }
+
+    public int Seed => Options.Seed;
+
+    /// <summary>Identifies this run in artefact paths.</summary>
+    public string RunId { get; }
+
+    /// <summary>Directory for this run's per-scenario artefacts (console logs, captures, board state).</summary>
+    public string ArtifactsDirectory => Path.Combine(Options.ResultsDirectory, "artifacts");
+
+    /// <summary>The command that reruns exactly one scenario with the same seed, rig and fault plan.</summary>
+    public string ReplayCommand(Gherkin.Pickle pickle)
+    {
+        var parts = new List<string> { "./hilrig run", Quote(pickle.Location), "--seed", Options.Seed.ToString() };
+        if (Options.RigFile is { } rig && !Options.RigIsDefault) parts.AddRange(["--rig", Quote(rig)]);
+        parts.AddRange(Options.ReplayArguments.Select(Quote));
+        return string.Join(' ', parts);
+    }
+
+    private static string Quote(string s) =>
+        s.Length > 0 && s.All(c => char.IsLetterOrDigit(c) || "/._-:=@".Contains(c)) ? s : "'" + s.Replace("'", "'\\''") + "'";
+}
+
+/// <summary>Options of one run, as given on the command line or by the NUnit bridge.</summary>
+public sealed record RunOptions
+{
+    public int Seed { get; init; }
+
+    public string ResultsDirectory { get; init; } = "reports";
+
+    public string? RigFile { get; init; }
+
+    public bool RigIsDefault { get; init; } = true;
+
+    public bool DryRun { get; init; }
+
+    public TimeSpan StepTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Extra arguments a replay needs, e.g. <c>--plan FILE</c>.</summary>
+    public IReadOnlyList<string> ReplayArguments { get; init; } = [];
+
+    /// <summary>The tag expression the run was filtered by, for the report's environment.</summary>
+    public string? TagFilter { get; init; }
+
+    public static int NewSeed() => Random.Shared.Next(1, int.MaxValue);
+}

@@ -1,0 +1,25 @@
+using System.Text.RegularExpressions;
+using HilRig.Harness.Bindings;
+using HilRig.Harness.Boards;
+
+namespace HilRig.Steps.Boards;
+
+/// <summary>Reading and typing at a board's console. Expectations read forward from the last match (or the start of the boot).</summary>
+[Binding]
+public sealed class ConsoleSteps
+{
+    [Then("the console of board {board} shows {string}", Summary = "waits (up to the board's boot timeout) until the text appears")]
+    public Task Shows(Board board, string text, CancellationToken cancellation) =>
+        board.Console.ExpectAsync(new Regex(Regex.Escape(text)), board.BootTimeout, cancellation);
+
+    [Then("the console of board {board} shows {string} within {int} second(s)", Summary = "waits until the text appears, at most that long")]
+    public Task ShowsWithin(Board board, string text, int seconds, CancellationToken cancellation) =>
+        board.Console.ExpectAsync(new Regex(Regex.Escape(text)), TimeSpan.FromSeconds(seconds), cancellation);
+
+    [Then("the console of board {board} matches {string}", Summary = "waits until a regular expression matches")]
+    public Task Matches(Board board, string pattern, CancellationToken cancellation) =>
+        board.Console.ExpectAsync(new Regex(pattern, RegexOptions.Multiline), board.BootTimeout, cancellation);
+
+    [When("I type {string} on the console of board {board}", Summary = "types a line at the console")]
+    public Task Type(string line, Board board, CancellationToken cancellation) => board.Console.SendAsync(line + "\n", cancellation);
+}

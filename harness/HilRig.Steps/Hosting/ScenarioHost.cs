@@ -1,0 +1,54 @@
+using System.Reflection;
+using HilRig.Harness.Bindings;
+using HilRig.Harness.Reports;
+using HilRig.Harness.Rig;
+using HilRig.Harness.Runtime;
+
+namespace HilRig.Steps.Hosting;
+
+/// <summary>
+/// What every host of scenarios (the <c>hilrig</c> command, the NUnit bridge) sets up the same way: the binding
+/// assemblies, the rig in the run scope, extension registration, and the standard report writers.
+/// </summary>
+public static class ScenarioHost
+{
+    private static int _extensionsRegistered;
+
+    /// <summary>Assemblies whose [Binding] classes are loaded: the step library, plus any the host adds.</summary>
+    public static IReadOnlyList<Assembly> BindingAssemblies(params Assembly[] extra) =>
+        new[] { typeof(ScenarioHost).Assembly }.Concat(extra).Distinct().ToList();
+
+    /// <summary>Registers rig extensions (network types, …) once per process.</summary>
+    public static void RegisterExtensions()
+    {
+        if (Interlocked.Exchange(ref _extensionsRegistered, 1) != 0) return;
+        foreach (var register in Extensions) register();
+    }
+
+    /// <summary>Product areas add their registration here (e.g. the SimNet network type).</summary>
+    private static readonly List<Action> Extensions = [];
+
+    /// <summary>The standard listeners: Allure results under DIR/allure-results and JUnit XML at DIR/junit.xml.</summary>
+    public static IReadOnlyList<IRunListener> ReportWriters(string resultsDirectory, RigDefinition? rig) =>
+    [
+        new AllureResultsWriter(Path.Combine(resultsDirectory, "allure-results"), rig?.Name),
+        new JUnitWriter(Path.Combine(resultsDirectory, "junit.xml")),
+    ];
+
+    public static TestRun CreateRun(RunOptions options, RigDefinition? rig, IEnumerable<IRunListener> listeners, params Assembly[] extraBindings)
+    {
+        RegisterExtensions();
+        return TestRun.Create(BindingAssemblies(extraBindings), options, listeners, services =>
+        {
+            if (rig is not null) services.Add(rig);
+        });
+    }
+
+    /// <summary>Finds the rig file a host should use when none is named: $HILRIG_RIG, else rig.yaml here or at the repository root.</summary>
+    public static string DefaultRigFile()
+    {
+        if (Environment.GetEnvironmentVariable("HILRIG_RIG") is { Length: > 0 } fromEnv) return fromEnv;
+        if (File.Exists("rig.yaml")) return "rig.yaml";
+        return Harness.Drivers.ProcessBoard.DeviceLocator.RepositoryRoot() is { } root ? Path.Combine(root, "rig.yaml") : "rig.yaml";
+    }
+}

@@ -1,0 +1,71 @@
+using System.Runtime.InteropServices;
+using HilRig.Device;
+using HilRig.Device.Console;
+
+// HilRig.Device: the software of a board. Started by a board driver with its console tty and its config:
+//   HilRig.Device --console /dev/pts/N --config board.json [--lifeline]
+string? consolePath = null, configPath = null;
+var lifeline = false;
+for (var i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--console" when i + 1 < args.Length:
+            consolePath = args[++i];
+            break;
+        case "--config" when i + 1 < args.Length:
+            configPath = args[++i];
+            break;
+        case "--lifeline":
+            lifeline = true;
+            break;
+        default:
+            Console.Error.WriteLine($"HilRig.Device: unknown argument '{args[i]}'\nusage: HilRig.Device --console TTY --config BOARD.json [--lifeline]");
+            return DeviceExitCode.Usage;
+    }
+}
+if (consolePath is null || configPath is null)
+{
+    Console.Error.WriteLine("usage: HilRig.Device --console TTY --config BOARD.json [--lifeline]");
+    return DeviceExitCode.Usage;
+}
+
+BoardConfig config;
+IDeviceConsole console;
+try
+{
+    config = BoardConfig.Load(configPath);
+    console = TtyConsole.Open(consolePath);
+}
+catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+{
+    Console.Error.WriteLine($"HilRig.Device: {e.Message}");
+    return DeviceExitCode.Usage;
+}
+
+if (lifeline) Lifeline.Watch(() => Environment.Exit(DeviceExitCode.ConsoleLost));
+
+using var stop = new CancellationTokenSource();
+var device = new DeviceHost(config, console, DeviceServices.For(config));
+// SIGTERM is the driver's orderly "power off": shut down cleanly, as on `poweroff`.
+using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    device.RequestStop(DeviceExitCode.PowerOff);
+    var code = device.ShutdownAsync(DeviceExitCode.PowerOff).GetAwaiter().GetResult();
+    Environment.Exit(code);
+});
+try
+{
+    return await device.RunAsync(stop.Token);
+}
+catch (Exception e)
+{
+    console.Write($"Kernel panic - not syncing: {e.GetType().Name}: {e.Message}\n");
+    Console.Error.WriteLine(e);
+    return DeviceExitCode.Panic;
+}
+finally
+{
+    console.Dispose();
+}
