@@ -25,7 +25,7 @@ public static class ScenarioHost
         foreach (var register in Extensions) register();
     }
 
-    /// <summary>Product areas add their registration here (e.g. the SimNet network type).</summary>
+    /// <summary>Product areas add their registration here, e.g. <c>() => RigNetworks.Register("simnet", …)</c>.</summary>
     private static readonly List<Action> Extensions = [];
 
     /// <summary>The standard listeners: Allure results under DIR/allure-results and JUnit XML at DIR/junit.xml.</summary>
