@@ -8,5 +8,5 @@ namespace HilRig.Cli.Commands;
 /// </summary>
 public static class CommandAreas
 {
-    public static IEnumerable<Command> All() => [BenchCommand.Create()];
+    public static IEnumerable<Command> All() => [BenchCommand.Create(), DiskCommand.Create(), DeltaCommand.Create(), SweepCommand.Create()];
 }

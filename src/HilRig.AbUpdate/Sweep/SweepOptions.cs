@@ -23,7 +23,7 @@ public sealed record SweepOptions(
     int RequestBytes = SweepOptions.DefaultRequestBytes,
     int SectorSize = 512,
     byte Tries = 3,
-    int RestartEvery = 64,
+    int RestartEvery = 128,
     int HashCheckEvery = 128)
 {
     public const int DefaultRequestBytes = 4096;

@@ -76,31 +76,36 @@ public static class PowerCut
         return keep;
     }
 
-    /// <summary>Collects surviving sectors and writes them page by page (one write per touched 4 KiB page).</summary>
+    /// <summary>Collects surviving sectors and writes them page by page (one read-modify-write per touched 4 KiB page).</summary>
     private sealed class SectorPatch(IBlockDevice media)
     {
-        private readonly SortedDictionary<long, byte[]> _sectors = new();
+        private const int PageSize = 4096;
+        private readonly Dictionary<long, (byte[] Data, ulong Mask)> _pages = new();
 
-        public void Put(long offset, ReadOnlySpan<byte> sector) => _sectors[offset] = sector.ToArray();
+        public void Put(long offset, ReadOnlySpan<byte> sector)
+        {
+            var index = offset / PageSize;
+            if (!_pages.TryGetValue(index, out var page)) page = (new byte[PageSize], 0UL);
+            var inPage = (int)(offset % PageSize);
+            sector.CopyTo(page.Data.AsSpan(inPage));
+            _pages[index] = (page.Data, page.Mask | 1UL << (inPage / media.SectorSize));
+        }
 
         public void Commit()
         {
-            if (_sectors.Count == 0) return;
             var s = media.SectorSize;
-            long runStart = -1, runEnd = -1;
-            var run = new MemoryStream();
-            foreach (var (off, data) in _sectors)
+            var buffer = new byte[PageSize];
+            foreach (var index in _pages.Keys.Order())
             {
-                if (off != runEnd)
-                {
-                    if (runStart >= 0) media.Write(runStart, run.ToArray());
-                    run.SetLength(0);
-                    runStart = off;
-                }
-                run.Write(data);
-                runEnd = off + s;
+                var (data, mask) = _pages[index];
+                var start = index * PageSize;
+                var length = (int)Math.Min(PageSize, media.Length - start);
+                var page = buffer.AsSpan(0, length);
+                media.Read(start, page);
+                for (var k = 0; k < length / s; k++)
+                    if ((mask & (1UL << k)) != 0) data.AsSpan(k * s, s).CopyTo(page[(k * s)..]);
+                media.Write(start, page);
             }
-            media.Write(runStart, run.ToArray());
         }
     }
 }
