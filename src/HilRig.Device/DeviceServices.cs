@@ -6,5 +6,5 @@ namespace HilRig.Device;
 /// </summary>
 public static class DeviceServices
 {
-    public static IReadOnlyList<IDeviceService> For(BoardConfig config) => [];
+    public static IReadOnlyList<IDeviceService> For(BoardConfig config) => [new Ab.AbBootService()];
 }

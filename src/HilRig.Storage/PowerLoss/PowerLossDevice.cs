@@ -127,6 +127,20 @@ public sealed class PowerLossDevice : IBlockDevice
         if (Plan?.At is NamedCut nc && nc.Point == point && nc.Occurrence == n) _armed = true;
     }
 
+    /// <summary>
+    /// When a named cut point was reached but no operation followed it (the caller went idle), the power fails now,
+    /// with nothing in flight: unflushed writes are lost. Call it where the caller would sit idle (end of a command).
+    /// </summary>
+    public void FireIfArmed()
+    {
+        if (!_armed) return;
+        _armed = false;
+        _cache.Discard();
+        IsPoweredOff = true;
+        CutDescription = $"power cut right after {_pendingPoint ?? Plan?.At.ToString()} (no operation in flight)";
+        throw new PowerCutException(CutDescription, OpCount);
+    }
+
     /// <summary>How many times a named point has been reached.</summary>
     public int Occurrences(string point) => _occurrences.GetValueOrDefault(point);
 
