@@ -65,6 +65,23 @@ public class DeltaTests
     }
 
     [Test]
+    public void Blocks_changed_in_a_few_bytes_cost_a_few_bytes()
+    {
+        var v1 = TestDisks.Image(12, MiB);
+        var v2 = (byte[])v1.Clone();
+        for (var i = 0; i < 256; i++) v2[i * 4096 + 17] ^= 0x5A;   // one byte in every block
+        var ms = new MemoryStream();
+        var stats = BlockDelta.Create(new MemoryStream(v1), new MemoryStream(v2), ms, new DeltaOptions(BrotliQuality: 9));
+        Assert.That(stats.ReplaceBlocks, Is.EqualTo(256));
+        Assert.That(stats.DeltaBytes, Is.LessThan(4096), "XOR with the source block leaves almost nothing to send");
+        var (_, _, disk) = TestDisks.Create(MiB);
+        TestDisks.InstallGood(disk, null, v1, "1");
+        ms.Position = 0;
+        new AbUpdater(disk, SlotName.A).Install(ms);
+        Assert.That(TestDisks.SlotBytes(disk, SlotName.B, v2.Length), Is.EqualTo(v2));
+    }
+
+    [Test]
     public void Moved_blocks_are_copied_from_their_old_place()
     {
         var v1 = TestDisks.Image(4, MiB);

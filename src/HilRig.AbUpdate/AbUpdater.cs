@@ -243,6 +243,27 @@ public sealed class AbUpdater
                 case DeltaOpKind.Zero:
                     writer.AppendZeros(count * B);
                     break;
+                case DeltaOpKind.XorDeflate:
+                case DeltaOpKind.XorBrotli:
+                {
+                    reader.ReadExactly(head[..12]);
+                    var from = BinaryPrimitives.ReadInt64LittleEndian(head);
+                    var payloadLength = BinaryPrimitives.ReadUInt32LittleEndian(head[8..]);
+                    if (from < 0 || from + count > sourceBlocks)
+                        throw new DeltaFormatException($"{name}: op {op} at offset {at} XORs source blocks {from}..{from + count - 1}, outside the {sourceBlocks}-block source");
+                    if (payloadLength > reader.Remaining)
+                        throw new InstallRefusedException($"{name}: delta truncated: op {op} at offset {at} needs {payloadLength} payload bytes, {reader.Remaining} remain");
+                    if (count * B > int.MaxValue) throw new DeltaFormatException($"{name}: op {op} at offset {at} covers {count} blocks, too many for one op");
+                    var payload = new byte[payloadLength];
+                    reader.ReadExactly(payload);
+                    var data = Decompress(payload, (int)(count * B), kind == DeltaOpKind.XorBrotli, name, op, at);
+                    var old = new byte[data.Length];
+                    var pos = from * B;
+                    source.Read(pos, old.AsSpan(0, (int)Math.Clamp(header.SourceSize - pos, 0, old.Length)));
+                    for (var i = 0; i < data.Length; i++) data[i] ^= old[i];
+                    writer.Append(data);
+                    break;
+                }
                 case DeltaOpKind.ReplaceRaw:
                 case DeltaOpKind.ReplaceDeflate:
                 case DeltaOpKind.ReplaceBrotli:

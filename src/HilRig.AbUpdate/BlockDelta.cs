@@ -15,6 +15,9 @@ public enum DeltaOpKind : byte
     ReplaceRaw = 3,
     ReplaceDeflate = 4,
     ReplaceBrotli = 5,
+    /// <summary>New data = source blocks at <c>src</c> XOR the decompressed payload: a block that changed in a few bytes costs a few bytes.</summary>
+    XorDeflate = 6,
+    XorBrotli = 7,
 }
 
 /// <summary>The fixed 512-byte header of a delta file.</summary>
@@ -83,7 +86,8 @@ public sealed record DeltaStats(DeltaHeader Header, long CopyBlocks, long ZeroBl
 
 /// <summary>
 /// Block deltas between two images: per 4 KiB target block, copy it from anywhere in the source (found by hash), write
-/// zeros, or replace it with data compressed by the BCL's Brotli or Deflate (whichever is smaller, raw if neither helps).
+/// zeros, or replace it with data compressed by the BCL's Brotli or Deflate (whichever is smaller, raw if neither helps)
+/// — either the new bytes themselves or their XOR with the source blocks at the same place, whichever is smaller.
 /// Ops are in target order and cover the target exactly, so applying streams into the inactive slot with the same
 /// incremental hashing as a full install.
 /// </summary>
@@ -175,10 +179,32 @@ public static class BlockDelta
                     break;
                 default:
                     var raw = runData.GetBuffer().AsSpan(0, (int)runData.Length);
-                    var (kind, payload) = Compress(raw, options);
+                    var (kind, payload) = Compress(raw, options, false);
+                    if (runStart + runCount <= oldDigests.Count)
+                    {
+                        // The same blocks of the source, XORed: unchanged bytes become zeros and compress away.
+                        var xor = new byte[raw.Length];
+                        oldImage.Position = runStart * B;
+                        var got = ReadFull(oldImage, xor);
+                        xor.AsSpan(got).Clear();
+                        for (var i = 0; i < xor.Length; i++) xor[i] ^= raw[i];
+                        var (xkind, xpayload) = Compress(xor, options, true);
+                        if (xkind != DeltaOpKind.ReplaceRaw && xpayload.Length < payload.Length) (kind, payload) = (xkind, xpayload);
+                    }
                     head[0] = (byte)kind;
-                    BinaryPrimitives.WriteUInt32LittleEndian(head[13..], (uint)payload.Length);
-                    Emit(head[..17]);
+                    if (kind is DeltaOpKind.XorBrotli or DeltaOpKind.XorDeflate)
+                    {
+                        BinaryPrimitives.WriteInt64LittleEndian(head[13..], runStart);
+                        Emit(head[..21]);
+                        Span<byte> len = stackalloc byte[4];
+                        BinaryPrimitives.WriteUInt32LittleEndian(len, (uint)payload.Length);
+                        Emit(len);
+                    }
+                    else
+                    {
+                        BinaryPrimitives.WriteUInt32LittleEndian(head[13..], (uint)payload.Length);
+                        Emit(head[..17]);
+                    }
                     Emit(payload);
                     replaceBlocks += runCount;
                     runData.SetLength(0);
@@ -234,18 +260,18 @@ public static class BlockDelta
         return new DeltaStats(header, copyBlocks, zeroBlocks, replaceBlocks, DeltaHeader.Size + header.BodyLength);
     }
 
-    private static (DeltaOpKind Kind, byte[] Payload) Compress(ReadOnlySpan<byte> raw, DeltaOptions options)
+    private static (DeltaOpKind Kind, byte[] Payload) Compress(ReadOnlySpan<byte> raw, DeltaOptions options, bool xor)
     {
         var best = (DeltaOpKind.ReplaceRaw, raw.ToArray());
         var dest = new byte[BrotliEncoder.GetMaxCompressedLength(raw.Length)];
         using (var enc = new BrotliEncoder(options.BrotliQuality, options.BrotliWindow))
         {
             if (enc.Compress(raw, dest, out _, out var written, true) == System.Buffers.OperationStatus.Done && written < best.Item2.Length)
-                best = (DeltaOpKind.ReplaceBrotli, dest.AsSpan(0, written).ToArray());
+                best = (xor ? DeltaOpKind.XorBrotli : DeltaOpKind.ReplaceBrotli, dest.AsSpan(0, written).ToArray());
         }
         var ms = new MemoryStream();
         using (var deflate = new DeflateStream(ms, CompressionLevel.SmallestSize, true)) deflate.Write(raw);
-        if (ms.Length < best.Item2.Length) best = (DeltaOpKind.ReplaceDeflate, ms.ToArray());
+        if (ms.Length < best.Item2.Length) best = (xor ? DeltaOpKind.XorDeflate : DeltaOpKind.ReplaceDeflate, ms.ToArray());
         return best;
     }
 
