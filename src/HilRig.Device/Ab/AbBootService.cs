@@ -140,6 +140,8 @@ public sealed class AbBootService : IDeviceService
 
     public Task StopAsync()
     {
+        // An orderly shutdown writes the device's cache down; a power cut (SIGKILL) never gets here.
+        if (_disk is { IsPoweredOff: false }) _disk.Flush();
         _media?.Dispose();
         return Task.CompletedTask;
     }
