@@ -14,7 +14,8 @@ var root = new RootCommand("HilRig: Gherkin scenarios that drive simulated and r
 };
 foreach (var command in CommandAreas.All()) root.Subcommands.Add(command);
 
-var parse = root.Parse(args);
+// Tags start with '@', which System.CommandLine would otherwise read as a response file ("@smoke" → file "smoke").
+var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
 // System.CommandLine exits 1 on a parse error; our contract reserves 1 for failed scenarios.
 if (parse.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
 {

@@ -21,15 +21,20 @@ public sealed class FeatureTests
     public static IEnumerable<TestCaseData> Scenarios()
     {
         var directory = Path.Combine(RepositoryRoot(), "scenarios");
-        FeatureSet set;
+        FeatureSet? set = null;
+        string? error = null;
         try
         {
             set = FeatureSet.Load([Path.GetRelativePath(Environment.CurrentDirectory, directory)]);
         }
         catch (FeatureParseException e)
         {
+            error = e.Message;
+        }
+        if (set is null)
+        {
             // A feature that does not parse is one failing test that says why, not a silently smaller suite.
-            yield return new TestCaseData(null, e.Message).SetName("feature files parse");
+            yield return new TestCaseData(null, error).SetName("feature files parse");
             yield break;
         }
         foreach (var pickle in set.Pickles)
@@ -68,7 +73,7 @@ public sealed class FeatureTests
     {
         if (pickle is null)
         {
-            Assert.Fail(loadError);
+            Assert.Fail(loadError ?? "no scenario");
             return;
         }
         var result = await _run!.RunAsync(pickle);

@@ -26,7 +26,7 @@ public static class ReportCommand
             if (allure is null)
             {
                 Terminal.Error("hilrig: allure-commandline is not installed. Install it with\n" +
-                               "  npm install --prefix .tools allure-commandline    (or: npm install -g allure-commandline)\n" +
+                               "  (cd tools/allure && npm ci)    (or: npm install -g allure-commandline)\n" +
                                "It needs Java 8 or newer (apt-get install default-jre-headless). Then run `./hilrig report` again.");
                 return ExitCodes.RigFault;
             }
@@ -50,10 +50,12 @@ public static class ReportCommand
         return command;
     }
 
+    /// <summary>$HILRIG_ALLURE if set (even to a missing path: that means "none"), else tools/allure, else PATH.</summary>
     private static string? FindAllure()
     {
+        if (Environment.GetEnvironmentVariable("HILRIG_ALLURE") is { Length: > 0 } forced) return File.Exists(forced) ? forced : null;
         var root = Harness.Drivers.ProcessBoard.DeviceLocator.RepositoryRoot() ?? Environment.CurrentDirectory;
-        var local = Path.Combine(root, ".tools", "node_modules", ".bin", "allure");
+        var local = Path.Combine(root, "tools", "allure", "node_modules", ".bin", "allure");
         return File.Exists(local) ? local : RigProbe.FindOnPath("allure");
     }
 }

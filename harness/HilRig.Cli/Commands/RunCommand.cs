@@ -18,7 +18,8 @@ public static class RunCommand
         var seed = new Option<int?>("--seed") { Description = "run seed; every random choice derives from it (default: a new one, printed)" };
         var dryRun = new Option<bool>("--dry-run") { Description = "bind every step without running any" };
         var stepTimeout = new Option<string?>("--step-timeout") { Description = "longest a single step may take (default 5min)" };
-        var command = new Command("run", "Run scenarios on a rig") { features, rig, tags, results, seed, dryRun, stepTimeout };
+        var follow = new Option<bool>("--follow", "-f") { Description = "print every board's console as it arrives" };
+        var command = new Command("run", "Run scenarios on a rig") { features, rig, tags, results, seed, dryRun, stepTimeout, follow };
         command.SetAction((parse, cancellation) => Loading.GuardAsync(async () =>
         {
             var filter = Loading.Tags(parse.GetValue(tags));
@@ -43,6 +44,8 @@ public static class RunCommand
             var reporter = new ConsoleReporter(resultsDirectory);
             var listeners = ScenarioHost.ReportWriters(resultsDirectory, rigDefinition).Append(reporter);
             await using var run = ScenarioHost.CreateRun(options, rigDefinition, listeners);
+            if (parse.GetValue(follow))
+                run.Context.ConsoleFollower = (board, line) => Terminal.Line($"  {board} | {line}", $"  [grey]{Terminal.Escape(board)} |[/] {Terminal.Escape(line)}");
             async Task RunAll()
             {
                 await run.StartAsync(set.Pickles);

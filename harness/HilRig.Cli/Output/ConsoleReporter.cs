@@ -33,12 +33,12 @@ public sealed class ConsoleReporter(string resultsDirectory) : IRunListener
 
     public void ScenarioStarted(ScenarioInfo scenario, ScenarioOutput output)
     {
-        _status?.Status($"[{_done + 1}/{_total}] {Terminal.Escape(scenario.Name)}");
+        _status?.Status(Terminal.Escape($"[{_done + 1}/{_total}] {scenario.Name}"));
     }
 
     public void StepFinished(ScenarioInfo scenario, StepResult step)
     {
-        _status?.Status($"[{_done + 1}/{_total}] {Terminal.Escape(scenario.Name)} · {Terminal.Escape(step.Step.ToString())}");
+        _status?.Status(Terminal.Escape($"[{_done + 1}/{_total}] {scenario.Name} · {step.Step}"));
         if (step.Snippet is not null) _snippets.Add(step.Snippet);
     }
 

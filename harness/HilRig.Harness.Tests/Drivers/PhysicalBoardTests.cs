@@ -27,7 +27,7 @@ public class PhysicalBoardTests
         using var cable = Process.Start(new ProcessStartInfo(socat, $"pty,raw,echo=0,link={host} pty,raw,echo=0,link={target}") { UseShellExecute = false })!;
         try
         {
-            await WaitForAsync(() => File.Exists(host) && File.Exists(target), TimeSpan.FromSeconds(10));
+            await Eventually.TrueAsync(() => File.Exists(host) && File.Exists(target), TimeSpan.FromSeconds(10), "socat created the pty pair");
             var config = Path.Combine(dir, "board.json");
             File.WriteAllText(config, $$"""{"name":"bench","firmware":"9.9.9","dataDirectory":"{{dir}}/data"}""");
             var pidFile = Path.Combine(dir, "pid");
@@ -66,7 +66,7 @@ public class PhysicalBoardTests
         using var cable = Process.Start(new ProcessStartInfo(socat, $"pty,raw,echo=0,link={host} pty,raw,echo=0") { UseShellExecute = false })!;
         try
         {
-            await WaitForAsync(() => File.Exists(host), TimeSpan.FromSeconds(10));
+            await Eventually.TrueAsync(() => File.Exists(host), TimeSpan.FromSeconds(10), "socat created the pty");
             var rig = RigLoader.Parse($"boards:\n  b:\n    kind: physical\n    drivers:\n      serial: {{port: {host}}}\n      external_power: {{on: 'echo relay not found >&2; exit 3', off: 'true'}}\n", "r.yaml");
             await using var board = BoardFactory.Create(rig.Boards[0], dir, _ => new Random(1), 1);
             var e = Assert.ThrowsAsync<HilRig.Harness.Runtime.RigFaultException>(() => board.Power.OnAsync())!;
@@ -84,15 +84,5 @@ public class PhysicalBoardTests
         var rig = RigLoader.Parse("boards:\n  b:\n    kind: physical\n    drivers:\n      serial: {port: /dev/ttyNOPE9}\n      external_power: {on: 'true', off: 'true'}\n", "r.yaml");
         var e = Assert.Throws<HilRig.Harness.Runtime.RigFaultException>(() => BoardFactory.Create(rig.Boards[0], RepoPaths.NewTempDirectory("nope"), _ => new Random(1), 1))!;
         Assert.That(e.Message, Does.Contain("/dev/ttyNOPE9").And.Contain("r.yaml:5"));
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"condition not met within {timeout}");
-            await Task.Delay(20);
-        }
     }
 }

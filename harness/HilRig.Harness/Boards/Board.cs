@@ -81,25 +81,7 @@ public sealed class Board : IAsyncDisposable
                 errors.Add(e);
             }
         }
-        foreach (var driver in _drivers.Distinct())
-        {
-            try
-            {
-                switch (driver)
-                {
-                    case IAsyncDisposable ad:
-                        await ad.DisposeAsync();
-                        break;
-                    case IDisposable d:
-                        d.Dispose();
-                        break;
-                }
-            }
-            catch (Exception e)
-            {
-                errors.Add(e);
-            }
-        }
+        await Disposal.DisposeAllAsync(_drivers.Distinct(), errors);
         if (errors.Count > 0) throw new AggregateException($"releasing board {Name} failed", errors);
     }
 }

@@ -49,6 +49,8 @@ public sealed class Rig : IAsyncDisposable
             var board = BoardFactory.Create(definition, Path.Combine(_output.Directory, "boards", name), _scenario.RandomFor,
                 _scenario.SeedFor($"board/{name}"));
             _boards[name] = board;
+            if (_scenario.Run.ConsoleFollower is { } follow && board.TryGet<IConsoleProtocol>(out var console))
+                console!.Log.LineReceived += line => follow(name, line);
             Network.Attach(board);
             return board;
         }

@@ -16,6 +16,9 @@ public sealed class RunContext
 
     public int Seed => Options.Seed;
 
+    /// <summary>When set, every board console line is passed here as it arrives (<c>hilrig run --follow</c>).</summary>
+    public Action<string, string>? ConsoleFollower { get; set; }
+
     /// <summary>Identifies this run in artefact paths.</summary>
     public string RunId { get; }
 

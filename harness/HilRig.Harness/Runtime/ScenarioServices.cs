@@ -122,25 +122,7 @@ public sealed class ScenarioServices : IAsyncDisposable
             owned.Reverse();
         }
         var errors = new List<Exception>();
-        foreach (var o in owned)
-        {
-            try
-            {
-                switch (o)
-                {
-                    case IAsyncDisposable ad:
-                        await ad.DisposeAsync();
-                        break;
-                    case IDisposable d:
-                        d.Dispose();
-                        break;
-                }
-            }
-            catch (Exception e)
-            {
-                errors.Add(e);
-            }
-        }
+        await Disposal.DisposeAllAsync(owned, errors);
         if (errors.Count == 1) throw errors[0];
         if (errors.Count > 1) throw new AggregateException("disposing scenario context failed", errors);
     }

@@ -26,7 +26,10 @@ public static class ScenarioHost
     }
 
     /// <summary>Product areas add their registration here, e.g. <c>() => RigNetworks.Register("simnet", …)</c>.</summary>
-    private static readonly List<Action> Extensions = [];
+    private static readonly List<Action> Extensions =
+    [
+        () => HilRig.Harness.Boards.RigNetworks.Register("simnet", (definition, services) => new Network.SimNetRigNetwork(definition, services)),
+    ];
 
     /// <summary>The standard listeners: Allure results under DIR/allure-results and JUnit XML at DIR/junit.xml.</summary>
     public static IReadOnlyList<IRunListener> ReportWriters(string resultsDirectory, RigDefinition? rig) =>

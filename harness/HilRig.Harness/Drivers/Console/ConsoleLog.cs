@@ -18,6 +18,7 @@ public sealed class ConsoleLog : IDisposable
     private TaskCompletionSource _changed = NewSignal();
     private bool _atLineStart = true;
     private readonly char[] _chars = new char[8192];
+    private readonly System.Text.StringBuilder _partialLine = new();
 
     public ConsoleLog(string? filePath, TimeProvider? time = null)
     {
@@ -70,8 +71,12 @@ public sealed class ConsoleLog : IDisposable
         return string.Join('\n', all.Skip(Math.Max(0, all.Length - lines)));
     }
 
+    /// <summary>Raised with each complete line as it arrives (for following a console live).</summary>
+    public event Action<string>? LineReceived;
+
     public void Append(ReadOnlySpan<byte> bytes)
     {
+        List<string>? lines = null;
         lock (_gate)
         {
             while (bytes.Length > 0)
@@ -79,9 +84,40 @@ public sealed class ConsoleLog : IDisposable
                 var take = Math.Min(bytes.Length, 4096);
                 var count = _decoder.GetChars(bytes[..take], _chars, flush: false);
                 bytes = bytes[take..];
-                AppendChars_NeedsLock(_chars.AsSpan(0, count));
+                AppendChars_NeedsLock(_chars.AsSpan(0, count), ref lines);
             }
             Signal_NeedsLock();
+        }
+        if (lines is not null && LineReceived is { } handler)
+            foreach (var line in lines) handler(line);
+    }
+
+    /// <summary>
+    /// The console as a stream of lines from <paramref name="from"/> on, as they arrive, until cancelled.
+    /// A line still being printed is yielded once its newline comes.
+    /// </summary>
+    public async IAsyncEnumerable<string> ReadLinesAsync(long from, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellation = default)
+    {
+        var position = from;
+        while (!cancellation.IsCancellationRequested)
+        {
+            var (length, changed) = Snapshot();
+            var text = Substring(position, length);
+            var end = text.LastIndexOf('\n');
+            if (end >= 0)
+            {
+                foreach (var line in text[..end].Split('\n')) yield return line;
+                position += end + 1;
+                continue;
+            }
+            try
+            {
+                await changed.WaitAsync(cancellation);
+            }
+            catch (OperationCanceledException)
+            {
+                yield break;
+            }
         }
     }
 
@@ -110,12 +146,18 @@ public sealed class ConsoleLog : IDisposable
         lock (_gate) return (_text.Length, _changed.Task);
     }
 
-    private void AppendChars_NeedsLock(ReadOnlySpan<char> chars)
+    private void AppendChars_NeedsLock(ReadOnlySpan<char> chars, ref List<string>? lines)
     {
         foreach (var c in chars)
         {
             if (c == '\r') continue;
             _text.Append(c);
+            if (c == '\n')
+            {
+                (lines ??= new List<string>()).Add(_partialLine.ToString());
+                _partialLine.Clear();
+            }
+            else _partialLine.Append(c);
             if (_file is null) continue;
             if (_atLineStart) _file.Write($"[{Elapsed():0000.000}] ");
             _file.Write(c);

@@ -1,0 +1,270 @@
+using HilRig.Capture.Decoding.Coap;
+using HilRig.Capture.Decoding.Dns;
+using HilRig.Capture.Decoding.Http2;
+using HilRig.Capture.Decoding.Link;
+using HilRig.Capture.Decoding.Network;
+using HilRig.Capture.Decoding.Transport;
+using HilRig.Capture.Events;
+using HilRig.Capture.Files;
+
+namespace HilRig.Capture.Decoding;
+
+/// <summary>
+/// Turns captured frames into <see cref="DecodedEvent"/>s: link → IP → UDP/TCP → CoAP, DNS/mDNS, HTTP/2 and
+/// gRPC. Stateful across frames (TCP reassembly, HPACK tables), so feed one capture's frames in order.
+/// Never throws for bad bytes: a broken or truncated layer becomes a <see cref="MalformedEvent"/> naming
+/// the layer and the offset within the frame.
+/// </summary>
+public sealed class CaptureDecoder
+{
+    private readonly DecoderOptions _options;
+    private readonly Dictionary<FlowKey, TcpConnection> _connections = new();
+    private readonly Dictionary<(Endpoint Client, Endpoint Server, string Token), string> _coapExchanges = new();
+    private FrameContext _current;
+    private List<DecodedEvent>? _output;
+    private long _frameNumber;
+
+    public CaptureDecoder(DecoderOptions? options = null) => _options = options ?? new DecoderOptions();
+
+    /// <summary>Decodes every frame of a capture file.</summary>
+    public static List<DecodedEvent> DecodeFile(string path, DecoderOptions? options = null)
+    {
+        using var reader = CaptureFile.Open(path);
+        return new CaptureDecoder(options).DecodeAll(reader);
+    }
+
+    public List<DecodedEvent> DecodeAll(CaptureReader reader)
+    {
+        var events = new List<DecodedEvent>();
+        while (reader.TryReadNext(out var frame)) Decode(frame, events);
+        return events;
+    }
+
+    /// <summary>Counts a frame without decoding it, so later frame numbers still match the file's.</summary>
+    public void Skip() => _frameNumber++;
+
+    /// <summary>Decodes the next frame (numbered from 1 in call order), appending its events.</summary>
+    public void Decode(in CapturedFrame frame, List<DecodedEvent> events)
+    {
+        _frameNumber++;
+        var before = events.Count;
+        _output = events;
+        var data = frame.Data.Span;
+        _current = new FrameContext(_frameNumber, frame.TimestampNanos, frame.InterfaceId, frame.Direction, default, default);
+        var layer = "link";
+        var layerOffset = 0;
+        try
+        {
+            if (!LinkLayer.TryRead(frame.LinkType, data, out var etherType, out var offset, out var srcMac, out var dstMac))
+            {
+                Truncated("link", 0, data.Length);
+                return;
+            }
+            _current = _current with { Source = new Endpoint(srcMac, null, null), Destination = new Endpoint(dstMac, null, null) };
+            layerOffset = offset;
+            var payload = data[offset..];
+            switch ((EtherType)etherType)
+            {
+                case EtherType.Arp:
+                    layer = "arp";
+                    if (ArpPacket.TryRead(payload, out var arp))
+                    {
+                        _current = _current with
+                        {
+                            Source = new Endpoint(arp.SenderMac, arp.SenderIp, null),
+                            Destination = new Endpoint(dstMac, arp.TargetIp, null),
+                        };
+                        events.Add(new ArpEvent(_current, arp));
+                    }
+                    else Truncated("arp", offset, payload.Length);
+                    break;
+                case EtherType.IPv4:
+                {
+                    layer = "ipv4";
+                    if (!IPv4Packet.TryRead(payload, out var ip))
+                    {
+                        Truncated("ipv4", offset, payload.Length);
+                        break;
+                    }
+                    SetAddresses(ip.Source, ip.Destination);
+                    var end = Math.Min(payload.Length, ip.TotalLength);
+                    if (ip.IsFragment) events.Add(new IpEvent(_current, (int)ip.Protocol, ip.PayloadLength, true));
+                    else DecodeTransport(ip.Protocol, payload[ip.HeaderLength..end], offset + ip.HeaderLength, ref layer, ref layerOffset);
+                    break;
+                }
+                case EtherType.IPv6:
+                {
+                    layer = "ipv6";
+                    if (!IPv6Packet.TryRead(payload, out var ip))
+                    {
+                        Truncated("ipv6", offset, payload.Length);
+                        break;
+                    }
+                    SetAddresses(ip.Source, ip.Destination);
+                    var end = Math.Min(payload.Length, ip.PayloadOffset + ip.PayloadLength);
+                    if (ip.IsFragment) events.Add(new IpEvent(_current, (int)ip.Protocol, ip.PayloadLength, true));
+                    else DecodeTransport(ip.Protocol, payload[ip.PayloadOffset..end], offset + ip.PayloadOffset, ref layer, ref layerOffset);
+                    break;
+                }
+                default:
+                    events.Add(new EthernetEvent(_current, etherType, payload.Length));
+                    break;
+            }
+        }
+        catch (ProtocolViolationException e)
+        {
+            events.Add(new MalformedEvent(_current, e.Protocol, e.Reason, layerOffset + e.Offset));
+        }
+        finally
+        {
+            if (events.Count == before) events.Add(new MalformedEvent(_current, layer, "nothing decodable", layerOffset));
+            _output = null;
+        }
+    }
+
+    private void SetAddresses(IpAddress src, IpAddress dst) =>
+        _current = _current with { Source = _current.Source with { Ip = src }, Destination = _current.Destination with { Ip = dst } };
+
+    private void DecodeTransport(IpProtocol protocol, ReadOnlySpan<byte> segment, int offset, ref string layer, ref int layerOffset)
+    {
+        var events = _output!;
+        layerOffset = offset;
+        switch (protocol)
+        {
+            case IpProtocol.Udp:
+            {
+                layer = "udp";
+                if (!UdpDatagram.TryRead(segment, out var udp))
+                {
+                    Truncated("udp", offset, segment.Length);
+                    return;
+                }
+                _current = _current.WithPorts(udp.SourcePort, udp.DestinationPort);
+                var body = segment[UdpDatagram.HeaderLength..Math.Min(segment.Length, udp.Length)];
+                layerOffset = offset + UdpDatagram.HeaderLength;
+                if (IsPort(_options.CoapPorts, udp))
+                {
+                    layer = "coap";
+                    if (CoapReader.TryRead(body, out var coap)) events.Add(new CoapEvent(_current, coap!, MatchCoapExchange(coap!)));
+                    else Truncated("coap", layerOffset, body.Length);
+                }
+                else if (IsPort(_options.MdnsPorts, udp) || IsPort(_options.DnsPorts, udp))
+                {
+                    var mdns = IsPort(_options.MdnsPorts, udp);
+                    layer = mdns ? "mdns" : "dns";
+                    if (DnsReader.TryRead(body, out var dns)) events.Add(new DnsEvent(_current, dns!, mdns));
+                    else Truncated(layer, layerOffset, body.Length);
+                }
+                else events.Add(new UdpEvent(_current, udp));
+                return;
+            }
+            case IpProtocol.Tcp:
+            {
+                layer = "tcp";
+                if (!TcpSegment.TryRead(segment, out var tcp))
+                {
+                    Truncated("tcp", offset, segment.Length);
+                    return;
+                }
+                _current = _current.WithPorts(tcp.SourcePort, tcp.DestinationPort);
+                layerOffset = offset + tcp.HeaderLength;
+                DecodeTcp(tcp, segment[tcp.HeaderLength..]);
+                return;
+            }
+            default:
+                events.Add(new IpEvent(_current, (int)protocol, segment.Length, false));
+                return;
+        }
+    }
+
+    private void DecodeTcp(in TcpSegment tcp, ReadOnlySpan<byte> payload)
+    {
+        var events = _output!;
+        var key = new FlowKey(_current.Source.Ip!.Value, tcp.SourcePort, _current.Destination.Ip!.Value, tcp.DestinationPort);
+        var reverse = key.Reverse();
+        bool fromInitiator;
+        var bareSyn = tcp.Has(TcpFlags.Syn) && !tcp.Has(TcpFlags.Ack);
+        if (bareSyn)
+        {
+            // A new connection, possibly reusing the ports of an old one: start from scratch.
+            _connections.Remove(reverse);
+            _connections.Remove(key);
+        }
+        if (_connections.TryGetValue(key, out var connection)) fromInitiator = true;
+        else if (_connections.TryGetValue(reverse, out connection)) fromInitiator = false;
+        else
+        {
+            // The side that sends a bare SYN opened the connection; otherwise guess by the lower port being the server.
+            var initiator = bareSyn || tcp.DestinationPort < tcp.SourcePort;
+            connection = new TcpConnection(initiator ? tcp.DestinationPort : tcp.SourcePort);
+            _connections[initiator ? key : reverse] = connection;
+            fromInitiator = initiator;
+        }
+        var before = events.Count;
+        var reassembler = fromInitiator ? connection.ClientToServer : connection.ServerToClient;
+        connection.Current = this;
+        connection.FromClient = fromInitiator;
+        var analysis = reassembler.OnSegment(tcp.Sequence, tcp.Has(TcpFlags.Syn), payload, connection.Deliver);
+        if (events.Count == before) events.Add(new TcpEvent(_current, tcp, payload.Length, analysis));
+    }
+
+    private void OnStreamBytes(TcpConnection connection, bool fromClient, ReadOnlySpan<byte> bytes)
+    {
+        if (connection.Http2 is null && !connection.NotHttp2)
+        {
+            if (_options.Http2Ports.Contains(connection.ServerPort)) connection.Http2 = new Http2ConnectionDecoder(_options.Grpc);
+            else if (fromClient && connection.ClientToServer.Delivered == bytes.Length)
+            {
+                // First bytes of the client stream: HTTP/2 if and only if they begin with the connection preface.
+                var preface = Http2FrameReader.ClientPreface;
+                var n = Math.Min(bytes.Length, preface.Length);
+                if (bytes[..n].SequenceEqual(preface[..n])) connection.Http2 = new Http2ConnectionDecoder(_options.Grpc);
+                else connection.NotHttp2 = true;
+            }
+        }
+        connection.Http2?.OnBytes(fromClient, bytes, _current, _output!);
+    }
+
+    /// <summary>Remembers request paths by (client, server, token) so a response can name what it answers.</summary>
+    private string? MatchCoapExchange(CoapMessage message)
+    {
+        if (message.IsEmpty) return null;
+        var token = message.TokenHex;
+        if (message.IsRequest)
+        {
+            if (_coapExchanges.Count > 10_000) _coapExchanges.Clear();
+            _coapExchanges[(_current.Source, _current.Destination, token)] = message.UriPath ?? "/";
+            return null;
+        }
+        return _coapExchanges.GetValueOrDefault((_current.Destination, _current.Source, token));
+    }
+
+    private void Truncated(string layer, int offset, int have) =>
+        _output!.Add(new MalformedEvent(_current, layer, $"truncated: only {have} bytes captured", offset));
+
+    private static bool IsPort(HashSet<ushort> ports, in UdpDatagram udp) =>
+        ports.Contains(udp.SourcePort) || ports.Contains(udp.DestinationPort);
+
+    private readonly record struct FlowKey(IpAddress Source, ushort SourcePort, IpAddress Destination, ushort DestinationPort)
+    {
+        public FlowKey Reverse() => new(Destination, DestinationPort, Source, SourcePort);
+    }
+
+    private sealed class TcpConnection
+    {
+        public TcpConnection(ushort serverPort)
+        {
+            ServerPort = serverPort;
+            Deliver = bytes => Current!.OnStreamBytes(this, FromClient, bytes);
+        }
+
+        public ushort ServerPort { get; }
+        public TcpReassembler ClientToServer { get; } = new();
+        public TcpReassembler ServerToClient { get; } = new();
+        public Http2ConnectionDecoder? Http2 { get; set; }
+        public bool NotHttp2 { get; set; }
+        public CaptureDecoder? Current { get; set; }
+        public bool FromClient { get; set; }
+        public TcpReassembler.DeliverBytes Deliver { get; }
+    }
+}

@@ -1,0 +1,54 @@
+using System.Text.Json;
+using HilRig.Capture.Decoding.Transport;
+
+namespace HilRig.Capture.Events;
+
+public sealed class UdpEvent(FrameContext context, UdpDatagram udp) : DecodedEvent(context)
+{
+    public UdpDatagram Udp { get; } = udp;
+
+    public override string Protocol => "udp";
+
+    public override string Summary => $"len={Udp.PayloadLength}";
+
+    protected override void WriteFields(Utf8JsonWriter w)
+    {
+        w.WriteNumber("srcport", Udp.SourcePort);
+        w.WriteNumber("dstport", Udp.DestinationPort);
+        w.WriteNumber("len", Udp.PayloadLength);
+    }
+}
+
+/// <summary>What reassembly concluded about a segment's data.</summary>
+public enum TcpAnalysis
+{
+    None,
+    /// <summary>All of its data had been seen before.</summary>
+    Retransmission,
+    /// <summary>Its data starts beyond the next expected byte: something before it is missing or late.</summary>
+    OutOfOrder,
+    /// <summary>Part of its data had been seen before; the new part was used.</summary>
+    PartialRetransmission,
+}
+
+public sealed class TcpEvent(FrameContext context, TcpSegment tcp, int payloadLength, TcpAnalysis analysis) : DecodedEvent(context)
+{
+    public TcpSegment Tcp { get; } = tcp;
+    public int PayloadLength { get; } = payloadLength;
+    public TcpAnalysis Analysis { get; } = analysis;
+
+    public override string Protocol => "tcp";
+
+    public override string Summary => $"[{Tcp}] seq={Tcp.Sequence} ack={Tcp.Acknowledgment} len={PayloadLength}{(Analysis != TcpAnalysis.None ? " " + Analysis : "")}";
+
+    protected override void WriteFields(Utf8JsonWriter w)
+    {
+        w.WriteNumber("srcport", Tcp.SourcePort);
+        w.WriteNumber("dstport", Tcp.DestinationPort);
+        w.WriteString("flags", Tcp.ToString());
+        w.WriteNumber("seq", Tcp.Sequence);
+        w.WriteNumber("ack", Tcp.Acknowledgment);
+        w.WriteNumber("len", PayloadLength);
+        if (Analysis != TcpAnalysis.None) w.WriteString("analysis", Analysis.ToString().ToLowerInvariant());
+    }
+}

@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Xml.Linq;
+using HilRig.Testing;
+using NUnit.Framework;
+
+namespace HilRig.Cli.Tests;
+
+/// <summary>Runs that pass, fail, break and replay, as a QA engineer and CI see them.</summary>
+[NonParallelizable]
+public class RunTests
+{
+    [Test]
+    public async Task Run_StepFails_ScenarioFailsWithLocation_RunGoesOn_Exit1_WithReplayLine()
+    {
+        var results = Hilrig.Results("failing");
+        var r = await Hilrig.RunAsync("run", "fixtures/features/failing/mixed.feature", "--seed", "42", "--results", results);
+        Assert.That(r.ExitCode, Is.EqualTo(1), r.ToString());
+        Assert.That(r.Stdout, Does.Contain("✘ a product failure  fixtures/features/failing/mixed.feature:2"));
+        Assert.That(r.Stdout, Does.Contain("Step failed at fixtures/features/failing/mixed.feature:5: Then the command succeeds"));
+        Assert.That(r.Stdout, Does.Contain("expected `false` on board dut to exit with 0, but it exited with 1"));
+        Assert.That(r.Stdout, Does.Contain("replay: ./hilrig run fixtures/features/failing/mixed.feature:2 --seed 42"));
+        Assert.That(r.Stdout, Does.Contain("✔ passes after the failure"), "the run goes on after a failure");
+        Assert.That(r.Stdout, Does.Contain("? an undefined step"));
+        Assert.That(r.Stdout, Does.Contain("[When(\"I flash {string} onto board {string} at {int} volts\")]"), "a ready-to-paste snippet");
+
+        var junit = XDocument.Load(Path.Combine(results, "junit.xml"));
+        Assert.That(junit.Root!.Attribute("tests")!.Value, Is.EqualTo("3"));
+        Assert.That(junit.Root!.Attribute("failures")!.Value, Is.EqualTo("1"));
+        Assert.That(junit.Root!.Attribute("errors")!.Value, Is.EqualTo("1"), "the undefined step");
+
+        var allure = Directory.GetFiles(Path.Combine(results, "allure-results"), "*-result.json")
+            .Select(f => JsonDocument.Parse(File.ReadAllText(f)).RootElement).ToList();
+        Assert.That(allure.Select(a => a.GetProperty("status").GetString()), Is.EquivalentTo(new[] { "failed", "passed", "broken" }));
+        var failed = allure.Single(a => a.GetProperty("status").GetString() == "failed");
+        Assert.That(failed.GetProperty("statusDetails").GetProperty("message").GetString(), Does.Contain("mixed.feature:5"));
+        Assert.That(failed.GetProperty("attachments").EnumerateArray().Select(a => a.GetProperty("name").GetString()), Does.Contain("dut console"));
+        Assert.That(File.Exists(Path.Combine(results, "allure-results", "categories.json")));
+        Assert.That(File.Exists(Path.Combine(results, "allure-results", "environment.properties")));
+        Assert.That(File.Exists(Path.Combine(results, "allure-results", "executor.json")));
+    }
+
+    [Test]
+    public async Task ReplayLine_RerunsExactlyThatScenarioWithTheSameSeed()
+    {
+        var first = await Hilrig.RunAsync("run", "fixtures/features/failing/mixed.feature", "--seed", "7", "--results", Hilrig.Results("replay1"));
+        var replay = first.Stdout.Split('\n').First(l => l.Contains("replay:") && l.Contains(":2 ")).Split("replay: ./hilrig ")[1].Trim();
+        var second = await Hilrig.RunAsync([.. replay.Split(' '), "--results", Hilrig.Results("replay2")]);
+        Assert.That(second.ExitCode, Is.EqualTo(1), second.ToString());
+        Assert.That(second.Stdout, Does.Contain("seed 7").And.Contain("1 scenario(s): 1 failed"));
+        Assert.That(second.Stdout, Does.Contain("replay: ./hilrig run fixtures/features/failing/mixed.feature:2 --seed 7"));
+    }
+
+    [Test]
+    public async Task Run_Smoke_OnTheDefaultRig_Exit0_LeavesAllureAndJUnit()
+    {
+        var results = Hilrig.Results("smoke");
+        var r = await Hilrig.RunAsync("run", "--tags", "@smoke", "--results", results);
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
+        Assert.That(Directory.GetFiles(Path.Combine(results, "allure-results"), "*-result.json"), Has.Length.GreaterThanOrEqualTo(3));
+        Assert.That(File.Exists(Path.Combine(results, "junit.xml")));
+    }
+
+    [Test]
+    public async Task Run_RigFault_Exit3_ClassifiedAsBroken()
+    {
+        var results = Hilrig.Results("rigfault");
+        var r = await Hilrig.RunAsync("run", "fixtures/features/good/listing.feature:7", "--rig", "fixtures/rigs/broken-power.yaml", "--results", results);
+        Assert.That(r.ExitCode, Is.EqualTo(3), r.ToString());
+        Assert.That(r.Stdout, Does.Contain("[rig] power on command for dut failed (exit 4)").And.Contain("PDU 10.0.0.9 unreachable"));
+        var result = JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(Path.Combine(results, "allure-results"), "*-result.json").Single())).RootElement;
+        Assert.That(result.GetProperty("status").GetString(), Is.EqualTo("broken"));
+        Assert.That(result.GetProperty("parameters").EnumerateArray().Any(p => p.GetProperty("name").GetString() == "seed" && p.GetProperty("excluded").GetBoolean()));
+    }
+
+    [Test]
+    public async Task DryRun_BindsEveryStep_StartsNoBoard()
+    {
+        var results = Hilrig.Results("dry");
+        var r = await Hilrig.RunAsync("run", "fixtures/features/good", "--dry-run", "--results", results);
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
+        Assert.That(r.Stdout, Does.Contain("dry run").And.Contain("3 scenario(s): 3 skipped"));
+        Assert.That(Directory.GetDirectories(Path.Combine(results, "artifacts")).SelectMany(d => Directory.GetDirectories(d, "boards")), Is.Empty,
+            "a dry run powers nothing on");
+        var undefined = await Hilrig.RunAsync("run", "fixtures/features/failing/mixed.feature", "--dry-run", "--results", Hilrig.Results("dry2"));
+        Assert.That(undefined.ExitCode, Is.EqualTo(1), "a dry run fails when a step does not bind");
+    }
+
+    [Test]
+    public async Task KilledHarness_LeavesNoDeviceProcess()
+    {
+        var results = Hilrig.Results("killed");
+        using var harness = Hilrig.Start("run", "fixtures/features/failing/hang.feature", "--results", results);
+        var marker = Path.GetFullPath(results);
+        int[] Devices() => Directory.GetDirectories("/proc").Select(d => Path.GetFileName(d))
+            .Where(n => n.All(char.IsDigit)).Select(int.Parse)
+            .Where(pid => ReadCmdline(pid) is { } cmd && cmd.Contains("HilRig.Device.dll") && cmd.Contains(marker)).ToArray();
+        await Eventually.TrueAsync(() => Devices().Length > 0, TimeSpan.FromSeconds(60), "the device started");
+        harness.Kill();
+        await harness.WaitForExitAsync();
+        await Eventually.TrueAsync(() => Devices().Length == 0, TimeSpan.FromSeconds(15), "no device process outlives the killed harness");
+    }
+
+    private static string? ReadCmdline(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+}
+
+/// <summary>The interactive path (Spectre status and markup) only runs on a terminal, so these tests give it one.</summary>
+[NonParallelizable]
+public class TerminalTests
+{
+    [Test]
+    public async Task Run_OnATerminal_ShowsLiveStatusAndPasses()
+    {
+        var script = RequiredTool.Require("script", "util-linux's script gives the CLI a pseudo-terminal");
+        var results = Hilrig.Results("tty");
+        var command = $"dotnet {Hilrig.Dll} run scenarios/harness/boot.feature --results {results}";
+        var info = new ProcessStartInfo(script) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = RepoPaths.Root };
+        foreach (var a in new[] { "-qec", command, "/dev/null" }) info.ArgumentList.Add(a);
+        info.Environment["TERM"] = "xterm";
+        info.Environment["CI"] = null;
+        using var process = Process.Start(info)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.That(process.ExitCode, Is.EqualTo(0), output);
+        Assert.That(output, Does.Contain("\u001b["), "ANSI styling on a terminal");
+        Assert.That(output, Does.Contain("Power on shows the boot log"));
+        Assert.That(output, Does.Not.Contain("Unhandled exception"));
+    }
+}

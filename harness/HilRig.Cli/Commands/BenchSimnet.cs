@@ -1,0 +1,76 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using HilRig.Cli.Output;
+using HilRig.Simulators.Benchmarks;
+using HilRig.Simulators.SimNet;
+
+namespace HilRig.Cli.Commands;
+
+/// <summary>
+/// <c>hilrig bench simnet [--json]</c>: SimNet forwarding against a direct veth pair, and our decoders against
+/// <c>tshark -T fields</c> on the same 100,000-packet capture. Targets: SimNet ≥ 25% of veth, decoding ≥ 10× tshark.
+/// </summary>
+public static class BenchSimnet
+{
+    public static Command Create()
+    {
+        var json = CommonOptions.Json();
+        var seconds = new Option<int>("--seconds") { Description = "how long each throughput run lasts", DefaultValueFactory = _ => 5 };
+        var packets = new Option<int>("--packets") { Description = "frames in the decoder capture", DefaultValueFactory = _ => 100_000 };
+        var mtu = new Option<int>("--mtu") { Description = "MTU of the SimNet hosts' eth0 (the veth pair keeps 1500 and its offloads)", DefaultValueFactory = _ => 1500 };
+        var command = new Command("simnet", "SimNet throughput vs a veth pair; decoder speed vs tshark") { json, seconds, packets, mtu };
+        command.SetAction((parse, _) => Loading.GuardAsync(() =>
+        {
+            var asJson = parse.GetValue(json);
+            var work = Directory.CreateTempSubdirectory("hilrig-bench-simnet").FullName;
+            try
+            {
+                var result = SimNetBenchmark.Run(TimeSpan.FromSeconds(parse.GetValue(seconds)), parse.GetValue(packets),
+                    Path.Combine(RepoRoot(), "fixtures", "captures"), work, m => { if (!asJson) Terminal.Line(m); }, parse.GetValue(mtu));
+                if (asJson)
+                {
+                    Console.Out.WriteLine(JsonSerializer.Serialize(new BenchSimnetJson(
+                        Math.Round(result.SimnetMbps, 1), Math.Round(result.VethMbps, 1), Math.Round(result.SimnetFps),
+                        Math.Round(result.DecodePps), Math.Round(result.TsharkPps)), BenchSimnetJsonContext.Default.BenchSimnetJson));
+                }
+                else
+                {
+                    Terminal.Line($"SimNet   {result.SimnetMbps,9:0.0} Mbit/s  {result.SimnetFps,9:0} frames/s");
+                    Terminal.Line($"veth     {result.VethMbps,9:0.0} Mbit/s   → SimNet at {result.ThroughputRatio:P0} of veth (target ≥ 25%)");
+                    Terminal.Line($"decoder  {result.DecodePps,9:0} packets/s");
+                    Terminal.Line($"tshark   {result.TsharkPps,9:0} packets/s → decoder at {result.DecodeRatio:0.0}× tshark (target ≥ 10×), {result.Packets} packets");
+                }
+                return Task.FromResult(ExitCodes.Passed);
+            }
+            catch (SimNetRequiresRootException e)
+            {
+                Terminal.Error("hilrig: " + e.Message);
+                return Task.FromResult(ExitCodes.RigFault);
+            }
+            finally
+            {
+                Directory.Delete(work, true);
+            }
+        }));
+        return command;
+    }
+
+    private static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "HilRig.sln"))) return dir.FullName;
+        return Directory.GetCurrentDirectory();
+    }
+}
+
+/// <summary>The keys issue 5 names for <c>hilrig bench simnet --json</c>.</summary>
+public sealed record BenchSimnetJson(
+    [property: JsonPropertyName("simnet_mbps")] double SimnetMbps,
+    [property: JsonPropertyName("veth_mbps")] double VethMbps,
+    [property: JsonPropertyName("simnet_fps")] double SimnetFps,
+    [property: JsonPropertyName("decode_pps")] double DecodePps,
+    [property: JsonPropertyName("tshark_pps")] double TsharkPps);
+
+[JsonSerializable(typeof(BenchSimnetJson))]
+internal sealed partial class BenchSimnetJsonContext : JsonSerializerContext;

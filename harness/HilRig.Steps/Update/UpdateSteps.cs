@@ -1,0 +1,204 @@
+using System.Text.RegularExpressions;
+using HilRig.Harness.Bindings;
+using HilRig.Harness.Boards;
+using HilRig.Harness.Protocols;
+using HilRig.Harness.Runtime;
+using HilRig.Steps.Boards;
+using HilRig.Update.Cloud;
+
+namespace HilRig.Steps.Update;
+
+/// <summary>The update stack of seed 001 on a unit of process boards: cloud, CM, UMs and their modules.</summary>
+[Binding]
+public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
+{
+    private static readonly TimeSpan CheckInTimeout = TimeSpan.FromSeconds(120);
+
+    [Given("the update cloud offers automatic updates at most once every {int} hour(s)", Summary = "starts the cloud with this offer throttle (seed 001: \"once per day for example\")")]
+    public Task Throttled(int hours)
+    {
+        unit.Throttle = TimeSpan.FromHours(hours);
+        return unit.EnsureCloudAsync();
+    }
+
+    [Given("the update cloud offers automatic updates without a throttle", Summary = "starts the cloud with no time between automatic offers")]
+    public Task Unthrottled()
+    {
+        unit.Throttle = TimeSpan.Zero;
+        return unit.EnsureCloudAsync();
+    }
+
+    [Given("board {board} also has the update modules {string}", Summary = "adds modules (id:plugin[:key=value;…]) to a node before the unit starts")]
+    public void ExtraModules(Board board, string spec) => unit.AddModules(board, spec);
+
+    [Given("the CM crashes {word}", Summary = "arms a CM fault point (before-start, before-apply): the main board dies there as if its power was cut")]
+    public void CrashAt(string point) => unit.CrashCmAt(point);
+
+    [Given("an update unit of main board {board} and secondary boards {board} and {board}", Summary = "boots a unit: CM and UM on the main board, a UM on each secondary, all registered with the CM")]
+    public Task Unit(Board main, Board second, Board third, CancellationToken ct) => unit.StartAsync(main, [second, third], ct);
+
+    [Given("the test module of board {board} fails at {word}", Summary = "arms the node's <node>-fw test module to fail at that step")]
+    public async Task FailAt(Board board, string step, CancellationToken ct)
+    {
+        var result = await board.Shell.RunAsync($"um fail-at {board.Name}-fw {step}", TimeSpan.FromSeconds(30), ct);
+        if (!result.Succeeded) throw new RigFaultException($"cannot arm the test module on {board.Name}: {result.Output}");
+    }
+
+    [When("the OEM uploads version {string} of every node's components", Summary = "builds a signed, encrypted bundle of every node's app and fw components and uploads it")]
+    public Task Upload(string version) => unit.UploadAsync(version, []);
+
+    [When("the OEM uploads version {string} of every node's components and of {string}", Summary = "the same bundle with more component ids (comma-separated)")]
+    public Task UploadWith(string version, string extra) =>
+        unit.UploadAsync(version, extra.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+
+    [Then("the cloud assigned image version {int}", Summary = "the image version the last upload got")]
+    public void Assigned(int version)
+    {
+        if (unit.LastAssigned != version) throw new AssertionFailedException($"the cloud assigned image version {unit.LastAssigned}, expected {version}");
+    }
+
+    [When("the OEM deletes image version {int}", Summary = "deletes an image from the cloud (only the last uploaded may go)")]
+    public Task Delete(int version) => unit.Cloud.Service.DeleteAsync(UpdateUnit.Platform, version);
+
+    [Then("the cloud refuses to delete image version {int}", Summary = "the cloud's version rules forbid deleting it")]
+    public async Task DeleteRefused(int version)
+    {
+        try
+        {
+            await unit.Cloud.Service.DeleteAsync(UpdateUnit.Platform, version);
+        }
+        catch (HilRig.Cloud.CloudRequestException e)
+        {
+            output.WriteLine($"delete {version} refused: {e.Message}");
+            return;
+        }
+        throw new AssertionFailedException($"the cloud deleted image version {version}");
+    }
+
+    [When("the cloud operator triggers an update of the unit", Summary = "the manual trigger of seed 001: the next check-in is not throttled")]
+    public Task Trigger() => unit.Cloud.Service.TriggerAsync(UpdateUnit.UnitId);
+
+    [When("the unit checks in", Summary = "runs `cm checkin` on the main board: the CM asks the cloud and runs an offered update to its end")]
+    public async Task CheckIn(CancellationToken ct)
+    {
+        var result = await unit.Main!.Shell.RunAsync("cm checkin", CheckInTimeout, ct);
+        unit.LastCheckIn = result;
+        output.WriteLine($"{unit.Main.Name}$ cm checkin\n{result.Output}");
+        if (!result.Succeeded) throw new AssertionFailedException($"`cm checkin` failed (exit {result.ExitCode}):\n{result.Output}");
+    }
+
+    [When("the unit checks in and the CM crashes", Summary = "starts `cm checkin` and waits until the main board dies at the armed fault point")]
+    public async Task CheckInAndCrash(CancellationToken ct)
+    {
+        var main = unit.Main!;
+        await main.Console.SendAsync("cm checkin\n", ct);
+        var deadline = DateTimeOffset.UtcNow + CheckInTimeout;
+        while (main.Power.State == PowerState.On)
+        {
+            if (DateTimeOffset.UtcNow > deadline) throw new AssertionFailedException($"board {main.Name} did not crash at the armed CM fault point");
+            await Task.Delay(50, ct);
+        }
+    }
+
+    [When("board {board} restarts without the fault", Summary = "disarms the CM fault point, powers the board on and waits for its shell")]
+    public async Task Restart(Board board, CancellationToken ct)
+    {
+        unit.ClearCrash();
+        await board.Power.OnAsync(ct);
+        await BootWait.UntilShellAsync(board, board.BootTimeout, ct);
+    }
+
+    [Then("the unit is not offered an update", Summary = "the last check-in got nothing from the cloud")]
+    public void NotOffered()
+    {
+        var c = LastCheckIn();
+        if (UpdateUnit.Field(c, "offered") != "no") throw new AssertionFailedException($"expected no offer:\n{c.Output}");
+    }
+
+    [Then("the cloud holds the update back until the throttle period ends", Summary = "the last check-in got nothing because of the offer throttle")]
+    public void HeldBack()
+    {
+        var c = LastCheckIn();
+        if (UpdateUnit.Field(c, "offered") != "no" || UpdateUnit.Field(c, "reason")?.Contains("held back until") != true)
+            throw new AssertionFailedException($"expected the throttle to hold the update back:\n{c.Output}");
+    }
+
+    [Then("the update failed with reason {string}", Summary = "the last check-in's update ended in a revert or refusal for that reason")]
+    public void Failed(string reason)
+    {
+        var c = LastCheckIn();
+        var outcome = UpdateUnit.Field(c, "outcome") ?? "";
+        if (!Regex.IsMatch(outcome, $@"^failed \d+ {Regex.Escape(reason)}:")) throw new AssertionFailedException($"expected the update to fail with {reason}:\n{c.Output}");
+    }
+
+    [Then("the unit installed image version {int}", Summary = "the CM holds that image and every UM is IDLE on it")]
+    public Task Installed(int version, CancellationToken ct) => InstalledWithin(version, 30, ct);
+
+    [Then("the unit installs image version {int} within {int} seconds", Summary = "waits until the CM holds that image and every UM is IDLE on it")]
+    public async Task InstalledWithin(int version, int seconds, CancellationToken ct)
+    {
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(seconds);
+        while (true)
+        {
+            var status = await unit.Main!.Shell.RunAsync("cm status", TimeSpan.FromSeconds(30), ct);
+            var ums = UpdateUnit.ConnectedUms(status);
+            if (UpdateUnit.Field(status, "installed") == version.ToString() && UpdateUnit.Field(status, "phase") == "idle" &&
+                unit.Nodes.All(n => ums.GetValueOrDefault(n.Name) == "IDLE"))
+                return;
+            if (DateTimeOffset.UtcNow > deadline)
+                throw new AssertionFailedException($"the unit did not install image version {version} within {seconds} s:\n{status.Output}");
+            await Task.Delay(250, ct);
+        }
+    }
+
+    [Then("every node runs version {string} of its components", Summary = "`um status` on every node shows its app and fw components installed at that version")]
+    public async Task NodesRun(string version, CancellationToken ct)
+    {
+        foreach (var node in unit.Nodes)
+        {
+            var status = await node.Shell.RunAsync("um status", TimeSpan.FromSeconds(30), ct);
+            foreach (var id in new[] { $"{node.Name}-app", $"{node.Name}-fw" })
+                if (!status.Lines.Contains($"component {id} {version} INSTALLED"))
+                    throw new AssertionFailedException($"{node.Name}: expected component {id} {version} INSTALLED:\n{status.Output}");
+            if (UpdateUnit.Field(status, "state") != "IDLE") throw new AssertionFailedException($"{node.Name}: UM not IDLE:\n{status.Output}");
+        }
+    }
+
+    [Then("the cloud records a successful update to image version {int}", Summary = "the CM's report reached the cloud")]
+    public async Task RecordedSuccess(int version)
+    {
+        var results = await unit.Cloud.Service.ResultsAsync(UpdateUnit.UnitId);
+        if (!results.Any(r => r.Success && r.ImageVersion == version))
+            throw new AssertionFailedException($"the cloud has no successful update to {version}: {Describe(results)}");
+        var record = await unit.Cloud.Service.UnitAsync(UpdateUnit.UnitId);
+        if (record?.ImageVersion != version) throw new AssertionFailedException($"the cloud thinks the unit runs image {record?.ImageVersion}, expected {version}");
+    }
+
+    [Then("the cloud records a failed update of image version {int} with reason {string}", Summary = "the CM reported the failure and its reason")]
+    public async Task RecordedFailure(int version, string reason)
+    {
+        var results = await unit.Cloud.Service.ResultsAsync(UpdateUnit.UnitId);
+        if (!results.Any(r => !r.Success && r.ImageVersion == version && r.Reason == reason))
+            throw new AssertionFailedException($"the cloud has no failed update of {version} with reason {reason}: {Describe(results)}");
+    }
+
+    [Then("the upgrade dashboard shows {int} failed upgrade(s) in the last 7 days and {int} unit(s) online", Summary = "the figures of seed 000's upgrade server")]
+    public async Task Dashboard(int failed, int online)
+    {
+        var d = await unit.Cloud.Service.DashboardAsync();
+        if (d.FailedLast7Days != failed || d.CurrentlyOnline != online)
+            throw new AssertionFailedException($"dashboard: {d.FailedLast7Days} failed, {d.CurrentlyOnline} online; expected {failed} and {online}");
+    }
+
+    [Then("board {board} rebooted exactly {int} time(s)", Summary = "counts `reboot: Restarting system` on the board's console")]
+    public void Rebooted(Board board, int times)
+    {
+        var count = Regex.Matches(board.Console.Log.Text, "reboot: Restarting system").Count;
+        if (count != times) throw new AssertionFailedException($"board {board.Name} rebooted {count} time(s), expected {times}");
+    }
+
+    private ShellResult LastCheckIn() => unit.LastCheckIn ?? throw new InvalidOperationException("no check-in yet; use \"When the unit checks in\"");
+
+    private static string Describe(IReadOnlyList<UpdateResult> results) =>
+        results.Count == 0 ? "none recorded" : string.Join("; ", results.Select(r => $"image {r.ImageVersion} {(r.Success ? "ok" : $"failed {r.Reason}")}"));
+}

@@ -1,0 +1,172 @@
+using System.Net;
+using System.Net.Sockets;
+using HilRig.Cloud;
+using HilRig.Harness.Boards;
+using HilRig.Harness.Drivers.ProcessBoard;
+using HilRig.Harness.Protocols;
+using HilRig.Harness.Runtime;
+using HilRig.Steps.Boards;
+using HilRig.Update.Bundles;
+
+namespace HilRig.Steps.Update;
+
+/// <summary>
+/// One scenario's update setup: the cloud (HilRig.Cloud on Kestrel + SQLite, on loopback, started by the harness),
+/// and a unit of process boards — a main node running CM and UM, secondary nodes running a UM each. Every node has a
+/// <c>file</c> module <c>&lt;node&gt;-app</c> and a <c>test</c> module <c>&lt;node&gt;-fw</c>, plus whatever a step adds.
+/// </summary>
+public sealed class UpdateUnit(Rig rig, ScenarioInfo scenario, ScenarioOutput output) : IAsyncDisposable
+{
+    public const string Platform = "hilrig-unit";
+    public const string UnitId = "unit-1";
+
+    private readonly Dictionary<string, string> _extraModules = new();
+    private readonly List<string> _crashAt = new();
+    private CloudHost? _cloud;
+    private string? _cloudDirectory;
+    private int _cmPort;
+
+    public TimeSpan Throttle { get; set; } = rig.Definition.Cloud?.Options is { } o && o.Has("offer_period") ? o.Duration("offer_period") : TimeSpan.FromDays(1);
+
+    public Board? Main { get; private set; }
+    public IReadOnlyList<Board> Nodes { get; private set; } = [];
+    public long LastAssigned { get; set; }
+    public ShellResult? LastCheckIn { get; set; }
+
+    public CloudHost Cloud => _cloud ?? throw new InvalidOperationException("the cloud is not running; start it with \"Given the update cloud …\"");
+
+    public async Task<CloudHost> EnsureCloudAsync()
+    {
+        if (_cloud is not null) return _cloud;
+        var root = DeviceLocator.RepositoryRoot() ?? throw new RigFaultException("cannot find the repository's fixtures/update");
+        var fixtures = Path.Combine(root, "fixtures", "update");
+        _cloudDirectory = Path.Combine(output.Directory, "cloud");
+        _cloud = await CloudHost.StartAsync(new CloudOptions
+        {
+            DataDirectory = _cloudDirectory,
+            SigningKeyPath = Path.Combine(fixtures, "test-only-cloud-signing.pem"),
+            UploadTrustPath = Path.Combine(fixtures, "test-only-oem-trust.json"),
+            Listen = "http://127.0.0.1:0",
+            ThrottlePeriod = Throttle,
+        });
+        output.WriteLine($"cloud on {_cloud.Address} (offer throttle {Throttle})");
+        return _cloud;
+    }
+
+    public void AddModules(Board board, string spec) =>
+        _extraModules[board.Name] = _extraModules.TryGetValue(board.Name, out var s) ? $"{s},{spec}" : spec;
+
+    public void CrashCmAt(string point) => _crashAt.Add(point);
+
+    /// <summary>Configures and boots the unit, and waits until the CM sees every node's UM.</summary>
+    public async Task StartAsync(Board main, IReadOnlyList<Board> secondaries, CancellationToken ct)
+    {
+        var cloud = await EnsureCloudAsync();
+        Main = main;
+        Nodes = [main, .. secondaries];
+        _cmPort = FreePort();
+        var cmUrl = $"http://127.0.0.1:{_cmPort}/";
+        foreach (var board in Nodes)
+        {
+            var driver = ProcessDriver(board);
+            var modules = $"{board.Name}-app:file,{board.Name}-fw:test";
+            if (_extraModules.TryGetValue(board.Name, out var extra)) modules += "," + extra;
+            driver.Configure("update.modules", modules);
+            driver.Configure("update.cm_url", cmUrl);
+            driver.Configure("update.priority", board == main ? "10" : "0");
+        }
+        var m = ProcessDriver(main);
+        m.Configure("update.cm", "on");
+        m.Configure("update.cm_port", _cmPort.ToString());
+        m.Configure("update.cloud", cloud.Address.AbsoluteUri);
+        m.Configure("update.unit", UnitId);
+        m.Configure("update.platform", Platform);
+        m.Configure("update.expected", string.Join(',', Nodes.Select(b => b.Name)));
+        m.Configure("update.cm_crash_at", _crashAt.LastOrDefault() ?? "");
+        foreach (var board in Nodes)
+        {
+            if (board.Power.State == PowerState.Off) await board.Power.OnAsync(ct);
+        }
+        foreach (var board in Nodes) await BootWait.UntilShellAsync(board, board.BootTimeout, ct);
+        await WaitForUmsAsync(TimeSpan.FromSeconds(30), ct);
+    }
+
+    public async Task WaitForUmsAsync(TimeSpan timeout, CancellationToken ct)
+    {
+        var deadline = DateTimeOffset.UtcNow + timeout;
+        ShellResult status;
+        while (true)
+        {
+            status = await Main!.Shell.RunAsync("cm status", TimeSpan.FromSeconds(30), ct);
+            if (Nodes.All(n => ConnectedUms(status).ContainsKey(n.Name))) return;
+            if (DateTimeOffset.UtcNow > deadline)
+                throw new AssertionFailedException($"the CM on {Main.Name} did not see every UM ({string.Join(", ", Nodes.Select(n => n.Name))}) within {timeout}:\n{status.Output}");
+            await Task.Delay(200, ct);
+        }
+    }
+
+    /// <summary>The <c>ums: main=IDLE node-2=PREPARED</c> line of <c>cm status</c> as node → state.</summary>
+    public static IReadOnlyDictionary<string, string> ConnectedUms(ShellResult status) =>
+        (status.Lines.FirstOrDefault(l => l.StartsWith("ums:", StringComparison.Ordinal)) ?? "ums:")[4..]
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Select(t => t.Split('=', 2))
+            .Where(p => p.Length == 2)
+            .ToDictionary(p => p[0], p => p[1]);
+
+    /// <summary>The value of a <c>key: value</c> line of a shell command's output.</summary>
+    public static string? Field(ShellResult result, string key) =>
+        result.Lines.FirstOrDefault(l => l.StartsWith(key + ":", StringComparison.Ordinal))?[(key.Length + 1)..].Trim();
+
+    public void ClearCrash() => ProcessDriver(Main!).Configure("update.cm_crash_at", "");
+
+    /// <summary>A bundle with the given version of every node's app and fw components (and extra component ids), uploaded to the cloud.</summary>
+    public async Task<long> UploadAsync(string version, IReadOnlyList<string> extraComponents)
+    {
+        var cloud = await EnsureCloudAsync();
+        var root = DeviceLocator.RepositoryRoot()!;
+        var fixtures = Path.Combine(root, "fixtures", "update");
+        var dir = Path.Combine(output.Directory, "bundles", $"{version}-{Guid.NewGuid():N}"[..(version.Length + 9)]);
+        Directory.CreateDirectory(dir);
+        var random = scenario.RandomFor($"bundle/{version}");
+        var builder = new BundleBuilder();
+        var ids = Nodes.SelectMany(n => new[] { $"{n.Name}-app", $"{n.Name}-fw" }).Concat(extraComponents);
+        foreach (var id in ids)
+        {
+            var content = new byte[4096];
+            random.NextBytes(content);
+            System.Text.Encoding.ASCII.GetBytes($"{id} {version}\n").CopyTo(content, 0);
+            var path = Path.Combine(dir, id);
+            await File.WriteAllBytesAsync(path, content);
+            builder.Add(new ComponentSource(id, version, path));
+        }
+        builder.AddRecipient(KeyFiles.LoadAgreementPublicKey(Path.Combine(fixtures, "test-only-unit.pub.pem")));
+        var bundle = Path.Combine(dir, "bundle.tar");
+        using (var oem = SigningKey.Load(Path.Combine(fixtures, "test-only-oem-signing.pem")))
+            await builder.WriteAsync(bundle, oem);
+        var (assigned, _) = await cloud.Service.UploadAsync(Platform, bundle, CancellationToken.None);
+        LastAssigned = assigned;
+        output.WriteLine($"uploaded bundle {version} as image version {assigned}");
+        return assigned;
+    }
+
+    public static ProcessBoardDriver ProcessDriver(Board board) =>
+        board.Drivers.OfType<ProcessBoardDriver>().SingleOrDefault()
+            ?? throw new RigFaultException($"board {board.Name} is not a process board; the update unit steps configure process boards");
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_cloud is not null)
+        {
+            var dashboard = await _cloud.Service.DashboardAsync();
+            output.AttachText("upgrade dashboard", System.Text.Json.JsonSerializer.Serialize(dashboard, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+            await _cloud.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using System.Net;
+using HilRig.Capture;
+using HilRig.Capture.Decoding;
+using HilRig.Capture.Events;
+using HilRig.Capture.Files;
+using HilRig.Simulators.SimNet;
+
+namespace HilRig.Simulators.Benchmarks;
+
+/// <summary>The figures of <c>hilrig bench simnet</c>, each with its baseline from the same run.</summary>
+public sealed record SimNetBenchmarkResult(
+    double SimnetMbps, double VethMbps, double SimnetFps, double DecodePps, double TsharkPps, int Packets)
+{
+    public double ThroughputRatio => VethMbps == 0 ? 0 : SimnetMbps / VethMbps;
+    public double DecodeRatio => TsharkPps == 0 ? 0 : DecodePps / TsharkPps;
+}
+
+/// <summary>
+/// SimNet forwarding against a direct veth pair (TCP goodput between two namespaces, same duration, same
+/// run), and our decoders against <c>tshark -T fields</c> on the same capture. Needs root; tshark for the
+/// second half.
+/// </summary>
+public static class SimNetBenchmark
+{
+    public static SimNetBenchmarkResult Run(TimeSpan duration, int packets, string captureSource, string workDirectory, Action<string> progress, int mtu = 1500)
+    {
+        SimNetRequiresRootException.ThrowIfNotRoot("hilrig bench simnet");
+        NetworkNamespaces.SweepStale();
+        progress("veth pair …");
+        var veth = MeasureVeth(duration);
+        progress($"veth: {veth.Mbps:0} Mbit/s; SimNet …");
+        double simnetMbps, simnetFps;
+        using (var sw = new SimNetSwitch(new SimNetOptions { Seed = 1 }))
+        {
+            var a = sw.AddNamespaceHost(new NamespaceHostOptions("bench-a", ["10.78.0.1/24"]) { Mtu = mtu });
+            var b = sw.AddNamespaceHost(new NamespaceHostOptions("bench-b", ["10.78.0.2/24"]) { Mtu = mtu });
+            var framesBefore = a.Port.FramesReceived + b.Port.FramesReceived;
+            var stopwatch = Stopwatch.StartNew();
+            var r = ThroughputProbe.Measure(a.Namespace, b.Namespace, IPAddress.Parse(b.Address), duration);
+            stopwatch.Stop();
+            simnetMbps = r.Mbps;
+            simnetFps = (a.Port.FramesReceived + b.Port.FramesReceived - framesBefore) / stopwatch.Elapsed.TotalSeconds;
+        }
+        progress($"SimNet: {simnetMbps:0} Mbit/s, {simnetFps:0} frames/s; decoders …");
+        var capture = Path.Combine(workDirectory, $"bench-{packets}.pcap");
+        BuildCapture(captureSource, capture, packets);
+        var decodePps = MeasureDecoder(capture, packets);
+        var tsharkPps = MeasureTshark(capture, packets);
+        return new SimNetBenchmarkResult(simnetMbps, veth.Mbps, simnetFps, decodePps, tsharkPps, packets);
+    }
+
+    private static ThroughputProbe.Result MeasureVeth(TimeSpan duration)
+    {
+        var nsA = NetworkNamespaces.NewName("veth-a");
+        var nsB = NetworkNamespaces.NewName("veth-b");
+        NetworkNamespaces.Create(nsA);
+        NetworkNamespaces.Create(nsB);
+        try
+        {
+            var suffix = Environment.ProcessId % 100000;
+            IpCommand.Run("link", "add", $"hrsnva{suffix}", "type", "veth", "peer", "name", $"hrsnvb{suffix}");
+            IpCommand.Run("link", "set", $"hrsnva{suffix}", "netns", nsA);
+            IpCommand.Run("link", "set", $"hrsnvb{suffix}", "netns", nsB);
+            IpCommand.Batch(nsA, [$"addr add 10.79.0.1/24 dev hrsnva{suffix}", $"link set hrsnva{suffix} up", "link set lo up"]);
+            IpCommand.Batch(nsB, [$"addr add 10.79.0.2/24 dev hrsnvb{suffix}", $"link set hrsnvb{suffix} up", "link set lo up"]);
+            return ThroughputProbe.Measure(nsA, nsB, IPAddress.Parse("10.79.0.2"), duration);
+        }
+        finally
+        {
+            NetworkNamespaces.Delete(nsA);
+            NetworkNamespaces.Delete(nsB);
+        }
+    }
+
+    /// <summary>Repeats the frames of real captures (CoAP, gRPC over HTTP/2) into one capture of <paramref name="packets"/> frames.</summary>
+    public static void BuildCapture(string sourceDirectory, string path, int packets)
+    {
+        var frames = Directory.GetFiles(sourceDirectory, "*.pcap").Order().SelectMany(CaptureFile.ReadAll).ToList();
+        if (frames.Count == 0) throw new InvalidOperationException($"no captures in {sourceDirectory} to build the benchmark capture from");
+        using var writer = PcapWriter.Create(path);
+        var t = 1_700_000_000_000_000_000L;
+        for (var i = 0; i < packets; i++)
+        {
+            t += 10_000;
+            writer.Write(t, frames[i % frames.Count].Data.Span);
+        }
+    }
+
+    public static double MeasureDecoder(string capture, int packets)
+    {
+        // Once to warm the JIT, then timed.
+        Decode(capture);
+        var stopwatch = Stopwatch.StartNew();
+        var n = Decode(capture);
+        stopwatch.Stop();
+        if (n != packets) throw new InvalidOperationException($"decoded {n} frames, expected {packets}");
+        return n / stopwatch.Elapsed.TotalSeconds;
+    }
+
+    private static long Decode(string capture)
+    {
+        using var reader = CaptureFile.Open(capture);
+        var decoder = new CaptureDecoder();
+        var events = new List<DecodedEvent>();
+        long frames = 0;
+        while (reader.TryReadNext(out var frame))
+        {
+            events.Clear();
+            decoder.Decode(frame, events);
+            frames++;
+        }
+        return frames;
+    }
+
+    public static double MeasureTshark(string capture, int packets)
+    {
+        var psi = new ProcessStartInfo("tshark") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "-n", "-r", capture, "-T", "fields", "-e", "frame.number", "-e", "ip.src", "-e", "udp.srcport", "-e", "tcp.srcport",
+                     "-e", "coap.type", "-e", "coap.code", "-e", "coap.mid", "-e", "coap.token", "-e", "http2.type", "-e", "http2.headers.path", "-e", "grpc.message_length" })
+            psi.ArgumentList.Add(a);
+        var stopwatch = Stopwatch.StartNew();
+        Process p;
+        try
+        {
+            p = Process.Start(psi)!;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new InvalidOperationException("tshark is not installed (apt-get install tshark): it is the decoder baseline", e);
+        }
+        using (p)
+        {
+            var lines = 0;
+            while (p.StandardOutput.ReadLine() is not null) lines++;
+            p.WaitForExit();
+            stopwatch.Stop();
+            if (p.ExitCode != 0) throw new InvalidOperationException($"tshark failed: {p.StandardError.ReadToEnd()}");
+            if (lines != packets) throw new InvalidOperationException($"tshark printed {lines} rows for {packets} packets");
+        }
+        return packets / stopwatch.Elapsed.TotalSeconds;
+    }
+}

@@ -1,0 +1,59 @@
+using HilRig.Simulators.Randomness;
+
+namespace HilRig.Simulators.SimNet;
+
+/// <summary>Counters of one link direction, as the control API reports them.</summary>
+public readonly record struct LinkStatistics(
+    string From, string To, long Forwarded, long LostRandom, long LostPartition, long LostQueue,
+    long Duplicated, long Reordered, long Corrupted, long Delayed);
+
+/// <summary>
+/// The mutable state of one direction of one link (source port → destination port). Only the source
+/// port's read thread makes decisions here, so the generator and Gilbert–Elliott state need no lock;
+/// the control API swaps <see cref="Impairment"/> and <see cref="Blocked"/> atomically.
+/// </summary>
+internal sealed class LinkState(string from, string to, DeterministicRandom random)
+{
+    private LinkImpairment _impairment = LinkImpairment.None;
+    private volatile bool _blocked;
+    private int _inFlight;
+
+    public string From { get; } = from;
+    public string To { get; } = to;
+    public DeterministicRandom Random { get; } = random;
+
+    public LinkImpairment Impairment
+    {
+        get => Volatile.Read(ref _impairment);
+        set => Volatile.Write(ref _impairment, value);
+    }
+
+    /// <summary>Partitioned: every frame on this direction is dropped.</summary>
+    public bool Blocked
+    {
+        get => _blocked;
+        set => _blocked = value;
+    }
+
+    /// <summary>Gilbert–Elliott: in the Bad state.</summary>
+    public bool BurstBad;
+
+    /// <summary>Timestamp at which the rate limiter is free again.</summary>
+    public long NextFree;
+
+    /// <summary>Latest due time given to a frame that keeps FIFO order.</summary>
+    public long LastDue;
+
+    /// <summary>Frames of this link waiting in the delay line; while any wait, new frames queue behind them.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    public void EnterDelayLine() => Interlocked.Increment(ref _inFlight);
+
+    public void LeaveDelayLine() => Interlocked.Decrement(ref _inFlight);
+
+    public long Forwarded, LostRandom, LostPartition, LostQueue, Duplicated, Reordered, Corrupted, Delayed;
+
+    public LinkStatistics Snapshot() => new(From, To, Interlocked.Read(ref Forwarded), Interlocked.Read(ref LostRandom),
+        Interlocked.Read(ref LostPartition), Interlocked.Read(ref LostQueue), Interlocked.Read(ref Duplicated),
+        Interlocked.Read(ref Reordered), Interlocked.Read(ref Corrupted), Interlocked.Read(ref Delayed));
+}

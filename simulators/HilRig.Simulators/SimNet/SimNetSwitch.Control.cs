@@ -1,0 +1,131 @@
+namespace HilRig.Simulators.SimNet;
+
+/// <summary>The control API steps and fault plans use: impairments, partitions, statistics.</summary>
+public sealed partial class SimNetSwitch
+{
+    private readonly List<SimNetControlEvent> _controlLog = new();
+
+    /// <summary>Every control action so far, in order.</summary>
+    public IReadOnlyList<SimNetControlEvent> ControlLog
+    {
+        get { lock (_controlLog) return _controlLog.ToList(); }
+    }
+
+    /// <summary>Raised after each control action (the fault-plan recorder listens).</summary>
+    public event Action<SimNetControlEvent>? ControlApplied;
+
+    private void Record(string action)
+    {
+        var e = new SimNetControlEvent(_time.GetUtcNow(), action);
+        lock (_controlLog) _controlLog.Add(e);
+        ControlApplied?.Invoke(e);
+    }
+
+    /// <summary>Sets the impairment of the direction <paramref name="from"/> → <paramref name="to"/>.</summary>
+    public void Impair(string from, string to, LinkImpairment impairment)
+    {
+        impairment.Validated($"impairment {from} -> {to}");
+        Link(from, to).Impairment = impairment;
+        Record($"impair {from} -> {to}: {impairment}");
+    }
+
+    /// <summary>Sets the impairment of both directions between two hosts.</summary>
+    public void ImpairBoth(string a, string b, LinkImpairment impairment)
+    {
+        impairment.Validated($"impairment {a} <-> {b}");
+        Link(a, b).Impairment = impairment;
+        Link(b, a).Impairment = impairment;
+        Record($"impair {a} <-> {b}: {impairment}");
+    }
+
+    /// <summary>Sets the impairment of every link touching <paramref name="host"/> in the given direction(s).</summary>
+    public void ImpairHost(string host, LinkImpairment impairment, PartitionDirection direction = PartitionDirection.Both)
+    {
+        impairment.Validated($"impairment of {host}");
+        var port = Port(host);
+        foreach (var other in _ports)
+        {
+            if (other == port) continue;
+            if (direction != PartitionDirection.Inbound) _links[port.Index, other.Index]!.Impairment = impairment;
+            if (direction != PartitionDirection.Outbound) _links[other.Index, port.Index]!.Impairment = impairment;
+        }
+        Record($"impair {host} ({direction.ToString().ToLowerInvariant()}): {impairment}");
+    }
+
+    /// <summary>Sets every link direction to <paramref name="impairment"/> (None clears all).</summary>
+    public void ImpairAll(LinkImpairment impairment)
+    {
+        impairment.Validated("impairment of all links");
+        foreach (var link in AllLinks()) link.Impairment = impairment;
+        Record($"impair all: {impairment}");
+    }
+
+    public LinkImpairment ImpairmentOf(string from, string to) => Link(from, to).Impairment;
+
+    /// <summary>
+    /// Cuts <paramref name="hosts"/> off from every other host (not from each other), in one or both
+    /// directions. Frames already waiting in the delay line for a cut link are dropped too.
+    /// </summary>
+    public void Partition(IReadOnlyCollection<string> hosts, PartitionDirection direction = PartitionDirection.Both)
+    {
+        var inside = hosts.Select(h => Port(h).Index).ToHashSet();
+        foreach (var a in _ports)
+        foreach (var b in _ports)
+        {
+            if (a == b || inside.Contains(a.Index) == inside.Contains(b.Index)) continue;
+            var outbound = inside.Contains(a.Index);
+            if (direction == PartitionDirection.Both || (direction == PartitionDirection.Outbound) == outbound)
+                _links[a.Index, b.Index]!.Blocked = true;
+        }
+        Record($"partition {string.Join(",", hosts)} ({direction.ToString().ToLowerInvariant()})");
+    }
+
+    /// <summary>Splits the network into two sides that cannot reach each other; hosts in neither side are untouched.</summary>
+    public void Partition(IReadOnlyCollection<string> sideA, IReadOnlyCollection<string> sideB, PartitionDirection direction = PartitionDirection.Both)
+    {
+        foreach (var a in sideA)
+        foreach (var b in sideB)
+        {
+            if (a == b) throw new ArgumentException($"host '{a}' is on both sides of the partition");
+            if (direction != PartitionDirection.Inbound) Link(a, b).Blocked = true;
+            if (direction != PartitionDirection.Outbound) Link(b, a).Blocked = true;
+        }
+        Record($"partition {string.Join(",", sideA)} | {string.Join(",", sideB)} ({direction.ToString().ToLowerInvariant()})");
+    }
+
+    /// <summary>Heals every partition touching <paramref name="hosts"/>.</summary>
+    public void Heal(IReadOnlyCollection<string> hosts)
+    {
+        var set = hosts.Select(h => Port(h).Index).ToHashSet();
+        foreach (var a in _ports)
+        foreach (var b in _ports)
+            if (a != b && (set.Contains(a.Index) || set.Contains(b.Index))) _links[a.Index, b.Index]!.Blocked = false;
+        Record($"heal {string.Join(",", hosts)}");
+    }
+
+    public void HealAll()
+    {
+        foreach (var link in AllLinks()) link.Blocked = false;
+        Record("heal all");
+    }
+
+    public bool IsBlocked(string from, string to) => Link(from, to).Blocked;
+
+    public LinkStatistics Statistics(string from, string to) => Link(from, to).Snapshot();
+
+    public IReadOnlyList<LinkStatistics> AllStatistics() => AllLinks().Select(l => l.Snapshot()).ToList();
+
+    private LinkState Link(string from, string to)
+    {
+        if (from == to) throw new ArgumentException($"a link needs two different hosts ('{from}' twice)");
+        return _links[Port(from).Index, Port(to).Index]!;
+    }
+
+    private IEnumerable<LinkState> AllLinks()
+    {
+        var ports = _ports;
+        foreach (var a in ports)
+        foreach (var b in ports)
+            if (a != b) yield return _links[a.Index, b.Index]!;
+    }
+}

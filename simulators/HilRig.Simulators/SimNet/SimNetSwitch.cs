@@ -1,0 +1,233 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using HilRig.Capture.Decoding;
+using HilRig.Simulators.Randomness;
+
+namespace HilRig.Simulators.SimNet;
+
+/// <summary>
+/// SimNet: a userspace learning Ethernet switch whose links misbehave on request. Each port has one read
+/// thread that learns source MACs, looks up or floods the destination (broadcast, multicast, unknown
+/// unicast) and applies the impairment of every link direction it forwards on. Frames without impairment
+/// go straight out from the read thread with no allocation; impaired ones go through the delay line.
+/// </summary>
+public sealed partial class SimNetSwitch : IDisposable, Faults.INetworkFaults
+{
+    private const int MaxFrameLength = 65550;
+    private const int EthernetHeaderLength = 14;
+
+    private readonly SimNetOptions _options;
+    private readonly TimeProvider _time;
+    private readonly object _gate = new();
+    private readonly ConcurrentDictionary<ulong, SwitchPort> _macTable = new();
+    private readonly LinkState?[,] _links;
+    private readonly DelayLine _delayLine;
+    private readonly List<Thread> _threads = new();
+    private volatile SwitchPort[] _ports = [];
+    private volatile bool _stopping;
+
+    public SimNetSwitch(SimNetOptions? options = null)
+    {
+        _options = options ?? new SimNetOptions();
+        _time = _options.Time;
+        _links = new LinkState?[_options.MaxPorts, _options.MaxPorts];
+        _delayLine = new DelayLine(_time, f => Deliver(f.Destination, f.Buffer.AsSpan(0, f.Length), f.Link));
+    }
+
+    public ulong Seed => _options.Seed;
+
+    public IReadOnlyList<SwitchPort> Ports => _ports;
+
+    /// <summary>Frames waiting in the delay line right now.</summary>
+    public int Delayed => _delayLine.Count;
+
+    /// <summary>Adds a port and starts its read thread. Host names are unique: links and partitions are named by host.</summary>
+    public T AddPort<T>(T port) where T : SwitchPort
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_stopping, this);
+            if (_ports.Any(p => p.Host == port.Host)) throw new ArgumentException($"SimNet already has a port for host '{port.Host}'");
+            if (_ports.Length >= _options.MaxPorts) throw new InvalidOperationException($"SimNet is full ({_options.MaxPorts} ports)");
+            port.Index = _ports.Length;
+            foreach (var other in _ports)
+            {
+                _links[port.Index, other.Index] = NewLink(port.Host, other.Host);
+                _links[other.Index, port.Index] = NewLink(other.Host, port.Host);
+            }
+            _ports = [.. _ports, port];
+            AddCaptureInterface_NeedsLock(port);
+            var thread = new Thread(() => ReadLoop(port)) { IsBackground = true, Name = $"simnet {port.Host}" };
+            _threads.Add(thread);
+            thread.Start();
+            return port;
+        }
+    }
+
+    private LinkState NewLink(string from, string to) =>
+        new(from, to, new DeterministicRandom(_options.Seed, $"simnet/{from}->{to}")) { Impairment = _options.DefaultImpairment };
+
+    public SwitchPort Port(string host) =>
+        _ports.FirstOrDefault(p => p.Host == host)
+        ?? throw new ArgumentException($"SimNet has no host '{host}' (hosts: {string.Join(", ", _ports.Select(p => p.Host))})");
+
+    private void ReadLoop(SwitchPort port)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxFrameLength);
+        try
+        {
+            while (!_stopping)
+            {
+                var n = port.Receive(buffer);
+                if (n < 0) return;
+                if (n < EthernetHeaderLength) continue; // poll timeout or a runt
+                port.CountReceived();
+                OnFrame(port, buffer.AsSpan(0, n));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Switches one frame that arrived on <paramref name="ingress"/> (also the entry point for tests).</summary>
+    internal void OnFrame(SwitchPort ingress, ReadOnlySpan<byte> frame)
+    {
+        CaptureIngress(ingress, frame);
+        var destination = MacAddress.Read(frame);
+        var source = MacAddress.Read(frame[6..]);
+        if (!source.IsGroup && (!_macTable.TryGetValue(source.Value, out var known) || known != ingress))
+            _macTable[source.Value] = ingress;
+
+        if (!destination.IsGroup && _macTable.TryGetValue(destination.Value, out var target))
+        {
+            if (target != ingress) Forward(ingress, target, frame);
+            return;
+        }
+        // Broadcast, multicast (no IGMP snooping: every port gets it, as on a dumb switch) and unknown unicast.
+        foreach (var port in _ports)
+            if (port != ingress) Forward(ingress, port, frame);
+    }
+
+    private void Forward(SwitchPort from, SwitchPort to, ReadOnlySpan<byte> frame)
+    {
+        var link = _links[from.Index, to.Index]!;
+        if (link.Blocked)
+        {
+            Interlocked.Increment(ref link.LostPartition);
+            return;
+        }
+        var impairment = link.Impairment;
+        if (impairment.IsNone && link.InFlight == 0)
+        {
+            Deliver(to, frame, link);
+            return;
+        }
+        Impair(link, impairment, to, frame);
+    }
+
+    /*
+     * Decisions, in a fixed order so a seed replays the same way:
+     *   loss (random or Gilbert–Elliott) → duplicate? → per copy: rate limit (tail drop past queue_limit),
+     *   delay ± jitter, reorder (held back by reorder_gap, others overtake) or FIFO, corrupt one bit.
+     */
+    private void Impair(LinkState link, LinkImpairment impairment, SwitchPort to, ReadOnlySpan<byte> frame)
+    {
+        var random = link.Random;
+        bool lost;
+        if (impairment.BurstLoss is { } ge)
+        {
+            link.BurstBad = link.BurstBad ? !random.Chance(ge.R) : random.Chance(ge.P);
+            lost = random.Chance(link.BurstBad ? ge.LossInBad : ge.LossInGood);
+        }
+        else lost = random.Chance(impairment.Loss);
+        if (lost)
+        {
+            Interlocked.Increment(ref link.LostRandom);
+            return;
+        }
+        var copies = random.Chance(impairment.Duplicate) ? 2 : 1;
+        if (copies == 2) Interlocked.Increment(ref link.Duplicated);
+        var now = _time.GetTimestamp();
+        var frequency = _time.TimestampFrequency;
+        for (var copy = 0; copy < copies; copy++)
+        {
+            var departure = now;
+            if (impairment.RateBitsPerSecond > 0)
+            {
+                var start = Math.Max(now, link.NextFree);
+                if (start - now > ToTimestamp(impairment.QueueLimit, frequency))
+                {
+                    Interlocked.Increment(ref link.LostQueue);
+                    continue;
+                }
+                departure = start + frame.Length * 8L * frequency / impairment.RateBitsPerSecond;
+                link.NextFree = departure;
+            }
+            var delay = impairment.Delay;
+            if (impairment.Jitter > TimeSpan.Zero)
+                delay += TimeSpan.FromTicks((long)((random.NextDouble() * 2 - 1) * impairment.Jitter.Ticks));
+            var due = departure + ToTimestamp(delay, frequency);
+            if (random.Chance(impairment.Reorder))
+            {
+                due += ToTimestamp(impairment.ReorderGap, frequency);
+                Interlocked.Increment(ref link.Reordered);
+            }
+            else
+            {
+                due = Math.Max(due, link.LastDue);
+                link.LastDue = due;
+            }
+            var corrupt = frame.Length > EthernetHeaderLength && random.Chance(impairment.Corrupt);
+            if (due <= now && !corrupt && link.InFlight == 0)
+            {
+                Deliver(to, frame, link);
+                continue;
+            }
+            var buffer = ArrayPool<byte>.Shared.Rent(frame.Length);
+            frame.CopyTo(buffer);
+            if (corrupt)
+            {
+                // Past the Ethernet header, so the damaged frame still reaches its port and the receiver's checksum must catch it.
+                var at = EthernetHeaderLength + random.NextInt(frame.Length - EthernetHeaderLength);
+                buffer[at] ^= (byte)(1 << random.NextInt(8));
+                Interlocked.Increment(ref link.Corrupted);
+            }
+            Interlocked.Increment(ref link.Delayed);
+            link.EnterDelayLine();
+            _delayLine.Schedule(new PendingFrame(buffer, frame.Length, to, link), due);
+        }
+    }
+
+    private static long ToTimestamp(TimeSpan span, long frequency) => span.Ticks * frequency / TimeSpan.TicksPerSecond;
+
+    private void Deliver(SwitchPort to, ReadOnlySpan<byte> frame, LinkState link)
+    {
+        // A partition raised while the frame waited in the delay line still stops it.
+        if (link.Blocked)
+        {
+            Interlocked.Increment(ref link.LostPartition);
+            return;
+        }
+        // Recorded before the host can see it, so the capture never shows a delivery later than its effect.
+        CaptureEgress(to, frame);
+        to.Send(frame);
+        to.CountSent();
+        Interlocked.Increment(ref link.Forwarded);
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_stopping) return;
+            _stopping = true;
+        }
+        foreach (var t in _threads) t.Join();
+        _delayLine.Dispose();
+        foreach (var p in _ports) p.Dispose();
+        DisposeNamespaceHosts();
+        StopCaptures();
+    }
+}

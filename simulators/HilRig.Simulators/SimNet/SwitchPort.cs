@@ -1,0 +1,43 @@
+namespace HilRig.Simulators.SimNet;
+
+/// <summary>
+/// One port of the switch: where a host's frames come in and go out. Each port gets one dedicated read
+/// thread from the switch; <see cref="Send"/> may be called from any thread.
+/// </summary>
+public abstract class SwitchPort : IDisposable
+{
+    private long _received;
+    private long _sent;
+
+    protected SwitchPort(string host) => Host = host;
+
+    /// <summary>The host (board or cloud) behind this port; links and partitions are named by host.</summary>
+    public string Host { get; }
+
+    /// <summary>"tap", "dgram" or "stream".</summary>
+    public abstract string Kind { get; }
+
+    /// <summary>Position in the switch's port table, set when added.</summary>
+    public int Index { get; internal set; } = -1;
+
+    public long FramesReceived => Interlocked.Read(ref _received);
+
+    public long FramesSent => Interlocked.Read(ref _sent);
+
+    /// <summary>
+    /// Blocks until a frame arrives (returns its length), a short poll interval passes (returns 0, so
+    /// the read loop can notice shutdown) or the port is closed for good (returns −1).
+    /// </summary>
+    internal abstract int Receive(Span<byte> buffer);
+
+    /// <summary>Delivers one frame to the host; a host that is gone drops it silently.</summary>
+    internal abstract void Send(ReadOnlySpan<byte> frame);
+
+    internal void CountReceived() => Interlocked.Increment(ref _received);
+
+    internal void CountSent() => Interlocked.Increment(ref _sent);
+
+    public abstract void Dispose();
+
+    public override string ToString() => $"{Host} ({Kind})";
+}

@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Logging;
+using HilRig.Cloud;
+
+// hilrig-cloud --data DIR --key PEM --upload-trust JSON [--listen URL] [--public-url URL] [--throttle 1.00:00:00] [--mirror URL]…
+var arguments = args.ToList();
+string? Take(string name)
+{
+    var i = arguments.IndexOf(name);
+    if (i < 0) return null;
+    if (i + 1 >= arguments.Count) throw new ArgumentException($"{name} needs a value");
+    var value = arguments[i + 1];
+    arguments.RemoveRange(i, 2);
+    return value;
+}
+try
+{
+    var mirrors = new List<Uri>();
+    while (Take("--mirror") is { } m) mirrors.Add(new Uri(m));
+    var options = new CloudOptions
+    {
+        DataDirectory = Take("--data") ?? throw new ArgumentException("--data DIR is required"),
+        SigningKeyPath = Take("--key") ?? throw new ArgumentException("--key PEM is required"),
+        UploadTrustPath = Take("--upload-trust") ?? throw new ArgumentException("--upload-trust JSON is required"),
+        Listen = Take("--listen") ?? "http://127.0.0.1:8480",
+        PublicUrl = Take("--public-url") is { } p ? new Uri(p) : null,
+        ThrottlePeriod = Take("--throttle") is { } t ? TimeSpan.Parse(t, System.Globalization.CultureInfo.InvariantCulture) : TimeSpan.FromDays(1),
+        Mirrors = mirrors,
+    };
+    if (arguments.Count > 0) throw new ArgumentException($"unknown argument '{arguments[0]}'");
+    await using var host = await CloudHost.StartAsync(options, logging: l => l.AddSimpleConsole(o => o.SingleLine = true));
+    Console.WriteLine($"hilrig-cloud listening on {host.Address}");
+    var done = new TaskCompletionSource();
+    Console.CancelKeyPress += (_, e) => { e.Cancel = true; done.TrySetResult(); };
+    AppDomain.CurrentDomain.ProcessExit += (_, _) => done.TrySetResult();
+    await done.Task;
+    return 0;
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"hilrig-cloud: {e.Message}");
+    return 2;
+}

@@ -1,0 +1,98 @@
+using System.Net;
+using HilRig.Update.Cm;
+using HilRig.Update.Um;
+
+namespace HilRig.Device.Update;
+
+/// <summary>
+/// The update stack's board settings (rig.yaml <c>settings:</c> or a step's <c>Configure</c>), all under <c>update.</c>:
+/// <list type="table">
+/// <item><term>update.modules</term><description>the UM's modules, <c>id:plugin[:key=value;…]</c> comma-separated (enables the UM)</description></item>
+/// <item><term>update.cm_url</term><description>where the CM's RegisterUM endpoint is (every UM)</description></item>
+/// <item><term>update.priority</term><description>this UM's priority among the unit's UMs</description></item>
+/// <item><term>update.cm</term><description><c>on</c> on the main node (enables the CM)</description></item>
+/// <item><term>update.cm_port, update.cloud, update.unit, update.platform, update.expected</term><description>the CM's listen port, the cloud URL, unit and platform id, the UMs that must take part</description></item>
+/// <item><term>update.trust, update.unit_key</term><description>trust store and unit key-agreement key (default: fixtures/update test-only files)</description></item>
+/// <item><term>update.checkin_period</term><description>seconds between check-ins; 0 (default) checks in only on <c>cm checkin</c></description></item>
+/// <item><term>update.deployment</term><description><c>shared</c> (file:// on shared storage, default) or <c>http</c> (the CM's file server)</description></item>
+/// <item><term>update.cm_crash_at</term><description>a CM fault point (<c>before-start</c>, <c>before-apply</c>) where the device dies as if its power was cut</description></item>
+/// </list>
+/// </summary>
+public static class UpdateSettings
+{
+    public static bool UmEnabled(BoardConfig c) => c.Settings.ContainsKey("update.modules");
+
+    public static bool CmEnabled(BoardConfig c) => c.Setting("update.cm", "off") == "on";
+
+    public static string StateRoot(BoardConfig c) => Path.Combine(c.DataDirectory, "update");
+
+    public static UmConfig Um(BoardConfig c)
+    {
+        var node = c.Setting("update.node", c.Name);
+        var root = StateRoot(c);
+        var modules = ParseModules(c.Setting("update.modules", ""), root);
+        return new UmConfig(node, uint.Parse(c.Setting("update.priority", "0")), Path.Combine(root, "um"), modules);
+    }
+
+    public static Uri CmUrl(BoardConfig c) => new(c.Settings.TryGetValue("update.cm_url", out var url) ? url
+        : throw new InvalidDataException("update.cm_url is not set: the UM does not know where its CM is"));
+
+    public static CmConfig Cm(BoardConfig c)
+    {
+        string Need(string key) => c.Settings.TryGetValue(key, out var v) && v.Length > 0 ? v : throw new InvalidDataException($"{key} is not set");
+        return new CmConfig(
+            c.Setting("update.unit", c.Name),
+            Need("update.platform"),
+            new Uri(Need("update.cloud")),
+            Path.Combine(StateRoot(c), "cm"),
+            Need("update.expected").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
+            c.Setting("update.deployment", "shared") == "http" ? ImageDeployment.HttpFileServer : ImageDeployment.SharedStorage)
+        {
+            StepTimeout = TimeSpan.FromSeconds(double.Parse(c.Setting("update.step_timeout", "60"), System.Globalization.CultureInfo.InvariantCulture)),
+            CrashAt = c.Setting("update.cm_crash_at", "") is { Length: > 0 } point ? point : null,
+        };
+    }
+
+    public static IPEndPoint CmEndpoint(BoardConfig c) => new(IPAddress.Loopback, int.Parse(c.Setting("update.cm_port", "0")));
+
+    public static TimeSpan CheckInPeriod(BoardConfig c) =>
+        TimeSpan.FromSeconds(double.Parse(c.Setting("update.checkin_period", "0"), System.Globalization.CultureInfo.InvariantCulture));
+
+    public static string FixturePath(BoardConfig c, string key, string file) =>
+        c.Settings.TryGetValue(key, out var path) ? path
+            : Path.Combine(RepositoryRoot() ?? throw new InvalidDataException($"{key} is not set and no repository fixtures are near"), "fixtures", "update", file);
+
+    /// <summary><c>app:file,fw:test:failAt=update;reboot=update,rootfs:rootfs-ab</c> → module configs with per-node default paths.</summary>
+    public static IReadOnlyList<ModuleConfig> ParseModules(string spec, string stateRoot)
+    {
+        var modules = new List<ModuleConfig>();
+        foreach (var entry in spec.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = entry.Split(':', 3);
+            if (parts.Length < 2) throw new InvalidDataException($"update.modules: '{entry}' is not id:plugin[:key=value;…]");
+            var (id, plugin) = (parts[0], parts[1]);
+            var p = new Dictionary<string, string>(StringComparer.Ordinal) { ["version"] = "1.0" };
+            if (parts.Length == 3)
+                foreach (var kv in parts[2].Split(';', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    var eq = kv.IndexOf('=');
+                    if (eq <= 0) throw new InvalidDataException($"update.modules: '{kv}' in '{entry}' is not key=value");
+                    p[kv[..eq]] = kv[(eq + 1)..];
+                }
+            if (plugin == "file") p.TryAdd("path", Path.Combine(stateRoot, "files", id));
+            if (plugin == "rootfs-ab") p.TryAdd("slots", Path.Combine(stateRoot, "slots"));
+            modules.Add(new ModuleConfig(id, plugin,
+                UpdatePriority: p.TryGetValue("updatePriority", out var up) ? int.Parse(up) : 0,
+                RebootPriority: p.TryGetValue("rebootPriority", out var rp) ? int.Parse(rp) : 0,
+                Params: p));
+        }
+        return modules;
+    }
+
+    private static string? RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "HilRig.sln"))) return dir.FullName;
+        return null;
+    }
+}

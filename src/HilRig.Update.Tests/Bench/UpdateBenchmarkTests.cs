@@ -1,0 +1,49 @@
+using System.Text.Json;
+using HilRig.Update.Bench;
+using HilRig.Update.Tests.Cm;
+using HilRig.Update.Tests.Interop;
+using NUnit.Framework;
+
+namespace HilRig.Update.Tests.Bench;
+
+/// <summary>The benchmark's parts at a small scale: they complete and measure something. Targets are not asserted here.</summary>
+public class UpdateBenchmarkTests
+{
+    [Test]
+    public async Task MeasureCm_SmallScale_EveryCommandAnswered()
+    {
+        var (rtt, fanout) = await UpdateBenchmark.MeasureCmAsync(iterations: 50, fanout: 10, rounds: 3, default);
+        Assert.That(rtt, Is.GreaterThan(0));
+        Assert.That(fanout, Is.GreaterThan(0));
+    }
+
+    [Test, Category("interop")]
+    public async Task MeasureGrpcJs_SmallScale_ReportsBothFigures()
+    {
+        await NodePeer.EnsureInstalledAsync();
+        var (rtt, fanout) = await UpdateBenchmark.MeasureGrpcJsAsync(NodePeer.Directory, 50, 10, 3, default);
+        Assert.That(rtt, Is.GreaterThan(0));
+        Assert.That(fanout, Is.GreaterThan(0));
+    }
+
+    [Test]
+    public async Task CheckIns_SmallScale_EveryUnitRecorded()
+    {
+        await using var rig = await UnitRig.StartAsync("bench-checkins", startUnit: false);
+        await rig.UploadAsync(await rig.MakeBundleAsync("2.0"));
+        var rate = await UpdateBenchmark.CheckInsPerSecondAsync(rig.Cloud.Address, UnitRig.Platform, 200, 8, default);
+        Assert.That(rate, Is.GreaterThan(0));
+        var dashboard = await rig.Cloud.Service.DashboardAsync();
+        Assert.That(dashboard.Units, Is.EqualTo(200));
+        Assert.That(dashboard.InProgressNow, Is.EqualTo(200 - 200 / 3 - 1), "units on version 1 are current; the rest were offered 1");
+    }
+
+    [Test]
+    public void Result_SerialisesTheKeysTheIssueNames()
+    {
+        var json = JsonSerializer.Serialize(new UpdateBenchResult(80, 76, 9, 10, 5000, 10000, 100));
+        using var doc = JsonDocument.Parse(json);
+        Assert.That(doc.RootElement.EnumerateObject().Select(p => p.Name),
+            Is.SupersetOf(new[] { "cmd_rtt_us", "grpcjs_rtt_us", "fanout100_ms", "checkins_per_s" }));
+    }
+}

@@ -1,0 +1,43 @@
+using HilRig.Update.Bundles;
+using NUnit.Framework;
+
+namespace HilRig.Update.Tests.Bundles;
+
+public class UpdateOfferTests
+{
+    private static readonly DateTimeOffset Now = BundleFixture.Now;
+
+    [Test]
+    public void ReadVerified_ForThisUnitAndNonce_ReturnsTheOffer()
+    {
+        using var cloud = SigningKey.Generate();
+        var trust = new TrustStore([cloud.Trusted("cloud", Now.AddDays(-1), Now.AddDays(1))]);
+        var bytes = new UpdateOffer("unit-1", "n1", 4, UpdateOffer.Previous, false, new string('a', 64)).Sign(cloud);
+        var offer = UpdateOffer.ReadVerified(bytes, trust, Now, "unit-1", "n1");
+        Assert.That(offer.ImageVersion, Is.EqualTo(4));
+        Assert.That(offer.Direction, Is.EqualTo(UpdateOffer.Previous));
+    }
+
+    [TestCase("unit-2", "n1", "offer is for unit 'unit-1', this is 'unit-2'")]
+    [TestCase("unit-1", "n2", "offer answers check-in nonce n1, not this check-in's n2 (replayed)")]
+    public void ReadVerified_OtherUnitOrStaleNonce_IsAnInvalidOffer(string unit, string nonce, string reason)
+    {
+        using var cloud = SigningKey.Generate();
+        var trust = new TrustStore([cloud.Trusted("cloud", Now.AddDays(-1), Now.AddDays(1))]);
+        var bytes = new UpdateOffer("unit-1", "n1", 4, UpdateOffer.Next, false, new string('a', 64)).Sign(cloud);
+        var e = Assert.Throws<BundleRejectedException>(() => UpdateOffer.ReadVerified(bytes, trust, Now, unit, nonce))!;
+        Assert.That(e.Reason, Is.EqualTo(BundleRejection.InvalidOffer));
+        Assert.That(e.Detail, Is.EqualTo(reason));
+    }
+
+    [Test]
+    public void MetadataSignature_CannotBeReplayedAsAnOffer()
+    {
+        using var cloud = SigningKey.Generate();
+        var trust = new TrustStore([cloud.Trusted("cloud", Now.AddDays(-1), Now.AddDays(1))]);
+        var offer = System.Text.Json.Nodes.JsonNode.Parse("""{"unitId":"unit-1","nonce":"n1","imageVersion":4,"direction":"next","manual":false,"metadataSha256":"x"}""")!;
+        var signedAsMetadata = SignedDocument.Create(UpdateOffer.PayloadName, offer, cloud, MetadataDocument.Purpose);
+        var e = Assert.Throws<BundleRejectedException>(() => UpdateOffer.ReadVerified(signedAsMetadata, trust, Now, "unit-1", "n1"))!;
+        Assert.That(e.Reason, Is.EqualTo(BundleRejection.BadSignature));
+    }
+}

@@ -1,0 +1,107 @@
+using System.Security.Cryptography;
+using HilRig.Testing;
+using HilRig.Update.Bundles;
+using HilRig.Update.Cm;
+using HilRig.Update.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using NUnit.Framework;
+
+namespace HilRig.Update.Tests.Cm;
+
+/// <summary>The downloader against real HTTP servers that break the way networks do.</summary>
+public class ComponentDownloaderTests
+{
+    private static readonly byte[] Payload = RandomNumberGenerator.GetBytes(200_000);
+
+    private static ComponentInfo Info(params string[] urls) =>
+        new("rootfs", "2.0", null, null, urls, SHA256.HashData(Payload), SHA512.HashData(Payload), Payload.Length);
+
+    private static ComponentDownloader Downloader(HttpClient http) => new(http, new DownloadOptions
+    {
+        AttemptsPerUrl = 3,
+        FirstRetryDelay = TimeSpan.FromMilliseconds(10),
+        AttemptTimeout = TimeSpan.FromSeconds(5),
+    }, TimeProvider.System);
+
+    /// <summary>A server that serves <see cref="Payload"/> with Range, and breaks the first <c>breakCount</c> transfers half-way.</summary>
+    private sealed class FlakyServer
+    {
+        public int Requests;
+        public List<string?> Ranges { get; } = new();
+        public int BreakCount { get; init; }
+        public int Status { get; init; } = 200;
+
+        public RequestDelegate Handler => async context =>
+        {
+            var n = Interlocked.Increment(ref Requests);
+            lock (Ranges) Ranges.Add(context.Request.Headers.Range.ToString() is { Length: > 0 } r ? r : null);
+            if (Status != 200)
+            {
+                context.Response.StatusCode = Status;
+                return;
+            }
+            if (n <= BreakCount)
+            {
+                context.Response.ContentLength = Payload.Length;
+                await context.Response.Body.WriteAsync(Payload.AsMemory(0, Payload.Length / 2));
+                await context.Response.Body.FlushAsync();
+                context.Abort();
+                return;
+            }
+            await Results.Bytes(Payload, "application/octet-stream", enableRangeProcessing: true).ExecuteAsync(context);
+        };
+    }
+
+    [Test]
+    public async Task Download_TransferBreaksHalfWay_ResumesWithRange()
+    {
+        var server = new FlakyServer { BreakCount = 1 };
+        await using var host = await KestrelHost.StartLoopbackAsync(HttpProtocols.Http1, server.Handler);
+        using var http = new HttpClient();
+        var dir = RepoPaths.NewTempDirectory("dl-resume");
+        var destination = Path.Combine(dir, "rootfs.enc");
+        await Downloader(http).DownloadAsync(Info("rootfs.enc"), new Uri(host.Address, "files/"), destination, default);
+        Assert.That(File.ReadAllBytes(destination), Is.EqualTo(Payload));
+        Assert.That(server.Ranges, Is.EqualTo(new[] { null, $"bytes={Payload.Length / 2}-" }));
+    }
+
+    [Test]
+    public async Task Download_FirstUrlKeepsFailing_RetriesWithBackoffThenTakesTheNextUrl()
+    {
+        var down = new FlakyServer { Status = 503 };
+        var good = new FlakyServer();
+        await using var downHost = await KestrelHost.StartLoopbackAsync(HttpProtocols.Http1, down.Handler);
+        await using var goodHost = await KestrelHost.StartLoopbackAsync(HttpProtocols.Http1, good.Handler);
+        using var http = new HttpClient();
+        var destination = Path.Combine(RepoPaths.NewTempDirectory("dl-next"), "rootfs.enc");
+        var downloader = Downloader(http);
+        await downloader.DownloadAsync(Info(new Uri(downHost.Address, "x").AbsoluteUri, new Uri(goodHost.Address, "x").AbsoluteUri), downHost.Address, destination, default);
+        Assert.That(File.ReadAllBytes(destination), Is.EqualTo(Payload));
+        Assert.That((down.Requests, good.Requests, downloader.Attempts), Is.EqualTo((3, 1, 4)));
+    }
+
+    [Test]
+    public async Task Download_NotFound_IsNotRetriedAndNamesEveryUrl()
+    {
+        var missing = new FlakyServer { Status = 404 };
+        await using var host = await KestrelHost.StartLoopbackAsync(HttpProtocols.Http1, missing.Handler);
+        using var http = new HttpClient();
+        var destination = Path.Combine(RepoPaths.NewTempDirectory("dl-404"), "rootfs.enc");
+        var e = Assert.ThrowsAsync<BundleRejectedException>(() => Downloader(http).DownloadAsync(Info("a", "b"), host.Address, destination, default))!;
+        Assert.That(e.Reason, Is.EqualTo(BundleRejection.DownloadFailed));
+        Assert.That(e.Detail, Does.Contain("/a: GET").And.Contain("/b: GET").And.Contain("404"));
+        Assert.That(missing.Requests, Is.EqualTo(2));
+        Assert.That(File.Exists(destination) || File.Exists(destination + ".partial"), Is.False);
+    }
+
+    [Test]
+    public async Task Download_ServerUnreachable_TimesOutIntoDownloadFailed()
+    {
+        using var http = new HttpClient();
+        var destination = Path.Combine(RepoPaths.NewTempDirectory("dl-unreach"), "rootfs.enc");
+        // Port 9 (discard) on loopback: nothing listens, so every attempt is refused.
+        var e = Assert.ThrowsAsync<BundleRejectedException>(() => Downloader(http).DownloadAsync(Info("http://127.0.0.1:9/x"), new Uri("http://127.0.0.1:9/"), destination, default))!;
+        Assert.That(e.Reason, Is.EqualTo(BundleRejection.DownloadFailed));
+    }
+}

@@ -1,0 +1,190 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using HilRig.Cloud;
+using HilRig.Testing;
+using HilRig.Update.Bundles;
+using HilRig.Update.Cloud;
+using HilRig.Update.Cm;
+using HilRig.Update.Grpc;
+using HilRig.Update.Hosting;
+using HilRig.Update.Um;
+using HilRig.Update.Um.Modules;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace HilRig.Update.Tests.Cm;
+
+/// <summary>
+/// A unit on loopback, every part real: the cloud (Kestrel + SQLite), the CM (gRPC on Kestrel h2c), and three UMs
+/// (main, node-2, node-3) connected over gRPC, each with a <c>file</c> module and a <c>test</c> module. CM and UMs
+/// can be stopped and started again on the same state, as a crash or reboot would.
+/// </summary>
+internal sealed class UnitRig : IAsyncDisposable
+{
+    public const string Platform = "hilrig-pi";
+    public const string UnitId = "unit-1";
+    public static readonly string[] Nodes = ["main", "node-2", "node-3"];
+
+    private readonly HttpClient _http = GrpcClient.CreateHttpClient();
+    private readonly HttpClient _plainHttp = new();
+    private readonly Dictionary<string, UmRuntime> _ums = new();
+    private CmRuntime? _cm;
+    private int _cmPort;
+
+    private UnitRig(string dir) => Directory = dir;
+
+    public string Directory { get; }
+    public CloudHost Cloud { get; private set; } = null!;
+    public ECDiffieHellman UnitKey { get; } = KeyFiles.LoadAgreementKey(RepoPaths.Fixtures("update", "test-only-unit.pem"));
+    public TrustStore UnitTrust { get; set; } = TrustStore.Load(RepoPaths.Fixtures("update", "test-only-trust.json"));
+    public CommunicationManager Cm => _cm!.Manager;
+    public HttpMessageHandler? CmHttpInterceptor { get; set; }
+    public ImageDeployment Deployment { get; set; } = ImageDeployment.SharedStorage;
+    public TimeProvider CmTime { get; set; } = TimeProvider.System;
+    public IReadOnlyList<Uri> Mirrors { get; set; } = [];
+    public HttpClient Http => _plainHttp;
+
+    /// <summary>The UMs the CM waits for; the three process nodes unless a test brings its own (a grpc-js UM).</summary>
+    public IReadOnlyList<string> ExpectedNodes { get; set; } = Nodes;
+
+    public static async Task<UnitRig> StartAsync(string name, bool startUnit = true, TimeProvider? cloudTime = null)
+    {
+        var rig = new UnitRig(RepoPaths.NewTempDirectory(name));
+        await rig.StartCloudAsync(cloudTime);
+        if (startUnit) await rig.StartUnitAsync();
+        return rig;
+    }
+
+    public async Task StartCloudAsync(TimeProvider? time = null)
+    {
+        Cloud = await CloudHost.StartAsync(new CloudOptions
+        {
+            DataDirectory = Path.Combine(Directory, "cloud"),
+            SigningKeyPath = RepoPaths.Fixtures("update", "test-only-cloud-signing.pem"),
+            UploadTrustPath = RepoPaths.Fixtures("update", "test-only-oem-trust.json"),
+            Listen = "http://127.0.0.1:0",
+            ThrottlePeriod = TimeSpan.FromHours(24),
+            Mirrors = Mirrors,
+        }, time);
+    }
+
+    public async Task StartUnitAsync()
+    {
+        await StartCmAsync();
+        foreach (var node in Nodes) await StartUmAsync(node);
+        await WaitAsync(() => Cm.Registry.Statuses.Count == Nodes.Length, "every UM registered");
+    }
+
+    public string NodeDir(string node) => Path.Combine(Directory, node);
+    public string InstalledFile(string node) => Path.Combine(NodeDir(node), "installed", $"{node}-app.bin");
+    public string FailFile(string node) => Path.Combine(NodeDir(node), "state", "modules", $"{node}-test", $"{node}-test.fail-at");
+
+    public async Task StartCmAsync(string? crashAt = null)
+    {
+        var config = new CmConfig(UnitId, Platform, Cloud.Address, Path.Combine(Directory, "cm"), ExpectedNodes, Deployment)
+        {
+            StepTimeout = TimeSpan.FromSeconds(20),
+            Download = new DownloadOptions { AttemptsPerUrl = 3, FirstRetryDelay = TimeSpan.FromMilliseconds(20), AttemptTimeout = TimeSpan.FromSeconds(10) },
+            CrashAt = crashAt,
+        };
+        _cm = await CmRuntime.StartAsync(config, UnitTrust, UnitKey, new IPEndPoint(IPAddress.Loopback, _cmPort), null,
+            checkInPeriod: TimeSpan.Zero, CmTime, cloudHandler: CmHttpInterceptor);
+        _cmPort = _cm.GrpcAddress.Port;
+    }
+
+    public CmRuntime CmRuntime => _cm!;
+
+    public async Task StopCmAsync()
+    {
+        if (_cm is null) return;
+        await _cm.DisposeAsync();
+        _cm = null;
+    }
+
+    public Uri CmAddress => new($"http://127.0.0.1:{_cmPort}/");
+
+    public async Task StartUmAsync(string node)
+    {
+        var dir = NodeDir(node);
+        var config = new UmConfig(node, node == "main" ? 10u : 0u, Path.Combine(dir, "state"),
+        [
+            new ModuleConfig($"{node}-app", "file", Params: new Dictionary<string, string> { ["path"] = InstalledFile(node), ["version"] = "1.0" }),
+            new ModuleConfig($"{node}-test", "test", Params: new Dictionary<string, string> { ["version"] = "1.0" }),
+        ]);
+        var reboot = new ProcessSystemReboot($"{node}-boot", _ => Task.CompletedTask);
+        _ums[node] = await UmRuntime.StartAsync(config, CmAddress, reboot, TimeProvider.System);
+    }
+
+    public async Task StopUmAsync(string node)
+    {
+        await _ums[node].DisposeAsync();
+        _ums.Remove(node);
+    }
+
+    public UpdateHandler Um(string node) => _ums[node].Handler;
+
+    public TestModule TestModuleOf(string node) => (TestModule)Um(node).Modules.Single(m => m.Type == "test");
+
+    /// <summary>An OEM bundle with a file component per node (content names the version) and optional extra components.</summary>
+    public Task<string> MakeBundleAsync(string version, params (string Id, string Content)[] extra) => MakeBundleAsync(version, true, extra);
+
+    public async Task<string> MakeBundleAsync(string version, bool nodeApps, params (string Id, string Content)[] extra)
+    {
+        var dir = Path.Combine(Directory, "bundles", version);
+        System.IO.Directory.CreateDirectory(dir);
+        var builder = new BundleBuilder { ChunkSize = 4096 };
+        var rng = new Random(version.GetHashCode());
+        foreach (var node in nodeApps ? Nodes : [])
+        {
+            var path = Path.Combine(dir, $"{node}-app.bin");
+            var content = new byte[9000];
+            rng.NextBytes(content);
+            System.Text.Encoding.ASCII.GetBytes($"{node} {version}").CopyTo(content, 0);
+            await File.WriteAllBytesAsync(path, content);
+            builder.Add(new ComponentSource($"{node}-app", version, path));
+        }
+        foreach (var (id, content) in extra)
+        {
+            var path = Path.Combine(dir, id);
+            await File.WriteAllTextAsync(path, content);
+            builder.Add(new ComponentSource(id, version, path));
+        }
+        builder.AddRecipient(KeyFiles.LoadAgreementPublicKey(RepoPaths.Fixtures("update", "test-only-unit.pub.pem")));
+        var bundle = Path.Combine(dir, "bundle.tar");
+        using var oem = SigningKey.Load(RepoPaths.Fixtures("update", "test-only-oem-signing.pem"));
+        await builder.WriteAsync(bundle, oem);
+        return bundle;
+    }
+
+    public async Task<long> UploadAsync(string bundle)
+    {
+        await using var file = File.OpenRead(bundle);
+        using var response = await _plainHttp.PostAsync(new Uri(Cloud.Address, $"api/platforms/{Platform}/images"), new StreamContent(file));
+        response.EnsureSuccessStatusCode();
+        var body = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        return body.GetProperty("imageVersion").GetInt64();
+    }
+
+    public async Task<IReadOnlyList<UpdateResult>> CloudResultsAsync() => await Cloud.Service.ResultsAsync(UnitId);
+
+    public static async Task WaitAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting for {what}");
+            await Task.Delay(10);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in _ums.Keys.ToList()) await StopUmAsync(node);
+        await StopCmAsync();
+        await Cloud.DisposeAsync();
+        UnitKey.Dispose();
+        _http.Dispose();
+        _plainHttp.Dispose();
+    }
+
+}

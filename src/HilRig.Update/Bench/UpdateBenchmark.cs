@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Google.Protobuf;
+using HilRig.Update.Cloud;
+using HilRig.Update.Cm;
+using HilRig.Update.Grpc;
+using HilRig.Update.Hosting;
+using HilRig.Update.Protocol;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace HilRig.Update.Bench;
+
+/// <summary>
+/// The measurements behind <c>hilrig bench update</c>. The CM side is the real one (RegisterUM endpoint and UM registry
+/// on Kestrel h2c); the UMs answer every command at once, so the figures are transport plus CM bookkeeping. The
+/// baseline is tools/grpc-interop/bench.js doing the same exchange between grpc-js peers.
+/// </summary>
+public static class UpdateBenchmark
+{
+    private static readonly CMMessages Prepare = new()
+    {
+        PrepareUpdate = new PrepareUpdate
+        {
+            ImageVersion = 2,
+            Components =
+            {
+                new PrepareComponentInfo
+                {
+                    ComponentId = "rootfs", ComponentType = "rootfs-ab", Version = "2.0", Annotations = "{}",
+                    Url = "file:///var/aos/images/2/rootfs", Sha256 = ByteString.CopyFrom(new byte[32]), Size = 123456,
+                },
+            },
+        },
+    };
+
+    /// <summary>Median command round trip (µs) over <paramref name="iterations"/> and median fan-out (ms) to <paramref name="fanout"/> UMs over <paramref name="rounds"/>.</summary>
+    public static async Task<(double RttUs, double FanoutMs)> MeasureCmAsync(int iterations, int fanout, int rounds, CancellationToken ct)
+    {
+        var registry = new UmRegistry(TimeProvider.System);
+        var endpoint = new GrpcServerEndpoint().Map(registry);
+        await using var host = await KestrelHost.StartLoopbackAsync(HttpProtocols.Http2, async ctx =>
+        {
+            if (!await endpoint.TryHandleAsync(ctx)) ctx.Response.StatusCode = 404;
+        }, ct);
+        using var http = GrpcClient.CreateHttpClient();
+        var client = new GrpcClient(http, host.Address);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var ums = new List<Task> { EchoUm(client, "um-0", stop.Token) };
+        await registry.WaitAsync(s => s.Count == 1, TimeSpan.FromSeconds(30), "the first UM", ct);
+
+        var rtts = new List<double>(iterations);
+        for (var i = 0; i < iterations; i++)
+        {
+            var target = Interlocked.Read(ref registry.StatusesReceived) + 1;
+            var start = Stopwatch.GetTimestamp();
+            await registry.SendAsync("um-0", Prepare, ct);
+            await registry.WaitAsync(_ => Interlocked.Read(ref registry.StatusesReceived) >= target, TimeSpan.FromSeconds(30), "the reply", ct);
+            rtts.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+        }
+
+        for (var i = 1; i < fanout; i++) ums.Add(EchoUm(client, $"um-{i}", stop.Token));
+        await registry.WaitAsync(s => s.Count == fanout, TimeSpan.FromSeconds(60), $"{fanout} UMs", ct);
+        var nodes = registry.Statuses.Keys.ToList();
+        var fanouts = new List<double>(rounds);
+        for (var r = 0; r < rounds; r++)
+        {
+            var target = Interlocked.Read(ref registry.StatusesReceived) + nodes.Count;
+            var start = Stopwatch.GetTimestamp();
+            await Task.WhenAll(nodes.Select(n => registry.SendAsync(n, Prepare, ct)));
+            await registry.WaitAsync(_ => Interlocked.Read(ref registry.StatusesReceived) >= target, TimeSpan.FromSeconds(60), "every reply", ct);
+            fanouts.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+        await stop.CancelAsync();
+        await Task.WhenAll(ums.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
+        return (Median(rtts.Skip(iterations / 10)), Median(fanouts));
+    }
+
+    /// <summary>Runs the grpc-js baseline; returns its median round trip (µs) and fan-out (ms).</summary>
+    public static async Task<(double RttUs, double FanoutMs)> MeasureGrpcJsAsync(string interopDirectory, int iterations, int fanout, int rounds, CancellationToken ct)
+    {
+        var info = new ProcessStartInfo("node") { WorkingDirectory = interopDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "bench.js", "--iterations", iterations.ToString(), "--fanout", fanout.ToString(), "--rounds", rounds.ToString() }) info.ArgumentList.Add(a);
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start node");
+        var stderr = process.StandardError.ReadToEndAsync(ct);
+        var stdout = await process.StandardOutput.ReadToEndAsync(ct);
+        await process.WaitForExitAsync(ct);
+        if (process.ExitCode != 0) throw new InvalidOperationException($"grpc-js baseline failed ({process.ExitCode}): {await stderr}");
+        using var doc = JsonDocument.Parse(stdout);
+        return (doc.RootElement.GetProperty("rtt_us").GetDouble(), doc.RootElement.GetProperty("fanout_ms").GetDouble());
+    }
+
+    /// <summary>Check-ins per second from <paramref name="units"/> simulated units, each checking in once over HTTP, <paramref name="concurrency"/> at a time.</summary>
+    public static async Task<double> CheckInsPerSecondAsync(Uri cloud, string platformId, int units, int concurrency, CancellationToken ct)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency }) { BaseAddress = cloud };
+        var next = -1;
+        var start = Stopwatch.GetTimestamp();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < units)
+            {
+                using var response = await http.PostAsJsonAsync(CloudApi.CheckInPath,
+                    new CheckInRequest($"sim-{i:D5}", platformId, i % 3, $"nonce-{i}"), CloudApi.Json, ct);
+                response.EnsureSuccessStatusCode();
+            }
+        }));
+        return units / Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+
+    private static async Task EchoUm(GrpcClient client, string nodeId, CancellationToken ct)
+    {
+        var idle = new UpdateStatus { NodeId = nodeId, UpdateState = UpdateState.Idle, ImageVersion = 1 };
+        idle.Components.Add(new ComponentStatus { ComponentId = "rootfs", ComponentType = "rootfs-ab", Version = "1.0" });
+        var prepared = idle.Clone();
+        prepared.UpdateState = UpdateState.Prepared;
+        prepared.ImageVersion = 2;
+        try
+        {
+            await using var call = client.StartDuplex<UpdateStatus, CMMessages>(UmServiceEndpoint.RegisterUmPath, CMMessages.Parser, ct);
+            await call.WriteAsync(idle, ct);
+            while (await call.ReadAsync(ct) is not null) await call.WriteAsync(prepared, ct);
+        }
+        catch (Exception) when (ct.IsCancellationRequested) { }
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? double.NaN : Math.Round(sorted[sorted.Length / 2], 2);
+    }
+}

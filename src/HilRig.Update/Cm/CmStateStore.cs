@@ -1,0 +1,94 @@
+using System.Text.Json;
+using HilRig.Update.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace HilRig.Update.Cm;
+
+/// <summary>
+/// The CM's persistent state: the installed image version, the update in progress (plan, phase, why it is being
+/// reverted) and a result not yet delivered to the cloud.
+/// </summary>
+public sealed class CmStateStore : IDisposable
+{
+    private const string Schema = "CREATE TABLE IF NOT EXISTS cm (key TEXT PRIMARY KEY, value TEXT NOT NULL);";
+    private readonly SqliteConnection _db;
+    private readonly object _gate = new();
+
+    public CmStateStore(string path) => _db = SqliteDatabase.Open(path, Schema);
+
+    public long InstalledImageVersion
+    {
+        get => long.TryParse(Get("installedImageVersion"), out var v) ? v : 0;
+        set => Set("installedImageVersion", value.ToString());
+    }
+
+    public (UpdatePlan Plan, UpdatePhase Phase, string? RevertReason)? InProgress
+    {
+        get
+        {
+            if (Get("plan") is not { } json) return null;
+            var p = JsonSerializer.Deserialize<PersistedPlan>(json)!;
+            return (UpdatePlan.FromPersisted(p), Enum.Parse<UpdatePhase>(Get("phase")!), Get("revertReason"));
+        }
+    }
+
+    public void Begin(UpdatePlan plan) => Transaction(() =>
+    {
+        Set("plan", JsonSerializer.Serialize(plan.ToPersisted()));
+        Set("phase", UpdatePhase.Preparing.ToString());
+        Set("revertReason", null);
+    });
+
+    public void SetPhase(UpdatePhase phase, string? revertReason = null) => Transaction(() =>
+    {
+        Set("phase", phase.ToString());
+        if (revertReason is not null) Set("revertReason", revertReason);
+    });
+
+    /// <summary>Ends the update; on success the image version becomes the installed one, in the same transaction.</summary>
+    public void Finish(long? installed) => Transaction(() =>
+    {
+        if (installed is { } v) Set("installedImageVersion", v.ToString());
+        Set("plan", null);
+        Set("phase", null);
+        Set("revertReason", null);
+    });
+
+    public string? PendingResult
+    {
+        get => Get("pendingResult");
+        set => Set("pendingResult", value);
+    }
+
+    private void Transaction(Action action)
+    {
+        lock (_gate)
+        {
+            using var tx = _db.BeginTransaction();
+            action();
+            tx.Commit();
+        }
+    }
+
+    private string? Get(string key)
+    {
+        lock (_gate)
+        {
+            using var command = _db.CreateCommand();
+            command.CommandText = "SELECT value FROM cm WHERE key = $k";
+            command.Parameters.AddWithValue("$k", key);
+            return command.ExecuteScalar() as string;
+        }
+    }
+
+    private void Set(string key, string? value)
+    {
+        lock (_gate)
+        {
+            if (value is null) SqliteDatabase.Execute(_db, "DELETE FROM cm WHERE key = $k", ("$k", key));
+            else SqliteDatabase.Execute(_db, "INSERT INTO cm(key, value) VALUES ($k, $v) ON CONFLICT(key) DO UPDATE SET value = $v", ("$k", key), ("$v", value));
+        }
+    }
+
+    public void Dispose() => _db.Dispose();
+}

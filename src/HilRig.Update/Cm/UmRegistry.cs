@@ -1,0 +1,129 @@
+using HilRig.Update.Grpc;
+using HilRig.Update.Protocol;
+
+namespace HilRig.Update.Cm;
+
+/// <summary>
+/// The UMs connected to this CM and the last status each sent. The orchestrator waits here for a condition over
+/// all statuses (every UM PREPARED, or any FAILED) instead of tracking replies one by one, so a UM that reconnects
+/// after a reboot and reports its state simply moves the update on.
+/// </summary>
+public sealed class UmRegistry(TimeProvider time)
+{
+    private readonly object _gate = new();
+    private readonly Dictionary<string, Connection> _connections = new(StringComparer.Ordinal);
+    private TaskCompletionSource _changed = NewSignal();
+
+    public IReadOnlyDictionary<string, UpdateStatus> Statuses
+    {
+        get { lock (_gate) return _connections.ToDictionary(c => c.Key, c => c.Value.Status); }
+    }
+
+    /// <summary>Every component id the connected UMs report, with the node that updates it.</summary>
+    public IReadOnlyDictionary<string, string> ComponentOwners
+    {
+        get
+        {
+            lock (_gate)
+            {
+                var owners = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var (node, c) in _connections)
+                    foreach (var component in c.Status.Components) owners.TryAdd(component.ComponentId, node);
+                return owners;
+            }
+        }
+    }
+
+    /// <summary>Counts statuses received, for tests and the benchmark.</summary>
+    public long StatusesReceived;
+
+    internal object Attach(string nodeId, UpdateStatus first, Func<CMMessages, CancellationToken, ValueTask> send)
+    {
+        var connection = new Connection(send) { Status = first };
+        lock (_gate)
+        {
+            _connections[nodeId] = connection;
+            Signal_NeedsLock();
+        }
+        Interlocked.Increment(ref StatusesReceived);
+        return connection;
+    }
+
+    internal void Report(string nodeId, object token, UpdateStatus status)
+    {
+        Interlocked.Increment(ref StatusesReceived);
+        lock (_gate)
+        {
+            if (!_connections.TryGetValue(nodeId, out var c) || !ReferenceEquals(c, token)) return;
+            c.Status = status;
+            Signal_NeedsLock();
+        }
+    }
+
+    internal void Detach(string nodeId, object token)
+    {
+        lock (_gate)
+        {
+            if (_connections.TryGetValue(nodeId, out var c) && ReferenceEquals(c, token))
+            {
+                _connections.Remove(nodeId);
+                Signal_NeedsLock();
+            }
+        }
+    }
+
+    public async Task SendAsync(string nodeId, CMMessages message, CancellationToken ct)
+    {
+        Connection? c;
+        lock (_gate) _connections.TryGetValue(nodeId, out c);
+        if (c is null) throw new UmUnavailableException(nodeId);
+        try { await c.Send(message, ct); }
+        catch (GrpcStatusException e) { throw new UmUnavailableException(nodeId, e); }
+        catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException) { throw new UmUnavailableException(nodeId, e); }
+    }
+
+    /// <summary>Waits until <paramref name="condition"/> holds over the statuses of the connected UMs, or the timeout passes.</summary>
+    public async Task<IReadOnlyDictionary<string, UpdateStatus>> WaitAsync(
+        Func<IReadOnlyDictionary<string, UpdateStatus>, bool> condition, TimeSpan timeout, string what, CancellationToken ct)
+    {
+        var deadline = time.GetUtcNow() + timeout;
+        while (true)
+        {
+            Task changed;
+            IReadOnlyDictionary<string, UpdateStatus> statuses;
+            lock (_gate)
+            {
+                changed = _changed.Task;
+                statuses = _connections.ToDictionary(c => c.Key, c => c.Value.Status);
+            }
+            if (condition(statuses)) return statuses;
+            var left = deadline - time.GetUtcNow();
+            if (left <= TimeSpan.Zero) throw new TimeoutException($"timed out after {timeout} waiting for {what}; UMs: {Describe(statuses)}");
+            try { await changed.WaitAsync(left, time, ct); }
+            catch (TimeoutException) { }
+        }
+    }
+
+    public static string Describe(IReadOnlyDictionary<string, UpdateStatus> statuses) =>
+        statuses.Count == 0 ? "none connected" : string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key}={s.Value.UpdateState}"));
+
+    private void Signal_NeedsLock()
+    {
+        _changed.TrySetResult();
+        _changed = NewSignal();
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private sealed class Connection(Func<CMMessages, CancellationToken, ValueTask> send)
+    {
+        public Func<CMMessages, CancellationToken, ValueTask> Send { get; } = send;
+        public UpdateStatus Status { get; set; } = new();
+    }
+}
+
+public sealed class UmUnavailableException(string nodeId, Exception? inner = null)
+    : Exception($"UM '{nodeId}' is not connected", inner)
+{
+    public string NodeId { get; } = nodeId;
+}

@@ -1,0 +1,135 @@
+using System.Net;
+using System.Security.Cryptography;
+using HilRig.Update.Bundles;
+using HilRig.Update.Cm;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Logging;
+
+namespace HilRig.Update.Hosting;
+
+/// <summary>
+/// A main node's Communication Manager as a running thing: the RegisterUM endpoint on Kestrel h2c, the file server
+/// when images are served over HTTP, the resumption of a persisted update, and a check-in every
+/// <see cref="CheckInPeriod"/> (never, if zero: then only on demand). What HilRig.Device runs on a main node.
+/// </summary>
+public sealed class CmRuntime : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly HttpClient _http;
+    private readonly KestrelHost _grpc;
+    private readonly KestrelHost? _files;
+    private readonly TimeProvider _time;
+    private readonly ILogger? _log;
+    private Task _loop = Task.CompletedTask;
+
+    private CmRuntime(CommunicationManager manager, HttpClient http, KestrelHost grpc, KestrelHost? files, TimeSpan period, TimeProvider time, ILogger? log)
+    {
+        Manager = manager;
+        _http = http;
+        _grpc = grpc;
+        _files = files;
+        CheckInPeriod = period;
+        _time = time;
+        _log = log;
+    }
+
+    public CommunicationManager Manager { get; }
+    public Uri GrpcAddress => _grpc.Address;
+    public Uri? FileServerAddress => _files?.Address;
+    public TimeSpan CheckInPeriod { get; }
+
+    /// <summary>Completes once a persisted update was finished after start (null outcome: there was none).</summary>
+    public Task<UpdateOutcome?> Resumption => _resumption.Task;
+    private readonly TaskCompletionSource<UpdateOutcome?> _resumption = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The last check-in's result (or resumed update), for the shell and scenarios.</summary>
+    public CheckInResult? LastResult { get; private set; }
+
+    /// <summary>An error that ended the last check-in without a result (cloud unreachable, …).</summary>
+    public string? LastError { get; private set; }
+
+    public static async Task<CmRuntime> StartAsync(
+        CmConfig config, TrustStore trust, ECDiffieHellman unitKey, IPEndPoint grpcEndpoint, IPEndPoint? fileServerEndpoint,
+        TimeSpan checkInPeriod, TimeProvider time, ILogger? log = null, HttpMessageHandler? cloudHandler = null, CancellationToken ct = default)
+    {
+        KestrelHost? files = null;
+        if (config.Deployment == ImageDeployment.HttpFileServer)
+        {
+            files = await KestrelHost.StartAsync(fileServerEndpoint ?? new IPEndPoint(IPAddress.Loopback, 0), HttpProtocols.Http1AndHttp2,
+                CmFileServer.Create(config.ImageDirectory), ct: ct);
+            config = config with { FileServerUrl = config.FileServerUrl ?? files.Address };
+        }
+        var http = cloudHandler is null ? new HttpClient() : new HttpClient(cloudHandler, disposeHandler: false);
+        http.Timeout = TimeSpan.FromMinutes(2);
+        var manager = new CommunicationManager(config, trust, unitKey, http, time, log);
+        var grpc = await KestrelHost.StartAsync(grpcEndpoint, HttpProtocols.Http2, async context =>
+        {
+            if (!await manager.Endpoint.TryHandleAsync(context)) context.Response.StatusCode = Microsoft.AspNetCore.Http.StatusCodes.Status404NotFound;
+        }, ct: ct);
+        var runtime = new CmRuntime(manager, http, grpc, files, checkInPeriod, time, log);
+        runtime._loop = Task.Run(() => runtime.RunAsync(runtime._stop.Token), CancellationToken.None);
+        return runtime;
+    }
+
+    /// <summary>Checks in now (the shell's <c>cm checkin</c>, a scenario's manual step), serialised with the periodic loop.</summary>
+    public async Task<CheckInResult> CheckInNowAsync(CancellationToken ct)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, _stop.Token);
+        try
+        {
+            var result = await Manager.CheckInAsync(linked.Token);
+            LastResult = result;
+            LastError = null;
+            return result;
+        }
+        catch (HttpRequestException e)
+        {
+            LastError = e.Message;
+            throw;
+        }
+    }
+
+    private async Task RunAsync(CancellationToken ct)
+    {
+        try
+        {
+            try
+            {
+                var outcome = await Manager.ResumeAsync(ct);
+                if (outcome is not null) LastResult = new CheckInResult(false, "resumed after restart", outcome);
+                _resumption.TrySetResult(outcome);
+            }
+            catch (Exception e)
+            {
+                _resumption.TrySetException(e);
+                throw;
+            }
+            if (CheckInPeriod <= TimeSpan.Zero) return;
+            using var timer = new PeriodicTimer(CheckInPeriod, _time);
+            do
+            {
+                try { await CheckInNowAsync(ct); }
+                catch (HttpRequestException e) { _log?.LogWarning("check-in failed: {Error}", e.Message); }
+            }
+            while (await timer.WaitForNextTickAsync(ct));
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { _resumption.TrySetCanceled(); }
+        catch (CmCrashedException e)
+        {
+            LastError = e.Message;
+            _log?.LogError("{Error}", e.Message);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        try { await _loop.WaitAsync(TimeSpan.FromSeconds(10)); }
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException) { }
+        await _grpc.DisposeAsync();
+        if (_files is not null) await _files.DisposeAsync();
+        Manager.Dispose();
+        _http.Dispose();
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,73 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace HilRig.Update.Hosting;
+
+/// <summary>
+/// One Kestrel listener running one request delegate: the CM's gRPC endpoint (HTTP/2 cleartext only, so h2c
+/// with prior knowledge works), its file server and the cloud (HTTP/1.1 and HTTP/2). Port 0 picks a free port;
+/// <see cref="Address"/> says which.
+/// </summary>
+public sealed class KestrelHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private KestrelHost(WebApplication app, Uri address)
+    {
+        _app = app;
+        Address = address;
+    }
+
+    public Uri Address { get; }
+
+    public int Port => Address.Port;
+
+    public static async Task<KestrelHost> StartAsync(IPEndPoint endpoint, HttpProtocols protocols, RequestDelegate handler, Action<ILoggingBuilder>? logging = null, CancellationToken ct = default)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        logging?.Invoke(builder.Logging);
+        builder.WebHost.ConfigureKestrel(options =>
+        {
+            options.Listen(endpoint, listen => listen.Protocols = protocols);
+            options.AddServerHeader = false;
+            options.Limits.MaxRequestBodySize = null;
+            options.Limits.MinRequestBodyDataRate = null;
+            options.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
+            options.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(10);
+            // 100 UMs on one CM each hold one stream; many may share a connection in tests and benchmarks.
+            options.Limits.Http2.MaxStreamsPerConnection = 1000;
+        });
+        var app = builder.Build();
+        var stopping = app.Lifetime.ApplicationStopping;
+        // Long-lived gRPC streams would hold a stop for its whole timeout; abort them so peers reconnect at once.
+        app.Run(async context =>
+        {
+            using var abort = stopping.Register(context.Abort);
+            await handler(context);
+        });
+        await app.StartAsync(ct);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        // Kestrel reports the bound address; make it one a client can dial.
+        var uri = new UriBuilder(address.Replace("[::]", "127.0.0.1").Replace("0.0.0.0", "127.0.0.1")) { Path = "/" }.Uri;
+        return new KestrelHost(app, uri);
+    }
+
+    public static Task<KestrelHost> StartLoopbackAsync(HttpProtocols protocols, RequestDelegate handler, CancellationToken ct = default) =>
+        StartAsync(new IPEndPoint(IPAddress.Loopback, 0), protocols, handler, null, ct);
+
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try { await _app.StopAsync(timeout.Token); }
+        catch (OperationCanceledException) { }
+        await _app.DisposeAsync();
+    }
+}

@@ -1,0 +1,71 @@
+using HilRig.Update.Grpc;
+using HilRig.Update.Um;
+using Microsoft.Extensions.Logging;
+
+namespace HilRig.Update.Hosting;
+
+/// <summary>
+/// A node's Update Manager as a running thing: opens its database, initialises the modules (finishing a step a reboot
+/// interrupted), then keeps a RegisterUM stream to the CM until disposed. What HilRig.Device runs on every node.
+/// </summary>
+public sealed class UmRuntime : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly HttpClient _grpcHttp;
+    private readonly HttpClient _fileHttp;
+    private Task _loop = Task.CompletedTask;
+
+    private UmRuntime(UmConfig config, UmStateStore store, UpdateHandler handler, UmClient client, HttpClient grpcHttp, HttpClient fileHttp)
+    {
+        Config = config;
+        Store = store;
+        Handler = handler;
+        Client = client;
+        _grpcHttp = grpcHttp;
+        _fileHttp = fileHttp;
+    }
+
+    public UmConfig Config { get; }
+    public UmStateStore Store { get; }
+    public UpdateHandler Handler { get; }
+    public UmClient Client { get; }
+
+    /// <summary>The loop's end: faulted with <see cref="SystemRebootException"/> when an in-process reboot ended this UM.</summary>
+    public Task Loop => _loop;
+
+    public static async Task<UmRuntime> StartAsync(UmConfig config, Uri cmAddress, ISystemReboot reboot, TimeProvider time, ILogger? log = null, CancellationToken ct = default)
+    {
+        Directory.CreateDirectory(config.StateDirectory);
+        var store = new UmStateStore(config.DatabasePath);
+        var fileHttp = new HttpClient();
+        var handler = new UpdateHandler(config, store, reboot, new ImageFetcher(fileHttp, config.DownloadDirectory), time, log);
+        try
+        {
+            await handler.InitAsync(ct);
+        }
+        catch
+        {
+            await handler.DisposeAsync();
+            store.Dispose();
+            fileHttp.Dispose();
+            throw;
+        }
+        var grpcHttp = GrpcClient.CreateHttpClient();
+        var client = new UmClient(handler, new GrpcClient(grpcHttp, cmAddress), time, log);
+        var runtime = new UmRuntime(config, store, handler, client, grpcHttp, fileHttp);
+        runtime._loop = Task.Run(() => client.RunAsync(runtime._stop.Token), CancellationToken.None);
+        return runtime;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        try { await _loop.WaitAsync(TimeSpan.FromSeconds(10)); }
+        catch (Exception e) when (e is OperationCanceledException or SystemRebootException or TimeoutException) { }
+        await Handler.DisposeAsync();
+        Store.Dispose();
+        _grpcHttp.Dispose();
+        _fileHttp.Dispose();
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,81 @@
+namespace HilRig.Update.Um.Modules;
+
+/// <summary>
+/// <c>file</c>: installs a component as one file at <c>Params.path</c>. Prepare stages the image beside the target,
+/// Update keeps the old file as a backup and renames the staged one over the target (atomic), Apply drops the
+/// backup, Revert puts the backup back (or removes a file that did not exist before). Every step checks what is on
+/// disk first, so it is safe to repeat. Never needs a reboot.
+/// </summary>
+public sealed class FileModule(ModuleContext context) : IUpdateModule
+{
+    private readonly string _target = context.Config.Param("path");
+    private string Staged => _target + ".hilrig-new";
+    private string Backup => _target + ".hilrig-old";
+    private ModuleStorage Storage => context.Storage;
+
+    public string Id => context.Config.Id;
+    public string Type => "file";
+    public string Version => Storage.Get("version") ?? context.Config.OptionalParam("version") ?? "0.0";
+
+    public Task InitAsync(CancellationToken ct)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(_target))!);
+        return Task.CompletedTask;
+    }
+
+    public async Task PrepareAsync(string imagePath, string version, string? annotations, CancellationToken ct)
+    {
+        await AtomicFile.CopyAsync(imagePath, Staged, ct);
+        Storage.Set("pendingVersion", version);
+    }
+
+    public Task<bool> UpdateAsync(CancellationToken ct)
+    {
+        if (!File.Exists(Staged))
+        {
+            // Already renamed in an earlier run of this step; nothing is staged only if it was installed.
+            if (Storage.Get("updated") == "1") return Task.FromResult(false);
+            throw new InvalidOperationException($"file module '{Id}': nothing staged at {Staged}");
+        }
+        if (Storage.Get("hadOriginal") is null)
+        {
+            var existed = File.Exists(_target);
+            if (existed) File.Copy(_target, Backup, overwrite: true);
+            Storage.Set("hadOriginal", existed ? "1" : "0");
+        }
+        File.Move(Staged, _target, overwrite: true);
+        Storage.Set("updated", "1");
+        return Task.FromResult(false);
+    }
+
+    public Task<bool> ApplyAsync(CancellationToken ct)
+    {
+        if (Storage.Get("pendingVersion") is { } version) Storage.Set("version", version);
+        if (File.Exists(Backup)) File.Delete(Backup);
+        Clear();
+        return Task.FromResult(false);
+    }
+
+    public Task<bool> RevertAsync(CancellationToken ct)
+    {
+        if (File.Exists(Staged)) File.Delete(Staged);
+        if (Storage.Get("updated") == "1")
+        {
+            if (File.Exists(Backup)) File.Move(Backup, _target, overwrite: true);
+            else if (Storage.Get("hadOriginal") == "0" && File.Exists(_target)) File.Delete(_target);
+        }
+        Clear();
+        return Task.FromResult(false);
+    }
+
+    public Task RebootAsync(CancellationToken ct) => Task.CompletedTask;
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private void Clear()
+    {
+        Storage.Set("pendingVersion", null);
+        Storage.Set("updated", null);
+        Storage.Set("hadOriginal", null);
+    }
+}

@@ -1,0 +1,9 @@
+namespace HilRig.Update.Um;
+
+/// <summary>A UM's static configuration: its node, its priority among the node's UMs, its state and module directories, its modules.</summary>
+public sealed record UmConfig(string NodeId, uint Priority, string StateDirectory, IReadOnlyList<ModuleConfig> Modules)
+{
+    public string DatabasePath => Path.Combine(StateDirectory, "um.db");
+    public string DownloadDirectory => Path.Combine(StateDirectory, "download");
+    public string ModuleDirectory => Path.Combine(StateDirectory, "modules");
+}
