@@ -125,7 +125,9 @@ public sealed class AbUpdater
             var (sha, size, leaves) = writer.Finish();
             if (size == 0) throw new InstallRefusedException($"{sourceName}: image is empty");
             if (request.ExpectedSize is { } es2 && size != es2)
-                throw new InstallRefusedException($"{sourceName}: image truncated: stream ended at offset {size}, expected {es2} bytes");
+                throw new InstallRefusedException(size < es2
+                    ? $"{sourceName}: image truncated: stream ended at offset {size}, expected {es2} bytes"
+                    : $"{sourceName}: image is {size} bytes, expected {es2}");
             if (declared is { } d2 && size < d2.Size)
                 throw new InstallRefusedException($"{sourceName}: image truncated: its {d2.Type} superblock declares {d2.Size} bytes, the stream ended at offset {size}");
             if (request.ExpectedSha256 is { } want && want != sha)
