@@ -8,6 +8,8 @@ public static class DeviceServices
 {
     public static IReadOnlyList<IDeviceService> For(BoardConfig config) =>
     [
+        // A/B boot selection first: it picks the root the rest runs from (it stays off without an A/B disk).
+        new Ab.AbBootService(),
         // The CM first on a main node, so the local UM finds its endpoint at once.
         new Update.CommunicationManagerService(),
         new Update.UpdateManagerService(),

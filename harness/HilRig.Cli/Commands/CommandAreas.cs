@@ -8,5 +8,6 @@ namespace HilRig.Cli.Commands;
 /// </summary>
 public static class CommandAreas
 {
-    public static IEnumerable<Command> All() => [BenchCommand.Create(), PcapCommand.Create(), BundleCommand.Create()];
+    public static IEnumerable<Command> All() =>
+        [BenchCommand.Create(), PcapCommand.Create(), BundleCommand.Create(), DiskCommand.Create(), DeltaCommand.Create(), SweepCommand.Create()];
 }

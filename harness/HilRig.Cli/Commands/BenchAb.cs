@@ -1,0 +1,388 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using HilRig.AbUpdate;
+using HilRig.Cli.Output;
+using HilRig.Harness.Runtime;
+using HilRig.Storage;
+
+namespace HilRig.Cli.Commands;
+
+/// <summary>
+/// <c>hilrig bench ab [--json]</c>: in one run, on one machine, installs a 128 MiB ext4 image into a file-backed slot
+/// and compares it with <c>dd</c> + <c>sha256sum</c> of the same image (the throughput limit) and with Debian's RAUC
+/// installing the same image as a plain bundle to file-backed slots (private D-Bus, custom bootloader backend); then
+/// compares the size of a block delta for a 1 MiB change in a 32 MiB image with <c>ostree static-delta</c> of the same
+/// change. <c>--json</c> prints install_s, rauc_install_s, dd_sha256_s, patch_bytes, ostree_delta_bytes.
+/// </summary>
+public static class BenchAb
+{
+    public static Command Create()
+    {
+        var json = CommonOptions.Json();
+        var size = new Option<string>("--size") { Description = "image size for the install comparison", DefaultValueFactory = _ => "128MiB" };
+        var runs = new Option<int>("--runs") { Description = "timed runs per contender (the median is reported)", DefaultValueFactory = _ => 3 };
+        var keep = new Option<string?>("--keep") { Description = "keep the work directory here instead of a temporary one" };
+        var ab = new Command("ab", "A/B install vs dd+sha256sum and RAUC; delta size vs ostree static-delta") { json, size, runs, keep };
+        ab.SetAction((p, ct) => Loading.GuardAsync(() =>
+        {
+            var bytes = AbCli.Size(p.GetValue(size)!, "--size");
+            if (p.GetValue(runs) is < 1 or > 20) throw new Loading.UsageException("--runs: between 1 and 20");
+            var work = p.GetValue(keep) ?? Path.Combine(Path.GetTempPath(), $"hilrig-bench-ab-{Environment.ProcessId}");
+            Directory.CreateDirectory(work);
+            var asJson = p.GetValue(json);
+            try
+            {
+                var result = new AbBenchmark(work, bytes, p.GetValue(runs), line => { if (!asJson) Terminal.Line(line); else Console.Error.WriteLine(line); }).Run(ct);
+                if (asJson) Console.Out.WriteLine(result.ToJson());
+                else foreach (var line in result.Summary()) Terminal.Line(line);
+                return Task.FromResult(ExitCodes.Passed);
+            }
+            finally
+            {
+                if (p.GetValue(keep) is null) TryDelete(work);
+            }
+        }));
+        return ab;
+    }
+
+    private static void TryDelete(string dir)
+    {
+        try
+        {
+            Directory.Delete(dir, true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+public sealed record AbBenchResult(long ImageBytes, int Runs, double InstallS, double RaucInstallS, double DdSha256S, long PatchBytes, long OstreeDeltaBytes, long ChangeBytes)
+{
+    public string ToJson() => JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        ["install_s"] = Math.Round(InstallS, 4),
+        ["rauc_install_s"] = Math.Round(RaucInstallS, 4),
+        ["dd_sha256_s"] = Math.Round(DdSha256S, 4),
+        ["patch_bytes"] = PatchBytes,
+        ["ostree_delta_bytes"] = OstreeDeltaBytes,
+    });
+
+    public IEnumerable<string> Summary()
+    {
+        string S(double s) => s.ToString("0.000", CultureInfo.InvariantCulture) + " s";
+        var throughput = DdSha256S / InstallS;
+        yield return $"install of a {BlockDevice.FormatSize(ImageBytes)} ext4 image into a file-backed slot (median of {Runs}):";
+        yield return $"  dd + sha256sum (throughput limit)   {S(DdSha256S)}";
+        yield return $"  hilrig install (stream, SHA-256, Merkle tree, boot control, fdatasync)   {S(InstallS)}   " +
+                     $"{throughput:P0} of the dd+sha256sum throughput (target ≥ 80%): {(throughput >= 0.8 ? "met" : "MISSED")}";
+        yield return $"  rauc install (plain bundle, custom bootloader backend)   {S(RaucInstallS)}   " +
+                     $"hilrig is {RaucInstallS / InstallS:0.00}× as fast (target ≥ 1): {(InstallS <= RaucInstallS ? "met" : "MISSED")}";
+        yield return $"patch for a {BlockDevice.FormatSize(ChangeBytes)} change in a 32MiB ext4 image:";
+        yield return $"  hilrig block delta   {PatchBytes} bytes";
+        yield return $"  ostree static-delta  {OstreeDeltaBytes} bytes   ratio {(double)PatchBytes / OstreeDeltaBytes:0.000} (target ≤ 1): {(PatchBytes <= OstreeDeltaBytes ? "met" : "MISSED")}";
+    }
+}
+
+/// <summary>The measurements of <c>hilrig bench ab</c>; every contender works on the same files in the same run.</summary>
+internal sealed class AbBenchmark(string work, long imageBytes, int runs, Action<string> log)
+{
+    private const string Uuid = "11111111-2222-4333-8444-555555555555";
+    private const string HashSeed = "66666666-7777-4888-9999-aaaaaaaaaaaa";
+    private readonly List<Process> _background = new();
+
+    public AbBenchResult Run(CancellationToken cancellation)
+    {
+        foreach (var tool in new[] { "dd", "sha256sum", "mke2fs", "rauc", "dbus-daemon", "openssl", "mksquashfs", "ostree" })
+            if (Which(tool) is null)
+                throw new RigFaultException($"bench ab needs '{tool}' (Debian: rauc, ostree, dbus-daemon, squashfs-tools, e2fsprogs, openssl); run it as root so ./hilrig installs them");
+        try
+        {
+            var image = Path.Combine(work, "rootfs.ext4");
+            log($"building a {BlockDevice.FormatSize(imageBytes)} ext4 image in {work}…");
+            var tree = Path.Combine(work, "tree");
+            BuildTree(tree, imageBytes * 3 / 4, 1, null);
+            MakeExt4(tree, image, imageBytes);
+            File.ReadAllBytes(image); // every contender reads a hot page cache
+
+            var rauc = RaucSetup(image, cancellation);
+            double DdSha() => Timed(() => Exec("sh", ["-c", $"dd if='{image}' of='{work}/dd-out.img' bs=1M conv=notrunc status=none && sha256sum '{image}' >/dev/null"]));
+            // One untimed round warms the page cache, the JIT and RAUC's service; then the contenders take turns,
+            // so a busy machine slows all of them alike.
+            DdSha();
+            InstallOnce(image);
+            rauc();
+            var samples = new List<(double Dd, double Install, double Rauc)>();
+            for (var r = 0; r < runs; r++)
+            {
+                samples.Add((DdSha(), InstallOnce(image), rauc()));
+                log($"round {r + 1}: dd+sha256sum {samples[^1].Dd:0.000} s, hilrig install {samples[^1].Install:0.000} s, rauc install {samples[^1].Rauc:0.000} s");
+            }
+            double Median(IEnumerable<double> xs) => xs.Order().ElementAt(runs / 2);
+            var dd = Median(samples.Select(x => x.Dd));
+            var install = Median(samples.Select(x => x.Install));
+            var raucSeconds = Median(samples.Select(x => x.Rauc));
+            if (!FilePrefixEquals(image, Path.Combine(work, "rauc", "slotB.img")))
+                throw new InvalidOperationException("after rauc install, slot B does not hold the image");
+            var (patch, ostree, change) = PatchSizes();
+            log($"patch: hilrig {patch} bytes, ostree {ostree} bytes");
+            return new AbBenchResult(imageBytes, runs, install, raucSeconds, dd, patch, ostree, change);
+        }
+        finally
+        {
+            foreach (var p in _background) StopProcess(p);
+        }
+    }
+
+    private static double Timed(Action action)
+    {
+        var sw = Stopwatch.StartNew();
+        action();
+        return sw.Elapsed.TotalSeconds;
+    }
+
+    private double InstallOnce(string image)
+    {
+        var diskPath = Path.Combine(work, "hilrig-disk.img");
+        var layout = AbLayout.ForSlot(BlockDevice.AlignUp(new FileInfo(image).Length, 4096));
+        File.Delete(diskPath);
+        using var dev = FileBlockDevice.Create(diskPath, layout.DiskBytes);
+        var disk = AbDisk.Create(dev, layout);
+        var sw = Stopwatch.StartNew();
+        var r = new AbUpdater(disk).Install(image, new InstallRequest("bench"));
+        var seconds = sw.Elapsed.TotalSeconds;
+        if (r.Outcome != InstallOutcome.Installed) throw new InvalidOperationException($"bench install did not install: {r.Message}");
+        return seconds;
+    }
+
+    // ---- RAUC: a plain bundle, file-backed ext4 slots, a custom bootloader backend, a private system bus ----
+
+    /// <summary>Sets up RAUC and returns one timed install (slot B each time: the service stays booted on A).</summary>
+    private Func<double> RaucSetup(string image, CancellationToken cancellation)
+    {
+        var dir = Path.Combine(work, "rauc");
+        Directory.CreateDirectory(Path.Combine(dir, "bundle"));
+        Directory.CreateDirectory(Path.Combine(dir, "data"));
+        Exec("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", $"{dir}/ca.key", "-out", $"{dir}/ca.pem", "-subj", "/CN=hilrig-bench-ca",
+            "-days", "2", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=keyCertSign"]);
+        Exec("openssl", ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", $"{dir}/signer.key", "-out", $"{dir}/signer.csr", "-subj", "/CN=hilrig-bench-signer"]);
+        File.WriteAllText($"{dir}/signer.ext", "keyUsage=digitalSignature\nbasicConstraints=CA:FALSE\n");
+        Exec("openssl", ["x509", "-req", "-in", $"{dir}/signer.csr", "-CA", $"{dir}/ca.pem", "-CAkey", $"{dir}/ca.key", "-CAcreateserial",
+            "-out", $"{dir}/signer.pem", "-days", "2", "-extfile", $"{dir}/signer.ext"]);
+        File.Copy(image, $"{dir}/bundle/rootfs.ext4", true);
+        File.WriteAllText($"{dir}/bundle/manifest.raucm", "[update]\ncompatible=hilrig-bench\nversion=1.0\n\n[bundle]\nformat=plain\n\n[image.rootfs]\nfilename=rootfs.ext4\n");
+        File.Delete($"{dir}/bench.raucb");
+        Exec("rauc", ["bundle", "--cert", $"{dir}/signer.pem", "--key", $"{dir}/signer.key", $"{dir}/bundle", $"{dir}/bench.raucb"]);
+        File.Delete($"{dir}/bundle/rootfs.ext4");
+
+        var slotBytes = BlockDevice.AlignUp(new FileInfo(image).Length, 1 << 20);
+        foreach (var slot in new[] { "slotA.img", "slotB.img" })
+        {
+            using var f = File.Create($"{dir}/{slot}");
+            f.SetLength(slotBytes);
+        }
+        File.WriteAllText($"{dir}/primary", "A\n");
+        File.WriteAllText($"{dir}/bootloader.sh",
+            "#!/bin/sh\n# RAUC custom bootloader backend: boot state in files next to this script.\n" +
+            $"d='{dir}'\ncase \"$1\" in\n  get-primary) cat \"$d/primary\" ;;\n  set-primary) echo \"$2\" > \"$d/primary\" ;;\n" +
+            "  get-state) cat \"$d/state.$2\" 2>/dev/null || echo good ;;\n  set-state) echo \"$3\" > \"$d/state.$2\" ;;\n  *) exit 1 ;;\nesac\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode($"{dir}/bootloader.sh", UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.WriteAllText($"{dir}/system.conf",
+            $"[system]\ncompatible=hilrig-bench\nbootloader=custom\ndata-directory={dir}/data\n\n[handlers]\nbootloader-custom-backend={dir}/bootloader.sh\n\n" +
+            $"[keyring]\npath={dir}/ca.pem\n\n[slot.rootfs.0]\ndevice={dir}/slotA.img\ntype=ext4\nbootname=A\n\n[slot.rootfs.1]\ndevice={dir}/slotB.img\ntype=ext4\nbootname=B\n");
+        var socket = $"{dir}/bus.sock";
+        File.Delete(socket);
+        File.WriteAllText($"{dir}/dbus.conf",
+            "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\" \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n" +
+            $"<busconfig>\n  <type>system</type>\n  <listen>unix:path={socket}</listen>\n  <auth>EXTERNAL</auth>\n" +
+            "  <policy context=\"default\">\n    <allow user=\"*\"/>\n    <allow own=\"*\"/>\n    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n    <allow eavesdrop=\"true\"/>\n  </policy>\n</busconfig>\n");
+
+        var env = new Dictionary<string, string> { ["DBUS_SYSTEM_BUS_ADDRESS"] = $"unix:path={socket}" };
+        Start("dbus-daemon", [$"--config-file={dir}/dbus.conf", "--nofork", "--nopidfile"], env, $"{dir}/dbus.log");
+        WaitFor(() => File.Exists(socket), "the private D-Bus socket", cancellation);
+        Start("rauc", ["service", $"--conf={dir}/system.conf", "--override-boot-slot=A"], env, $"{dir}/service.log");
+        WaitFor(() => TryExec("rauc", ["status"], env) == 0, "the RAUC service on the private bus", cancellation);
+
+        return () =>
+        {
+            var t = Timed(() => Exec("rauc", ["install", $"{dir}/bench.raucb"], env));
+            if (File.ReadAllText($"{dir}/primary").Trim() != "B")
+                throw new InvalidOperationException($"rauc install did not make slot B primary (see {dir}/service.log)");
+            File.WriteAllText($"{dir}/primary", "A\n");
+            return t;
+        };
+    }
+
+    private static bool FilePrefixEquals(string a, string b)
+    {
+        using var fa = File.OpenRead(a);
+        using var fb = File.OpenRead(b);
+        var ba = new byte[1 << 20];
+        var bb = new byte[1 << 20];
+        while (true)
+        {
+            var n = fa.ReadAtLeast(ba, ba.Length, false);
+            if (n == 0) return true;
+            if (fb.ReadAtLeast(bb, n, false) < n || !ba.AsSpan(0, n).SequenceEqual(bb.AsSpan(0, n))) return false;
+        }
+    }
+
+    // ---- patch size: the same 1 MiB change as a block delta of ext4 images and as an OSTree static delta of the trees ----
+
+    private (long Patch, long Ostree, long Change) PatchSizes()
+    {
+        const long Image = 32L << 20;
+        const int Change = 1 << 20;
+        var dir = Path.Combine(work, "patch");
+        if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        Directory.CreateDirectory(dir);
+        var t1 = Path.Combine(dir, "tree1");
+        var t2 = Path.Combine(dir, "tree2");
+        BuildTree(t1, 24L << 20, 2, null);
+        BuildTree(t2, 24L << 20, 2, Change);
+        MakeExt4(t1, $"{dir}/v1.ext4", Image);
+        MakeExt4(t2, $"{dir}/v2.ext4", Image);
+        var stats = BlockDelta.Create($"{dir}/v1.ext4", $"{dir}/v2.ext4", $"{dir}/v1-v2.delta", new DeltaOptions(Version: "2"));
+
+        var repo = Path.Combine(dir, "repo");
+        Exec("ostree", [$"--repo={repo}", "init", "--mode=archive"]);
+        string Commit(string tree) => Exec("ostree", [$"--repo={repo}", "commit", "-b", "bench", $"--tree=dir={tree}", "--no-xattrs",
+            "--timestamp=2023-11-14T00:00:00Z", "--owner-uid=0", "--owner-gid=0"]).Trim();
+        var c1 = Commit(t1);
+        var c2 = Commit(t2);
+        Exec("ostree", [$"--repo={repo}", "static-delta", "generate", $"--from={c1}", $"--to={c2}"]);
+        var ostree = Directory.EnumerateFiles(Path.Combine(repo, "deltas"), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        return (stats.DeltaBytes, ostree, Change);
+    }
+
+    /// <summary>
+    /// A root-filesystem-like tree from a seed: libraries (random bytes) and documents (text), 64 KiB to 1 MiB each,
+    /// plus usr/lib/libupdate.so (1 MiB). With <paramref name="change"/>, that file's content is new (random): the
+    /// change the patch comparison measures. Fixed mtimes, so the two trees differ in that file only.
+    /// </summary>
+    private static void BuildTree(string root, long bytes, ulong seed, int? change)
+    {
+        if (Directory.Exists(root)) Directory.Delete(root, true);
+        Directory.CreateDirectory(Path.Combine(root, "usr/lib"));
+        Directory.CreateDirectory(Path.Combine(root, "usr/share/doc"));
+        var rng = SeededRng.For(seed, 0x74726565, 0);
+        var words = "update slot boot control merkle tree block delta power cut release verify kernel driver service".Split(' ');
+        long total = 0;
+        for (var i = 0; total < bytes; i++)
+        {
+            var size = (1 << 16) << rng.Next(5);
+            var data = new byte[size];
+            string path;
+            if (i % 2 == 1)
+            {
+                rng.Fill(data);
+                path = $"usr/lib/lib{i:000}.so";
+            }
+            else
+            {
+                var sb = new StringBuilder(size + 16);
+                while (sb.Length < size) sb.Append(words[rng.Next(words.Length)]).Append(' ');
+                Encoding.ASCII.GetBytes(sb.ToString(0, size), data);
+                path = $"usr/share/doc/doc{i:000}.txt";
+            }
+            File.WriteAllBytes(Path.Combine(root, path), data);
+            total += size;
+        }
+        var lib = new byte[1 << 20];
+        (change is null ? SeededRng.For(seed, 0x6F6C64, 0) : SeededRng.For(seed, 0x6E6577, 0)).Fill(lib);
+        File.WriteAllBytes(Path.Combine(root, "usr/lib/libupdate.so"), lib);
+        var stamp = DateTime.UnixEpoch.AddSeconds(1_700_000_000);
+        foreach (var entry in Directory.EnumerateFileSystemEntries(root, "*", SearchOption.AllDirectories).Append(root))
+        {
+            if (File.Exists(entry)) File.SetLastWriteTimeUtc(entry, stamp);
+            else Directory.SetLastWriteTimeUtc(entry, stamp);
+        }
+    }
+
+    /// <summary>An ext4 image with 4 KiB blocks whose only inputs are the tree: fixed UUID, hash seed and clock.</summary>
+    private void MakeExt4(string tree, string image, long bytes)
+    {
+        File.Delete(image);
+        Exec("mke2fs", ["-q", "-F", "-t", "ext4", "-b", "4096", "-U", Uuid, "-E", $"hash_seed={HashSeed},root_owner=0:0", "-d", tree, image, $"{bytes / 1024}k"],
+            new Dictionary<string, string> { ["E2FSPROGS_FAKE_TIME"] = "1700000000" });
+    }
+
+    // ---- processes ----
+
+    private static string? Which(string tool) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Concat(["/usr/sbin", "/sbin"])
+        .Select(d => Path.Combine(d, tool)).FirstOrDefault(File.Exists);
+
+    private static ProcessStartInfo Info(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env)
+    {
+        var info = new ProcessStartInfo(Which(file) ?? file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) info.ArgumentList.Add(a);
+        if (env is not null) foreach (var (k, v) in env) info.Environment[k] = v;
+        return info;
+    }
+
+    private static string Exec(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env = null)
+    {
+        var info = Info(file, args, env);
+        using var p = Process.Start(info) ?? throw new RigFaultException($"cannot start {file}");
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            p.Kill(true);
+            throw new RigFaultException($"{file} {string.Join(' ', info.ArgumentList)} did not finish in 5 minutes");
+        }
+        if (p.ExitCode != 0)
+            throw new RigFaultException($"{file} {string.Join(' ', info.ArgumentList)} exited {p.ExitCode}: {stderr.Result.Trim()}{stdout.Result.Trim()}");
+        return stdout.Result;
+    }
+
+    private static int TryExec(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env)
+    {
+        using var p = Process.Start(Info(file, args, env))!;
+        p.StandardOutput.ReadToEnd();
+        p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return p.ExitCode;
+    }
+
+    private void Start(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string> env, string logPath)
+    {
+        var p = Process.Start(Info(file, args, env)) ?? throw new RigFaultException($"cannot start {file}");
+        var logFile = new StreamWriter(logPath) { AutoFlush = true };
+        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (logFile) logFile.WriteLine(e.Data); };
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (logFile) logFile.WriteLine(e.Data); };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        _background.Add(p);
+    }
+
+    private static void StopProcess(Process p)
+    {
+        try
+        {
+            if (!p.HasExited)
+            {
+                p.Kill();
+                p.WaitForExit(5000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        p.Dispose();
+    }
+
+    private static void WaitFor(Func<bool> condition, string what, CancellationToken cancellation)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new RigFaultException($"bench ab: {what} did not come up within 30 s");
+            Task.Delay(50, cancellation).Wait(cancellation);
+        }
+    }
+}

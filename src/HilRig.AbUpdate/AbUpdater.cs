@@ -1,0 +1,490 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using HilRig.Storage;
+using HilRig.Storage.PowerLoss;
+
+namespace HilRig.AbUpdate;
+
+/// <summary>What to install and how to check it.</summary>
+public sealed record InstallRequest(string? Version = null, Digest? ExpectedSha256 = null, long? ExpectedSize = null, byte Tries = 3)
+{
+    public static readonly InstallRequest Default = new();
+}
+
+public enum InstallOutcome
+{
+    /// <summary>Written, verified and marked primary with tries: reboot to try it.</summary>
+    Installed,
+    /// <summary>The active slot already runs this image: nothing written.</summary>
+    AlreadyRunning,
+    /// <summary>The target slot already holds this image: nothing written.</summary>
+    AlreadyInstalled,
+}
+
+public sealed record InstallResult(
+    InstallOutcome Outcome, SlotName Target, string Version, Digest Sha256, long Size, Digest MerkleRoot, bool FromDelta, TimeSpan Elapsed)
+{
+    public string Message => Outcome switch
+    {
+        InstallOutcome.Installed =>
+            $"installed {(FromDelta ? "delta" : "image")} into slot {Target}: version {(Version.Length > 0 ? Version : "unversioned")} sha256 {Sha256.ToHex()} ({Size} bytes) in {Elapsed.TotalSeconds:0.000} s; slot {Target} is primary with tries, reboot to use it",
+        InstallOutcome.AlreadyRunning => $"nothing to do: the active slot already runs sha256 {Sha256.ToHex()}",
+        _ => $"nothing to do: slot {Target} already holds sha256 {Sha256.ToHex()}",
+    };
+}
+
+/// <summary>
+/// The updater on one disk: install (full image or delta) into the inactive slot, mark good, roll back, verify, status,
+/// and the runtime views (read-only root under a volatile overlay, persistent data). <see cref="Booted"/> is the slot this
+/// boot runs from; offline (a disk image on a workstation) it is null and the active slot is the one that would boot next.
+/// The active slot is only ever opened read-only.
+/// </summary>
+public sealed class AbUpdater
+{
+    public AbUpdater(AbDisk disk, SlotName? booted = null)
+    {
+        Disk = disk;
+        Booted = booted;
+    }
+
+    public AbDisk Disk { get; }
+    public SlotName? Booted { get; }
+
+    /// <summary>The slot the system runs (or would boot next), or null when nothing is bootable.</summary>
+    public SlotName? ActiveSlot(BootControlState state) => Booted ?? BootSelector.Decide(state.Record).Boot;
+
+    private SlotName TargetFor(BootControlState state, SlotName? active) =>
+        active?.Other() ?? (state.Record.Primary is { } p ? p.Other() : SlotName.A);
+
+    public InstallResult Install(string path, InstallRequest? request = null)
+    {
+        using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        return Install(f, request, path);
+    }
+
+    /// <summary>Installs a full image or a delta (recognized by its header) from a stream.</summary>
+    public InstallResult Install(Stream source, InstallRequest? request = null, string? sourceName = null)
+    {
+        request ??= InstallRequest.Default;
+        sourceName ??= "image";
+        var head = new byte[ImageSniffer.HeadBytes];
+        var headLength = BlockDelta.ReadFull(source, head);
+        Stream body;
+        long? remaining = null;
+        if (source.CanSeek)
+        {
+            source.Seek(-headLength, SeekOrigin.Current);
+            remaining = source.Length - source.Position;
+            body = source;
+        }
+        else body = new PrefixedStream(head, headLength, source);
+
+        return DeltaHeader.HasMagic(head.AsSpan(0, headLength))
+            ? InstallDelta(body, remaining, request, sourceName)
+            : InstallImage(body, remaining, head.AsSpan(0, headLength), request, sourceName);
+    }
+
+    private InstallResult InstallImage(Stream source, long? length, ReadOnlySpan<byte> head, InstallRequest request, string sourceName)
+    {
+        var clock = Stopwatch.StartNew();
+        var state = Disk.BootControl.Load();
+        var active = ActiveSlot(state);
+        var target = TargetFor(state, active);
+        var slot = Disk[target];
+        var declared = ImageSniffer.DeclaredSize(head);
+
+        // Every refusal below happens before the first write.
+        if (request.ExpectedSize is { } es && length is { } len && len != es)
+            throw new InstallRefusedException(len < es
+                ? $"{sourceName}: image truncated: {len} bytes, expected {es} (ends at offset {len})"
+                : $"{sourceName}: image is {len} bytes, expected {es}");
+        var knownSize = request.ExpectedSize ?? length;
+        if (declared is { } dcl && length is { } l2 && l2 < dcl.Size)
+            throw new InstallRefusedException($"{sourceName}: image truncated: its {dcl.Type} superblock declares {dcl.Size} bytes, the file ends at offset {l2}");
+        if (knownSize is { } ks && ks > slot.Capacity)
+            throw new InstallRefusedException($"{sourceName}: image is {ks} bytes, larger than slot {target} ({slot.Where}) which holds {slot.Capacity}");
+        if (knownSize == 0) throw new InstallRefusedException($"{sourceName}: image is empty");
+
+        var incoming = request.ExpectedSha256;
+        if (incoming is null && source.CanSeek && knownSize is { } k &&
+            ((active is { } a0 && state.Record[a0].ImageSize == k) || state.Record[target].ImageSize == k))
+        {
+            var start = source.Position;
+            incoming = Digest.FromSpan(SHA256.HashData(source));
+            source.Position = start;
+        }
+        if (NoOp(state, active, target, incoming, clock, false) is { } noop) return noop;
+
+        state = MarkInstalling(state, active, target);
+        try
+        {
+            using var writer = new SlotWriter(slot.Image, slot.Capacity, $"slot {target} ({slot.Where})");
+            writer.CopyFrom(source);
+            var (sha, size, leaves) = writer.Finish();
+            if (size == 0) throw new InstallRefusedException($"{sourceName}: image is empty");
+            if (request.ExpectedSize is { } es2 && size != es2)
+                throw new InstallRefusedException(size < es2
+                    ? $"{sourceName}: image truncated: stream ended at offset {size}, expected {es2} bytes"
+                    : $"{sourceName}: image is {size} bytes, expected {es2}");
+            if (declared is { } d2 && size < d2.Size)
+                throw new InstallRefusedException($"{sourceName}: image truncated: its {d2.Type} superblock declares {d2.Size} bytes, the stream ended at offset {size}");
+            if (request.ExpectedSha256 is { } want && want != sha)
+                throw new InstallRefusedException($"{sourceName}: hash mismatch: expected sha256 {want.ToHex()}, the image has {sha.ToHex()}");
+            return Commit(state, target, sha, size, leaves, request.Version ?? "", request.Tries, false, clock);
+        }
+        catch (Exception e) when (e is not PowerCutException)
+        {
+            throw Failed(state, target, e, sourceName);
+        }
+    }
+
+    private InstallResult InstallDelta(Stream source, long? length, InstallRequest request, string sourceName)
+    {
+        var clock = Stopwatch.StartNew();
+        var headerBytes = new byte[DeltaHeader.Size];
+        var got = BlockDelta.ReadFull(source, headerBytes);
+        var header = DeltaHeader.Parse(headerBytes.AsSpan(0, got), sourceName);
+        if (length is { } len && len != DeltaHeader.Size + header.BodyLength)
+            throw new InstallRefusedException(len < DeltaHeader.Size + header.BodyLength
+                ? $"{sourceName}: delta truncated: {len} bytes, its header declares {DeltaHeader.Size + header.BodyLength} (ends at offset {len})"
+                : $"{sourceName}: delta is {len} bytes, its header declares {DeltaHeader.Size + header.BodyLength}");
+        if (source.CanSeek)
+        {
+            var start = source.Position;
+            var bodyHash = Digest.FromSpan(SHA256.HashData(source));
+            if (bodyHash != header.BodySha256)
+                throw new InstallRefusedException($"{sourceName}: delta body (bytes {DeltaHeader.Size}..{DeltaHeader.Size + header.BodyLength}) is corrupt: sha256 {bodyHash.Short}, header says {header.BodySha256.Short}");
+            source.Position = start;
+        }
+
+        var state = Disk.BootControl.Load();
+        var active = ActiveSlot(state);
+        if (active is { } running && state.Record[running].HoldsRelease && state.Record[running].Sha256 == header.TargetSha256)
+            return NoOp(state, active, running.Other(), header.TargetSha256, clock, true)!;
+        if (active is not { } src || !state.Record[src].HoldsRelease)
+            throw new InstallRefusedException($"{sourceName}: a delta needs an active slot holding its source release; this disk has none bootable");
+        var srcInfo = state.Record[src];
+        if (srcInfo.Sha256 != header.SourceSha256 || srcInfo.ImageSize != header.SourceSize)
+            throw new InstallRefusedException(
+                $"{sourceName}: delta made for another source: it needs sha256 {header.SourceSha256.ToHex()} ({header.SourceSize} bytes), active slot {src} holds {srcInfo.Sha256.ToHex()} ({srcInfo.ImageSize} bytes, version {srcInfo.Version})");
+        var target = src.Other();
+        var slot = Disk[target];
+        if (header.TargetSize > slot.Capacity)
+            throw new InstallRefusedException($"{sourceName}: delta target is {header.TargetSize} bytes, larger than slot {target} ({slot.Where}) which holds {slot.Capacity}");
+        if (NoOp(state, active, target, header.TargetSha256, clock, true) is { } noop) return noop;
+
+        var sourceImage = Disk[src].Image.ReadOnlyView();
+        state = MarkInstalling(state, active, target);
+        try
+        {
+            using var writer = new SlotWriter(slot.Image, slot.Capacity, $"slot {target} ({slot.Where})");
+            using var bodyHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var reader = new DeltaBodyReader(source, bodyHash, header.BodyLength, sourceName);
+            // Ops produce whole blocks; the image is the first TargetSize bytes, the rest of the last block is padding.
+            writer.ImageSizeLimit = header.TargetSize;
+            ApplyOps(reader, header, writer, sourceImage, sourceName);
+            if (reader.Consumed != header.BodyLength)
+                throw new InstallRefusedException($"{sourceName}: delta has {header.BodyLength - reader.Consumed} bytes after its last op (at offset {DeltaHeader.Size + reader.Consumed})");
+            Span<byte> bh = stackalloc byte[Digest.Size];
+            bodyHash.GetHashAndReset(bh);
+            if (Digest.FromSpan(bh) != header.BodySha256)
+                throw new InstallRefusedException($"{sourceName}: delta body is corrupt: sha256 {Digest.FromSpan(bh).Short}, header says {header.BodySha256.Short}");
+            var (sha, size, leaves) = writer.Finish();
+            if (size != header.TargetSize || sha != header.TargetSha256)
+                throw new InstallRefusedException(
+                    $"{sourceName}: hash mismatch after applying the delta: slot {target} has sha256 {sha.ToHex()} ({size} bytes), the delta promises {header.TargetSha256.ToHex()} ({header.TargetSize} bytes)");
+            var version = request.Version ?? header.Version;
+            return Commit(state, target, sha, size, leaves, version, request.Tries, true, clock, header.TargetMerkleRoot);
+        }
+        catch (Exception e) when (e is not PowerCutException)
+        {
+            throw Failed(state, target, e, sourceName);
+        }
+    }
+
+    private static void ApplyOps(DeltaBodyReader reader, DeltaHeader header, SlotWriter writer, IBlockDevice source, string name)
+    {
+        const int B = MerkleTree.BlockSize;
+        var targetBlocks = MerkleTree.LeafCount(header.TargetSize);
+        var sourceBlocks = MerkleTree.LeafCount(header.SourceSize);
+        long next = 0;
+        Span<byte> head = stackalloc byte[20];
+        for (long op = 0; op < header.OpCount; op++)
+        {
+            var at = DeltaHeader.Size + reader.Consumed;
+            reader.ReadExactly(head[..13]);
+            var kind = (DeltaOpKind)head[0];
+            var dst = BinaryPrimitives.ReadInt64LittleEndian(head[1..]);
+            var count = (long)BinaryPrimitives.ReadUInt32LittleEndian(head[9..]);
+            if (dst != next || count == 0 || dst + count > targetBlocks)
+                throw new DeltaFormatException($"{name}: op {op} at offset {at} covers target blocks {dst}..{dst + count - 1}, expected to start at {next} within {targetBlocks} blocks");
+            switch (kind)
+            {
+                case DeltaOpKind.Copy:
+                {
+                    reader.ReadExactly(head[..8]);
+                    var from = BinaryPrimitives.ReadInt64LittleEndian(head);
+                    if (from < 0 || from + count > sourceBlocks)
+                        throw new DeltaFormatException($"{name}: op {op} at offset {at} copies source blocks {from}..{from + count - 1}, outside the {sourceBlocks}-block source");
+                    var pos = from * B;
+                    var bytes = count * B;
+                    while (bytes > 0)
+                    {
+                        var n = (int)Math.Min(bytes, writer.FreeSpace.Length);
+                        var valid = (int)Math.Clamp(header.SourceSize - pos, 0, n);
+                        source.Read(pos, writer.FreeSpace[..valid]);
+                        writer.FreeSpace[valid..n].Clear();
+                        writer.Advance(n);
+                        pos += n;
+                        bytes -= n;
+                    }
+                    break;
+                }
+                case DeltaOpKind.Zero:
+                    writer.AppendZeros(count * B);
+                    break;
+                case DeltaOpKind.XorDeflate:
+                case DeltaOpKind.XorBrotli:
+                {
+                    reader.ReadExactly(head[..12]);
+                    var from = BinaryPrimitives.ReadInt64LittleEndian(head);
+                    var payloadLength = BinaryPrimitives.ReadUInt32LittleEndian(head[8..]);
+                    if (from < 0 || from + count > sourceBlocks)
+                        throw new DeltaFormatException($"{name}: op {op} at offset {at} XORs source blocks {from}..{from + count - 1}, outside the {sourceBlocks}-block source");
+                    if (payloadLength > reader.Remaining)
+                        throw new InstallRefusedException($"{name}: delta truncated: op {op} at offset {at} needs {payloadLength} payload bytes, {reader.Remaining} remain");
+                    if (count * B > int.MaxValue) throw new DeltaFormatException($"{name}: op {op} at offset {at} covers {count} blocks, too many for one op");
+                    var payload = new byte[payloadLength];
+                    reader.ReadExactly(payload);
+                    var data = Decompress(payload, (int)(count * B), kind == DeltaOpKind.XorBrotli, name, op, at);
+                    var old = new byte[data.Length];
+                    var pos = from * B;
+                    source.Read(pos, old.AsSpan(0, (int)Math.Clamp(header.SourceSize - pos, 0, old.Length)));
+                    for (var i = 0; i < data.Length; i++) data[i] ^= old[i];
+                    writer.Append(data);
+                    break;
+                }
+                case DeltaOpKind.ReplaceRaw:
+                case DeltaOpKind.ReplaceDeflate:
+                case DeltaOpKind.ReplaceBrotli:
+                {
+                    reader.ReadExactly(head[..4]);
+                    var payloadLength = BinaryPrimitives.ReadUInt32LittleEndian(head);
+                    if (payloadLength > reader.Remaining)
+                        throw new InstallRefusedException($"{name}: delta truncated: op {op} at offset {at} needs {payloadLength} payload bytes, {reader.Remaining} remain");
+                    var payload = new byte[payloadLength];
+                    reader.ReadExactly(payload);
+                    var expected = count * B;
+                    if (expected > int.MaxValue) throw new DeltaFormatException($"{name}: op {op} at offset {at} replaces {count} blocks, too many for one op");
+                    var data = kind switch
+                    {
+                        DeltaOpKind.ReplaceRaw => payload,
+                        DeltaOpKind.ReplaceBrotli => Decompress(payload, (int)expected, true, name, op, at),
+                        _ => Decompress(payload, (int)expected, false, name, op, at),
+                    };
+                    if (data.Length != expected)
+                        throw new DeltaFormatException($"{name}: op {op} at offset {at} yields {data.Length} bytes for {count} blocks ({expected} bytes)");
+                    writer.Append(data);
+                    break;
+                }
+                default:
+                    throw new DeltaFormatException($"{name}: op {op} at offset {at} has unknown kind {(byte)kind}");
+            }
+            next = dst + count;
+        }
+        if (next != targetBlocks)
+            throw new DeltaFormatException($"{name}: delta ops cover {next} of the target's {targetBlocks} blocks");
+    }
+
+    private static byte[] Decompress(byte[] payload, int expected, bool brotli, string name, long op, long at)
+    {
+        var output = new byte[expected];
+        try
+        {
+            if (brotli)
+            {
+                if (!BrotliDecoder.TryDecompress(payload, output, out var written) || written != expected)
+                    throw new DeltaFormatException($"{name}: op {op} at offset {at}: Brotli payload does not decompress to {expected} bytes");
+                return output;
+            }
+            using var d = new DeflateStream(new MemoryStream(payload), CompressionMode.Decompress);
+            var n = BlockDelta.ReadFull(d, output);
+            if (n != expected || d.ReadByte() >= 0)
+                throw new DeltaFormatException($"{name}: op {op} at offset {at}: Deflate payload does not decompress to {expected} bytes");
+            return output;
+        }
+        catch (InvalidDataException e)
+        {
+            throw new DeltaFormatException($"{name}: op {op} at offset {at}: corrupt compressed payload ({e.Message})");
+        }
+    }
+
+    private InstallResult? NoOp(BootControlState state, SlotName? active, SlotName target, Digest? incoming, Stopwatch clock, bool delta)
+    {
+        if (incoming is not { } h) return null;
+        if (active is { } a && state.Record[a].HoldsRelease && state.Record[a].Sha256 == h)
+            return new InstallResult(InstallOutcome.AlreadyRunning, a, state.Record[a].Version, h, state.Record[a].ImageSize, state.Record[a].MerkleRoot, delta, clock.Elapsed);
+        if (state.Record[target].HoldsRelease && state.Record[target].Sha256 == h)
+            return new InstallResult(InstallOutcome.AlreadyInstalled, target, state.Record[target].Version, h, state.Record[target].ImageSize, state.Record[target].MerkleRoot, delta, clock.Elapsed);
+        return null;
+    }
+
+    private BootControlState MarkInstalling(BootControlState state, SlotName? active, SlotName target)
+    {
+        var rec = state.Record;
+        var info = rec[target].MarkBad(BadReason.Installing) with { InstallCount = rec[target].InstallCount + 1 };
+        var next = rec.With(target, info);
+        if (next.Primary == target) next = next with { Primary = active };
+        Disk.Device.Reach("mark-bad");
+        return Disk.BootControl.CommitAndReload(state, next);
+    }
+
+    private InstallResult Commit(BootControlState state, SlotName target, Digest sha, long size, ReadOnlyMemory<byte> leaves,
+        string version, byte tries, bool delta, Stopwatch clock, Digest? expectedRoot = null)
+    {
+        var slot = Disk[target];
+        var (tree, root) = MerkleTree.Build(leaves.Span, size);
+        if (expectedRoot is { } er && er != root)
+            throw new InstallRefusedException($"Merkle root of slot {target} is {root.ToHex()}, the delta promises {er.ToHex()}");
+        Disk.Device.Reach("merkle-write");
+        slot.HashArea.Write(0, tree);
+        Disk.Device.Reach("mark-primary");
+        var info = new SlotInfo(SlotState.Pending, tries, BadReason.None, size, sha, root, version, state.Record[target].InstallCount, -1);
+        Disk.BootControl.CommitAndReload(state, state.Record.With(target, info) with { Primary = target });
+        Disk.Device.Reach("mark-primary-done");
+        return new InstallResult(InstallOutcome.Installed, target, version, sha, size, root, delta, clock.Elapsed);
+    }
+
+    private Exception Failed(BootControlState state, SlotName target, Exception e, string sourceName)
+    {
+        try
+        {
+            Disk.BootControl.Commit(state, state.Record.With(target, state.Record[target].MarkBad(BadReason.InstallFailed)));
+        }
+        catch (Exception) when (e is not PowerCutException)
+        {
+            // The target stays marked bad (installing) either way; the original error is what matters.
+        }
+        return e is AbException ? e : new InstallRefusedException($"{sourceName}: install into slot {target} failed: {e.Message}");
+    }
+
+    /// <summary>The health check passed: the booted (offline: primary) pending slot becomes good.</summary>
+    public SlotInfo MarkGood()
+    {
+        var state = Disk.BootControl.Load();
+        var slot = Booted ?? state.Record.Primary ?? throw new AbStateException($"{Disk.Name}: no primary slot to mark good");
+        var info = state.Record[slot];
+        if (info.State == SlotState.Good) return info;
+        if (info.State != SlotState.Pending)
+            throw new AbStateException($"{Disk.Name}: slot {slot} is {info.Describe()}; only a pending slot can be marked good");
+        var good = info with { State = SlotState.Good, TriesLeft = 0 };
+        Disk.Device.Reach("mark-good");
+        Disk.BootControl.CommitAndReload(state, state.Record.With(slot, good));
+        return good;
+    }
+
+    /// <summary>Makes the other slot primary (it must be good); an unconfirmed current slot is marked bad (rolled back).</summary>
+    public SlotName Rollback()
+    {
+        var state = Disk.BootControl.Load();
+        var current = ActiveSlot(state) ?? state.Record.Primary ?? throw new AbStateException($"{Disk.Name}: nothing to roll back from: no slot is bootable");
+        var other = current.Other();
+        if (state.Record[other].State != SlotState.Good)
+            throw new AbStateException($"{Disk.Name}: cannot roll back to slot {other}: it is {state.Record[other].Describe()}");
+        var next = state.Record with { Primary = other };
+        if (next[current].State == SlotState.Pending) next = next.With(current, next[current].MarkBad(BadReason.RolledBack));
+        Disk.Device.Reach("rollback");
+        Disk.BootControl.CommitAndReload(state, next);
+        return other;
+    }
+
+    /// <summary>Checks a slot (default: the active one) against its Merkle tree; a tampered slot is marked bad.</summary>
+    public MerkleReport Verify(SlotName? which = null, bool full = true, bool markBad = true, ulong seed = 1)
+    {
+        var state = Disk.BootControl.Load();
+        var slot = which ?? ActiveSlot(state) ?? throw new AbStateException($"{Disk.Name}: no slot to verify: none is bootable");
+        var info = state.Record[slot];
+        if (!info.HoldsRelease) throw new AbStateException($"{Disk.Name}: slot {slot} holds no release ({info.Describe()})");
+        var s = Disk[slot];
+        var report = full
+            ? MerkleTree.VerifyFull(s.Image, s.HashArea, info.ImageSize, info.MerkleRoot)
+            : MerkleTree.VerifySampled(s.Image, s.HashArea, info.ImageSize, info.MerkleRoot, 64, seed);
+        if (!report.Ok && markBad)
+        {
+            var bad = report.TreeCorrupt ? info.MarkBad(BadReason.MerkleCorrupt, report.CorruptNode) : info.MarkBad(BadReason.Tampered, report.FirstTamperedBlock);
+            var next = state.Record.With(slot, bad);
+            if (next.Primary == slot && next[slot.Other()].State == SlotState.Good) next = next with { Primary = slot.Other() };
+            Disk.Device.Reach("tamper-mark-bad");
+            Disk.BootControl.CommitAndReload(state, next);
+        }
+        return report;
+    }
+
+    /// <summary>
+    /// Checks every slot that holds a release (full check) and reports changed blocks by slot and index; marks nothing
+    /// unless asked, so a customer's disk dump can be inspected without changing it.
+    /// </summary>
+    public IReadOnlyList<SlotVerifyReport> VerifyAll(bool markBad = false)
+    {
+        var state = Disk.BootControl.Load();
+        var reports = new List<SlotVerifyReport>();
+        foreach (var slot in new[] { SlotName.A, SlotName.B })
+        {
+            var info = state.Record[slot];
+            if (!info.HoldsRelease)
+            {
+                reports.Add(new SlotVerifyReport(slot.ToString(), info.Describe(), null, []));
+                continue;
+            }
+            var r = Verify(slot, full: true, markBad: markBad);
+            reports.Add(new SlotVerifyReport(slot.ToString(), r.Ok ? "ok" : r.TreeCorrupt ? "merkle-corrupt" : "tampered",
+                r.Describe($"slot {slot} ({Disk[slot].Where})"), r.TamperedBlocks.ToArray())
+            {
+                TamperedCount = r.TamperedCount,
+                CorruptLevel = r.TreeCorrupt ? r.CorruptLevel : null,
+                CorruptHashBlock = r.TreeCorrupt ? r.CorruptNode : null,
+            });
+        }
+        return reports;
+    }
+
+    public AbStatus Status() => AbStatus.Read(Disk, Booted);
+
+    /// <summary>The root device of this boot: the booted slot, read-only, under a volatile overlay that the next boot discards.</summary>
+    public VolatileOverlay OpenRoot()
+    {
+        var slot = Booted ?? throw new AbStateException($"{Disk.Name}: no booted slot (offline disk)");
+        return new VolatileOverlay(Disk[slot].Image.ReadOnlyView());
+    }
+
+    /// <summary>The data partition: read-write and persistent across boots and updates.</summary>
+    public IBlockDevice OpenData() => Disk.Data;
+}
+
+/// <summary>One slot's verify result: "ok", "tampered" (blocks listed), "merkle-corrupt", or the state of a slot without a release.</summary>
+public sealed record SlotVerifyReport(string Slot, string Result, string? Detail, long[] TamperedBlocks)
+{
+    public long TamperedCount { get; init; }
+    public int? CorruptLevel { get; init; }
+    public long? CorruptHashBlock { get; init; }
+}
+
+/// <summary>Reads a delta body, hashing and counting what it consumes.</summary>
+internal sealed class DeltaBodyReader(Stream source, IncrementalHash hash, long bodyLength, string name)
+{
+    public long Consumed { get; private set; }
+    public long Remaining => bodyLength - Consumed;
+
+    public void ReadExactly(Span<byte> buffer)
+    {
+        if (buffer.Length > Remaining)
+            throw new InstallRefusedException($"{name}: delta truncated: needs {buffer.Length} bytes at offset {DeltaHeader.Size + Consumed}, the header declares only {Remaining} more");
+        var n = BlockDelta.ReadFull(source, buffer);
+        if (n != buffer.Length)
+            throw new InstallRefusedException($"{name}: delta truncated: stream ended at offset {DeltaHeader.Size + Consumed + n}, the header declares {DeltaHeader.Size + bodyLength} bytes");
+        hash.AppendData(buffer);
+        Consumed += n;
+    }
+}

@@ -1,0 +1,127 @@
+using System.Security.Cryptography;
+using HilRig.Storage;
+
+namespace HilRig.AbUpdate;
+
+/// <summary>
+/// Streams an image into a slot's image area in 1 MiB chunks: the incremental SHA-256 and the device write run on the
+/// calling thread while the Merkle leaves of the same chunk are hashed on another core. Nothing is held but two chunks and
+/// the leaf digests (32 bytes per 4 KiB).
+/// </summary>
+internal sealed class SlotWriter : IDisposable
+{
+    public const int ChunkSize = 1 << 20;
+    private readonly IBlockDevice _target;
+    private readonly long _capacity;
+    private readonly string _where;
+    private readonly byte[][] _buffers = [new byte[ChunkSize], new byte[ChunkSize]];
+    private readonly byte[] _leaves;
+    private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private Task _leafTask = Task.CompletedTask;
+    private int _current;
+    private int _fill;
+    private long _written;
+
+    public SlotWriter(IBlockDevice target, long capacity, string where)
+    {
+        _target = target;
+        _capacity = capacity;
+        _where = where;
+        _leaves = new byte[capacity / MerkleTree.BlockSize * Digest.Size];
+    }
+
+    /// <summary>When set, only this many leading bytes are the image (hashed and reported); the rest is block padding.</summary>
+    public long? ImageSizeLimit { get; set; }
+
+    /// <summary>Bytes accepted so far (the image size when finished).</summary>
+    public long Size => _written + _fill;
+
+    /// <summary>The unfilled part of the current chunk, to read into directly.</summary>
+    public Span<byte> FreeSpace => _buffers[_current].AsSpan(_fill);
+
+    public void Advance(int n)
+    {
+        if (n < 0 || n > ChunkSize - _fill) throw new ArgumentOutOfRangeException(nameof(n));
+        if (_written + _fill + n > _capacity)
+            throw new InstallRefusedException($"image is larger than {_where}: more than {_capacity} bytes (the slot's capacity) arrived");
+        _fill += n;
+        if (_fill == ChunkSize) Submit();
+    }
+
+    public void Append(ReadOnlySpan<byte> data)
+    {
+        while (data.Length > 0)
+        {
+            var n = Math.Min(data.Length, ChunkSize - _fill);
+            data[..n].CopyTo(FreeSpace);
+            data = data[n..];
+            Advance(n);
+        }
+    }
+
+    public void AppendZeros(long count)
+    {
+        while (count > 0)
+        {
+            var n = (int)Math.Min(count, ChunkSize - _fill);
+            FreeSpace[..n].Clear();
+            count -= n;
+            Advance(n);
+        }
+    }
+
+    /// <summary>Fills the slot from a stream until it ends.</summary>
+    public void CopyFrom(Stream source)
+    {
+        while (true)
+        {
+            var free = FreeSpace;
+            if (free.Length == 0) throw new InvalidOperationException("chunk full");
+            var n = source.Read(free);
+            if (n <= 0) return;
+            if (_written + _fill + n > _capacity)
+                throw new InstallRefusedException($"image is larger than {_where}: more than {_capacity} bytes (the slot's capacity) arrived");
+            Advance(n);
+        }
+    }
+
+    private void Submit()
+    {
+        var buf = _buffers[_current];
+        var n = _fill;
+        if (n == 0) return;
+        var padded = (int)BlockDevice.AlignUp(n, MerkleTree.BlockSize);
+        buf.AsSpan(n, padded - n).Clear();
+        _leafTask.Wait();
+        var leafOffset = (int)(_written / MerkleTree.BlockSize * Digest.Size);
+        var leaves = _leaves;
+        _leafTask = Task.Run(() =>
+        {
+            for (var i = 0; i < padded / MerkleTree.BlockSize; i++)
+                MerkleTree.HashLeaf(buf.AsSpan(i * MerkleTree.BlockSize, MerkleTree.BlockSize), leaves.AsSpan(leafOffset + i * Digest.Size, Digest.Size));
+        });
+        _sha.AppendData(buf, 0, (int)Math.Clamp((ImageSizeLimit ?? long.MaxValue) - _written, 0, n));
+        _target.Reach("slot-write");
+        _target.Write(_written, buf.AsSpan(0, padded));
+        _written += n;
+        _current ^= 1;
+        _fill = 0;
+    }
+
+    /// <summary>Writes the last partial chunk and returns the image's SHA-256, size and leaf digests.</summary>
+    public (Digest Sha256, long Size, ReadOnlyMemory<byte> Leaves) Finish()
+    {
+        Submit();
+        _leafTask.Wait();
+        Span<byte> h = stackalloc byte[Digest.Size];
+        _sha.GetHashAndReset(h);
+        var size = Math.Min(_written, ImageSizeLimit ?? long.MaxValue);
+        return (Digest.FromSpan(h), size, _leaves.AsMemory(0, (int)(MerkleTree.LeafCount(size) * Digest.Size)));
+    }
+
+    public void Dispose()
+    {
+        try { _leafTask.Wait(); } catch (AggregateException) { }
+        _sha.Dispose();
+    }
+}

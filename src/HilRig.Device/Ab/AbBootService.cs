@@ -1,0 +1,148 @@
+using HilRig.AbUpdate;
+using HilRig.Device.Shell;
+using HilRig.Storage;
+using HilRig.Storage.PowerLoss;
+
+namespace HilRig.Device.Ab;
+
+/// <summary>
+/// The A/B side of a board: at every boot it runs the bootloader's slot selection on the board's disk image, prints the
+/// chosen slot, version and hash in the boot log, mounts the booted slot read-only under a volatile overlay, and runs the
+/// health check (the release manifest's verdict) that marks a pending slot good — or reboots, so a bad release falls
+/// back after its tries. Its shell commands are <c>ab status|install|mark-good|rollback|verify</c>.
+/// <para>
+/// Settings: <c>ab.disk</c> (disk image, relative to the data directory; default <c>disk.img</c>; the service runs
+/// when it exists), <c>ab.check</c> (none|sampled|full), <c>ab.auto_mark_good</c> (true|false), and for power-cut
+/// scenarios <c>ab.cut</c> / <c>ab.cut_seed</c>: a cut plan (<c>@bootctl-write#2</c>, <c>w17</c>) armed once.
+/// </para>
+/// <para>
+/// The disk is a <see cref="PowerLossDevice"/> over the image file: writes wait in the device's own (volatile) cache
+/// until a flush, so the harness's SIGKILL power cut loses exactly the unflushed writes. At an armed cut point the
+/// surviving sectors are written, the device prints <c>[power] lost …</c> and stops dead until the harness cuts power.
+/// </para>
+/// </summary>
+public sealed class AbBootService : IDeviceService
+{
+    private DeviceHost? _device;
+    private PowerLossDevice? _disk;
+    private FileBlockDevice? _media;
+
+    public string Name => "ab-boot";
+
+    public bool IsEnabled(BoardConfig config) => File.Exists(DiskPath(config));
+
+    public AbDisk? Disk { get; private set; }
+    public BootResult? LastBoot { get; private set; }
+    public VolatileOverlay? Root { get; private set; }
+    public ReleaseManifest? Release { get; private set; }
+
+    public static string DiskPath(BoardConfig config) => Path.Combine(config.DataDirectory, config.Setting("ab.disk", "disk.img"));
+
+    public async Task StartAsync(DeviceHost device, CancellationToken cancellation)
+    {
+        _device = device;
+        var config = device.Config;
+        _media = FileBlockDevice.Open(DiskPath(config));
+        _disk = new PowerLossDevice(_media, 128 * 1024, ArmedCut(config));
+        var policy = config.Setting("ab.check", "sampled") switch
+        {
+            "none" => BootPolicy.NoCheck,
+            "full" => BootPolicy.FullCheck,
+            _ => BootPolicy.Default with { Seed = (ulong)config.Seed },
+        };
+        try
+        {
+            Disk = AbDisk.Open(_disk);
+            var boot = Bootloader.Boot(Disk, policy);
+            LastBoot = boot;
+            foreach (var line in boot.Log) device.Log($"ab: {line}");
+            if (boot.Slot is not { } slot)
+            {
+                device.Log("Kernel panic - not syncing: VFS: no bootable A/B slot");
+                device.RequestStop(DeviceExitCode.Panic);
+                return;
+            }
+            Root = new AbUpdater(Disk, slot).OpenRoot();
+            Release = ReleaseManifest.Read(Root);
+            device.Log($"ab: root: slot {slot} ({Disk[slot].Partition.Name}) read-only, runtime changes in a volatile overlay");
+            HealthCheck(device, slot, boot.Info!);
+            FireIfArmed();
+        }
+        catch (PowerCutException e)
+        {
+            await PowerLostAsync(e, cancellation);
+        }
+        catch (AbException e)
+        {
+            device.Log($"ab: {e.Message}");
+            device.Log("Kernel panic - not syncing: VFS: unable to mount root");
+            device.RequestStop(DeviceExitCode.Panic);
+        }
+    }
+
+    private void HealthCheck(DeviceHost device, SlotName slot, SlotInfo info)
+    {
+        if (info.State != SlotState.Pending) return;
+        if (Release is not { Healthy: true })
+        {
+            device.Log($"ab: health check failed: slot {slot} ({Release?.Version ?? "no release manifest"}) did not come up; rebooting ({info.TriesLeft} tries left)");
+            device.RequestStop(DeviceExitCode.Reboot);
+            return;
+        }
+        if (!bool.TryParse(device.Config.Setting("ab.auto_mark_good", "true"), out var auto) || !auto)
+        {
+            device.Log($"ab: health check passed: slot {slot} stays pending until `ab mark-good`");
+            return;
+        }
+        new AbUpdater(Disk!, slot).MarkGood();
+        device.Log($"ab: health check passed: slot {slot} marked good");
+    }
+
+    /// <summary>The cut plan from the settings, unless it already fired (it fires once, not at every boot).</summary>
+    private CutPlan? ArmedCut(BoardConfig config)
+    {
+        var spec = config.Setting("ab.cut", "");
+        if (spec.Length == 0) return null;
+        var fired = Path.Combine(config.DataDirectory, "ab-cut.fired");
+        if (File.Exists(fired) && File.ReadAllText(fired).Trim() == spec) return null;
+        var seed = ulong.TryParse(config.Setting("ab.cut_seed", "1"), out var s) ? s : 1;
+        return new CutPlan(CutPoint.Parse(spec), seed);
+    }
+
+    /// <summary>Arms a cut for the rest of this boot (the shell's <c>ab cut</c>).</summary>
+    public void Arm(CutPlan plan)
+    {
+        if (_disk is null) throw new InvalidOperationException("no A/B disk");
+        _disk.Plan = plan;
+    }
+
+    /// <summary>Fires an armed cut whose point was reached with no disk operation after it (the device went idle).</summary>
+    internal void FireIfArmed() => _disk?.FireIfArmed();
+
+    internal async Task PowerLostAsync(PowerCutException e, CancellationToken cancellation = default)
+    {
+        var device = _device!;
+        if (_disk?.Plan is { } plan)
+        {
+            var fired = Path.Combine(device.Config.DataDirectory, "ab-cut.fired");
+            File.WriteAllText(fired, device.Config.Setting("ab.cut", plan.At.ToString()));
+        }
+        device.Log($"[power] lost: {e.Message}");
+        // Dead hardware: nothing more happens until the harness removes power.
+        await Task.Delay(Timeout.Infinite, cancellation);
+    }
+
+    public IEnumerable<IShellCommand> Commands => AbShellCommands.For(this);
+
+    internal DeviceHost Device => _device!;
+
+    internal AbUpdater Updater() => new(Disk ?? throw new InvalidOperationException("no A/B disk"), LastBoot?.Slot);
+
+    public Task StopAsync()
+    {
+        // An orderly shutdown writes the device's cache down; a power cut (SIGKILL) never gets here.
+        if (_disk is { IsPoweredOff: false }) _disk.Flush();
+        _media?.Dispose();
+        return Task.CompletedTask;
+    }
+}
