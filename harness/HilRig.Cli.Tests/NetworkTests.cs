@@ -87,6 +87,15 @@ public class NetworkTests
     }
 
     [Test]
+    public async Task Run_RigWithProfilesAndAddresses_InForceOnTheLinks()
+    {
+        RequiredTool.RequireRoot("the rig's boards live in SimNet network namespaces");
+        var r = await Hilrig.RunAsync("run", "fixtures/features/network/profiles.feature", "--rig", "fixtures/rigs/profiles.yaml", "--results", Hilrig.Results("profiles"));
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
+        Assert.That(r.Stdout, Does.Contain("1 scenario(s): 1 passed"));
+    }
+
+    [Test]
     public async Task RigCheck_DefaultRig_ProbesSimNetAndTheCloudBuild()
     {
         var r = await Hilrig.RunAsync("rig", "check");
