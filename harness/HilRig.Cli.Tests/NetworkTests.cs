@@ -96,6 +96,14 @@ public class NetworkTests
     }
 
     [Test]
+    public async Task Run_UpdateScenario_OnARigWithoutSimNet_CloudInTheHarnessOnLoopback()
+    {
+        var r = await Hilrig.RunAsync("run", "scenarios/update/update.feature:11", "--rig", "fixtures/rigs/loopback.yaml", "--results", Hilrig.Results("loopback"));
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
+        Assert.That(r.Stdout, Does.Contain("1 scenario(s): 1 passed"));
+    }
+
+    [Test]
     public async Task RigCheck_DefaultRig_ProbesSimNetAndTheCloudBuild()
     {
         var r = await Hilrig.RunAsync("rig", "check");

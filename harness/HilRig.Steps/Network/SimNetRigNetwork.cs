@@ -28,6 +28,7 @@ public sealed class SimNetRigNetwork : IRigNetwork
     private readonly SimNetProfiles? _profiles;
     private SimNetSwitch? _switch;
     private string? _capturePath;
+    private readonly List<string> _otherHosts = new();
 
     public SimNetRigNetwork(NetworkDefinition definition, ScenarioServices services)
     {
@@ -151,7 +152,16 @@ public sealed class SimNetRigNetwork : IRigNetwork
         {
             var boards = _rig?.Boards.Select(b => b.Name).ToList() ?? [];
             var i = boards.IndexOf(host);
-            index = 2 + (i >= 0 ? i : boards.Count + Math.Abs(host.GetHashCode() % 50));
+            if (i < 0)
+            {
+                // A service host that is neither a board nor the cloud: after the boards, in the order they were added.
+                lock (_gate)
+                {
+                    if (!_otherHosts.Contains(host)) _otherHosts.Add(host);
+                    i = boards.Count + _otherHosts.IndexOf(host);
+                }
+            }
+            index = 2 + i;
         }
         var bytes = network.BaseAddress.GetAddressBytes();
         var value = (uint)(bytes[0] << 24 | bytes[1] << 16 | bytes[2] << 8 | bytes[3]) + (uint)index;
