@@ -18,11 +18,11 @@ namespace HilRig.Update.Um.Modules;
 /// primary with 3 tries) and asks for a reboot. Called again after the reboot, it only confirms that the bootloader chose
 /// the new slot and that the slot holds the prepared hash; a boot on the old slot means the new one fell back, and Update
 /// fails.</item>
-/// <item><b>Apply</b>: commits — marks the booted new slot good. The old slot is left as it is: it is the fallback if
-/// the new release is later found tampered, the target of the next update, and what a delta-based next update is not
-/// made from anyway (deltas read the running slot). AosCore's dual-partition Apply copies the new partition over the old
-/// one, because its U-Boot fallback needs two bootable copies; here boot control never boots a slot that is not good or
-/// pending with tries, so the copy would only cost a full slot write and the rollback target.</item>
+/// <item><b>Apply</b>: commits — marks the booted new slot good. The old slot is left as it is: the fallback if the new
+/// release is later found tampered, what <c>ab rollback</c> returns to, and the next update's target anyway. AosCore's
+/// dual-partition Apply copies the new partition over the old one because its U-Boot fallback wants two bootable
+/// copies; here boot control never boots a slot that is not good (or pending with tries), so a copy would cost a full
+/// slot write, and a window with no intact fallback while it runs, for nothing.</item>
 /// <item><b>Revert</b>: makes the old slot primary again and the unconfirmed new one bad (rolled back); asks for a reboot
 /// only if the new slot is the one running. Called again after that reboot, it checks the node is back on the old slot.</item>
 /// <item><b>Reboot</b>: reboots if Update or Revert asked for it in this boot; otherwise the reboot already happened (one
