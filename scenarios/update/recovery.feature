@@ -18,7 +18,8 @@ Feature: Restarts and reboots in the middle of an update
     And the cloud records a successful update to image version 1
 
   Scenario: Two modules needing a reboot cause one reboot
-    Given board "node-2" also has the update modules "rootfs:rootfs-ab:rebootPriority=10,bios:test:reboot=update;rebootPriority=5"
+    Given board "node-2" has an A/B disk running release "1.0"
+    And board "node-2" also has the update modules "rootfs:rootfs-ab:rebootPriority=10,bios:test:reboot=update;rebootPriority=5"
     And an update unit of main board "main" and secondary boards "node-2" and "node-3"
     When the OEM uploads version "2.0" of every node's components and of "rootfs,bios"
     And the unit checks in
@@ -26,3 +27,5 @@ Feature: Restarts and reboots in the middle of an update
     And every node runs version "2.0" of its components
     And board "node-2" rebooted exactly 1 time
     And board "main" rebooted exactly 0 times
+    And board "node-2" runs release "2.0"
+    And slot B of board "node-2" is good

@@ -7,7 +7,10 @@ using HilRig.Storage.PowerLoss;
 
 namespace HilRig.AbUpdate;
 
-/// <summary>What to install and how to check it.</summary>
+/// <summary>
+/// What to install and how to check it. <see cref="ExpectedSha256"/> is the hash the slot must end up with (a full
+/// image's own hash; for a delta, the target it promises); <see cref="ExpectedSize"/> is a full image's length.
+/// </summary>
 public sealed record InstallRequest(string? Version = null, Digest? ExpectedSha256 = null, long? ExpectedSize = null, byte Tries = 3)
 {
     public static readonly InstallRequest Default = new();
@@ -34,6 +37,12 @@ public sealed record InstallResult(
         _ => $"nothing to do: slot {Target} already holds sha256 {Sha256.ToHex()}",
     };
 }
+
+/// <summary>
+/// What an install would do, found by <see cref="AbUpdater.Check"/> without writing: the outcome, the slot it would
+/// write (<see cref="Source"/> is the slot running now, which a delta reads), and the slot's hash and size afterwards.
+/// </summary>
+public sealed record InstallPlan(InstallOutcome Outcome, SlotName Target, SlotName? Source, bool FromDelta, Digest Sha256, long Size, string Version);
 
 /// <summary>
 /// The updater on one disk: install (full image or delta) into the inactive slot, mark good, roll back, verify, status,
@@ -86,16 +95,47 @@ public sealed class AbUpdater
             : InstallImage(body, remaining, head.AsSpan(0, headLength), request, sourceName);
     }
 
-    private InstallResult InstallImage(Stream source, long? length, ReadOnlySpan<byte> head, InstallRequest request, string sourceName)
+    /// <summary>
+    /// Checks an image or delta file as <see cref="Install(string, InstallRequest?)"/> would, and writes nothing: every
+    /// refusal that needs only the file and boot control (truncated, empty, larger than the slot, wrong hash, a delta
+    /// that is corrupt or made for another source) is thrown here, and the plan says what an install would do. The whole
+    /// file is read once, to hash it. (An update manager's Prepare: refuse early, write later.)
+    /// </summary>
+    public InstallPlan Check(string path, InstallRequest? request = null)
     {
-        var clock = Stopwatch.StartNew();
+        request ??= InstallRequest.Default;
+        using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        var head = new byte[ImageSniffer.HeadBytes];
+        var headLength = BlockDelta.ReadFull(f, head);
+        f.Position = 0;
         var state = Disk.BootControl.Load();
         var active = ActiveSlot(state);
-        var target = TargetFor(state, active);
-        var slot = Disk[target];
-        var declared = ImageSniffer.DeclaredSize(head);
 
-        // Every refusal below happens before the first write.
+        if (DeltaHeader.HasMagic(head.AsSpan(0, headLength)))
+        {
+            var header = ReadDeltaHeader(f, f.Length, path);
+            if (active is { } running && state.Record[running].HoldsRelease && state.Record[running].Sha256 == header.TargetSha256)
+                return new InstallPlan(InstallOutcome.AlreadyRunning, running, running, true, header.TargetSha256, header.TargetSize, state.Record[running].Version);
+            var target = DeltaTarget(state, active, header, request, path);
+            var noop = NoOp(state, active, target, header.TargetSha256, Stopwatch.StartNew(), true);
+            return new InstallPlan(noop?.Outcome ?? InstallOutcome.Installed, target, active, true, header.TargetSha256, header.TargetSize, request.Version ?? header.Version);
+        }
+        else
+        {
+            var target = TargetFor(state, active);
+            RefuseImage(f.Length, ImageSniffer.DeclaredSize(head.AsSpan(0, headLength)), request, target, path);
+            var sha = Digest.FromSpan(SHA256.HashData(f));
+            if (request.ExpectedSha256 is { } want && want != sha)
+                throw new InstallRefusedException($"{path}: hash mismatch: expected sha256 {want.ToHex()}, the image has {sha.ToHex()}");
+            var noop = NoOp(state, active, target, sha, Stopwatch.StartNew(), false);
+            return new InstallPlan(noop?.Outcome ?? InstallOutcome.Installed, noop?.Target ?? target, active, false, sha, f.Length, request.Version ?? "");
+        }
+    }
+
+    /// <summary>The refusals of a full image that need no write: size against the request, the superblock and the slot.</summary>
+    private void RefuseImage(long? length, (string Type, long Size)? declared, InstallRequest request, SlotName target, string sourceName)
+    {
+        var slot = Disk[target];
         if (request.ExpectedSize is { } es && length is { } len && len != es)
             throw new InstallRefusedException(len < es
                 ? $"{sourceName}: image truncated: {len} bytes, expected {es} (ends at offset {len})"
@@ -106,6 +146,20 @@ public sealed class AbUpdater
         if (knownSize is { } ks && ks > slot.Capacity)
             throw new InstallRefusedException($"{sourceName}: image is {ks} bytes, larger than slot {target} ({slot.Where}) which holds {slot.Capacity}");
         if (knownSize == 0) throw new InstallRefusedException($"{sourceName}: image is empty");
+    }
+
+    private InstallResult InstallImage(Stream source, long? length, ReadOnlySpan<byte> head, InstallRequest request, string sourceName)
+    {
+        var clock = Stopwatch.StartNew();
+        var state = Disk.BootControl.Load();
+        var active = ActiveSlot(state);
+        var target = TargetFor(state, active);
+        var slot = Disk[target];
+        var declared = ImageSniffer.DeclaredSize(head);
+
+        // Every refusal below happens before the first write.
+        RefuseImage(length, declared, request, target, sourceName);
+        var knownSize = request.ExpectedSize ?? length;
 
         var incoming = request.ExpectedSha256;
         if (incoming is null && source.CanSeek && knownSize is { } k &&
@@ -143,36 +197,14 @@ public sealed class AbUpdater
     private InstallResult InstallDelta(Stream source, long? length, InstallRequest request, string sourceName)
     {
         var clock = Stopwatch.StartNew();
-        var headerBytes = new byte[DeltaHeader.Size];
-        var got = BlockDelta.ReadFull(source, headerBytes);
-        var header = DeltaHeader.Parse(headerBytes.AsSpan(0, got), sourceName);
-        if (length is { } len && len != DeltaHeader.Size + header.BodyLength)
-            throw new InstallRefusedException(len < DeltaHeader.Size + header.BodyLength
-                ? $"{sourceName}: delta truncated: {len} bytes, its header declares {DeltaHeader.Size + header.BodyLength} (ends at offset {len})"
-                : $"{sourceName}: delta is {len} bytes, its header declares {DeltaHeader.Size + header.BodyLength}");
-        if (source.CanSeek)
-        {
-            var start = source.Position;
-            var bodyHash = Digest.FromSpan(SHA256.HashData(source));
-            if (bodyHash != header.BodySha256)
-                throw new InstallRefusedException($"{sourceName}: delta body (bytes {DeltaHeader.Size}..{DeltaHeader.Size + header.BodyLength}) is corrupt: sha256 {bodyHash.Short}, header says {header.BodySha256.Short}");
-            source.Position = start;
-        }
-
+        var header = ReadDeltaHeader(source, length, sourceName);
         var state = Disk.BootControl.Load();
         var active = ActiveSlot(state);
         if (active is { } running && state.Record[running].HoldsRelease && state.Record[running].Sha256 == header.TargetSha256)
             return NoOp(state, active, running.Other(), header.TargetSha256, clock, true)!;
-        if (active is not { } src || !state.Record[src].HoldsRelease)
-            throw new InstallRefusedException($"{sourceName}: a delta needs an active slot holding its source release; this disk has none bootable");
-        var srcInfo = state.Record[src];
-        if (srcInfo.Sha256 != header.SourceSha256 || srcInfo.ImageSize != header.SourceSize)
-            throw new InstallRefusedException(
-                $"{sourceName}: delta made for another source: it needs sha256 {header.SourceSha256.ToHex()} ({header.SourceSize} bytes), active slot {src} holds {srcInfo.Sha256.ToHex()} ({srcInfo.ImageSize} bytes, version {srcInfo.Version})");
-        var target = src.Other();
+        var target = DeltaTarget(state, active, header, request, sourceName);
+        var src = target.Other();
         var slot = Disk[target];
-        if (header.TargetSize > slot.Capacity)
-            throw new InstallRefusedException($"{sourceName}: delta target is {header.TargetSize} bytes, larger than slot {target} ({slot.Where}) which holds {slot.Capacity}");
         if (NoOp(state, active, target, header.TargetSha256, clock, true) is { } noop) return noop;
 
         var sourceImage = Disk[src].Image.ReadOnlyView();
@@ -202,6 +234,45 @@ public sealed class AbUpdater
         {
             throw Failed(state, target, e, sourceName);
         }
+    }
+
+    /// <summary>Reads and checks a delta's header, its declared length and (on a seekable stream) its body hash; leaves the stream at the body.</summary>
+    private static DeltaHeader ReadDeltaHeader(Stream source, long? length, string sourceName)
+    {
+        var headerBytes = new byte[DeltaHeader.Size];
+        var got = BlockDelta.ReadFull(source, headerBytes);
+        var header = DeltaHeader.Parse(headerBytes.AsSpan(0, got), sourceName);
+        if (length is { } len && len != DeltaHeader.Size + header.BodyLength)
+            throw new InstallRefusedException(len < DeltaHeader.Size + header.BodyLength
+                ? $"{sourceName}: delta truncated: {len} bytes, its header declares {DeltaHeader.Size + header.BodyLength} (ends at offset {len})"
+                : $"{sourceName}: delta is {len} bytes, its header declares {DeltaHeader.Size + header.BodyLength}");
+        if (source.CanSeek)
+        {
+            var start = source.Position;
+            var bodyHash = Digest.FromSpan(SHA256.HashData(source));
+            if (bodyHash != header.BodySha256)
+                throw new InstallRefusedException($"{sourceName}: delta body (bytes {DeltaHeader.Size}..{DeltaHeader.Size + header.BodyLength}) is corrupt: sha256 {bodyHash.Short}, header says {header.BodySha256.Short}");
+            source.Position = start;
+        }
+        return header;
+    }
+
+    /// <summary>The slot a delta writes, after the refusals that need no write: no source running, another source, too large, not the expected target.</summary>
+    private SlotName DeltaTarget(BootControlState state, SlotName? active, DeltaHeader header, InstallRequest request, string sourceName)
+    {
+        if (active is not { } src || !state.Record[src].HoldsRelease)
+            throw new InstallRefusedException($"{sourceName}: a delta needs an active slot holding its source release; this disk has none bootable");
+        var srcInfo = state.Record[src];
+        if (srcInfo.Sha256 != header.SourceSha256 || srcInfo.ImageSize != header.SourceSize)
+            throw new InstallRefusedException(
+                $"{sourceName}: delta made for another source: it needs sha256 {header.SourceSha256.ToHex()} ({header.SourceSize} bytes), active slot {src} holds {srcInfo.Sha256.ToHex()} ({srcInfo.ImageSize} bytes, version {srcInfo.Version})");
+        var target = src.Other();
+        var slot = Disk[target];
+        if (header.TargetSize > slot.Capacity)
+            throw new InstallRefusedException($"{sourceName}: delta target is {header.TargetSize} bytes, larger than slot {target} ({slot.Where}) which holds {slot.Capacity}");
+        if (request.ExpectedSha256 is { } want && want != header.TargetSha256)
+            throw new InstallRefusedException($"{sourceName}: hash mismatch: expected sha256 {want.ToHex()}, the delta produces {header.TargetSha256.ToHex()}");
+        return target;
     }
 
     private static void ApplyOps(DeltaBodyReader reader, DeltaHeader header, SlotWriter writer, IBlockDevice source, string name)
@@ -390,14 +461,46 @@ public sealed class AbUpdater
     {
         var state = Disk.BootControl.Load();
         var current = ActiveSlot(state) ?? state.Record.Primary ?? throw new AbStateException($"{Disk.Name}: nothing to roll back from: no slot is bootable");
-        var other = current.Other();
-        if (state.Record[other].State != SlotState.Good)
-            throw new AbStateException($"{Disk.Name}: cannot roll back to slot {other}: it is {state.Record[other].Describe()}");
-        var next = state.Record with { Primary = other };
-        if (next[current].State == SlotState.Pending) next = next.With(current, next[current].MarkBad(BadReason.RolledBack));
+        return RollbackTo(current.Other());
+    }
+
+    /// <summary>
+    /// Makes <paramref name="slot"/> (it must be good) primary; the other slot, if unconfirmed (pending), is marked bad
+    /// (rolled back) so it is never tried again. Writes nothing when boot control already says so, so it is safe to repeat.
+    /// </summary>
+    public SlotName RollbackTo(SlotName slot)
+    {
+        var state = Disk.BootControl.Load();
+        if (state.Record[slot].State != SlotState.Good)
+            throw new AbStateException($"{Disk.Name}: cannot roll back to slot {slot}: it is {state.Record[slot].Describe()}");
+        var from = slot.Other();
+        var next = state.Record with { Primary = slot };
+        if (next[from].State == SlotState.Pending) next = next.With(from, next[from].MarkBad(BadReason.RolledBack));
+        if (next == state.Record) return slot;
         Disk.Device.Reach("rollback");
         Disk.BootControl.CommitAndReload(state, next);
-        return other;
+        return slot;
+    }
+
+    /// <summary>
+    /// Makes a slot that already holds a release primary and pending with <paramref name="tries"/> (RAUC's mark-active):
+    /// an install whose target already held the image wrote nothing, but the slot must still be tried and confirmed like a
+    /// fresh one. Writes nothing when the slot is already the pending primary, so it is safe to repeat.
+    /// </summary>
+    public SlotInfo Activate(SlotName slot, byte tries = 3)
+    {
+        var state = Disk.BootControl.Load();
+        var info = state.Record[slot];
+        if (!info.HoldsRelease)
+            throw new AbStateException($"{Disk.Name}: cannot make slot {slot} primary: it is {info.Describe()}");
+        if (Booted == slot)
+            throw new AbStateException($"{Disk.Name}: slot {slot} is the booted slot; only the other slot can be activated for a try");
+        if (state.Record.Primary == slot && info.State == SlotState.Pending) return info;
+        var pending = info with { State = SlotState.Pending, TriesLeft = tries };
+        Disk.Device.Reach("mark-primary");
+        Disk.BootControl.CommitAndReload(state, state.Record.With(slot, pending) with { Primary = slot });
+        Disk.Device.Reach("mark-primary-done");
+        return pending;
     }
 
     /// <summary>Checks a slot (default: the active one) against its Merkle tree; a tampered slot is marked bad.</summary>

@@ -143,6 +143,19 @@ public sealed class AbSteps(AbReleases releases, ScenarioInfo scenario, Scenario
                 $"board {board.Name} runs slot {slot.GetProperty("slot").GetString()} version {slot.GetProperty("version").GetString()} sha256 {slot.GetProperty("sha256").GetString()}, expected release {version} ({want})\n{status}");
     }
 
+    [Then("the boot log of board {board} shows slot {word} booting release {string}",
+        Summary = "some boot of this scenario printed `ab: boot: slot S version V sha256 H` with the release's own SHA-256")]
+    public void BootLogShows(Board board, string slot, string version)
+    {
+        var line = $"ab: boot: slot {slot.ToUpperInvariant()} version {version} sha256 {releases.Get(version).Sha256.ToHex()}";
+        var log = board.Console.Log.Text;
+        if (!log.Contains(line, StringComparison.Ordinal))
+        {
+            var boots = Regex.Matches(log, @"ab: boot: .*").Select(m => m.Value.Trim());
+            throw new AssertionFailedException($"board {board.Name} never printed \"{line}\"; its boots:\n{string.Join("\n", boots)}");
+        }
+    }
+
     [Then("board {board} runs a known release", Summary = "the booted slot's SHA-256 is one of the releases of this scenario")]
     public async Task RunsKnownRelease(Board board, CancellationToken cancellation)
     {

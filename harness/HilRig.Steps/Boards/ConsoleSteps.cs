@@ -20,6 +20,13 @@ public sealed class ConsoleSteps
     public Task Matches(Board board, string pattern, CancellationToken cancellation) =>
         board.Console.ExpectAsync(new Regex(pattern, RegexOptions.Multiline), board.BootTimeout, cancellation);
 
+    [Then("the console log of board {board} contains {string}", Summary = "the text is anywhere in what the board printed in this scenario, across reboots (no waiting)")]
+    public void LogContains(Board board, string text)
+    {
+        if (!board.Console.Log.Text.Contains(text, StringComparison.Ordinal))
+            throw new AssertionFailedException($"board {board.Name} never printed \"{text}\"");
+    }
+
     [When("I type {string} on the console of board {board}", Summary = "types a line at the console")]
     public Task Type(string line, Board board, CancellationToken cancellation) => board.Console.SendAsync(line + "\n", cancellation);
 }

@@ -4,6 +4,7 @@ using HilRig.Harness.Boards;
 using HilRig.Harness.Drivers.ProcessBoard;
 using HilRig.Harness.Protocols;
 using HilRig.Harness.Runtime;
+using HilRig.Steps.Ab;
 using HilRig.Steps.Boards;
 using HilRig.Steps.Cloud;
 using HilRig.Steps.Network;
@@ -18,7 +19,7 @@ namespace HilRig.Steps.Update;
 /// (<see cref="LoopbackCloud"/>). Either way the steps drive the cloud over its HTTP API. The unit is a set of boards: — a main node running CM and UM, secondary nodes running a UM each. Every node has a
 /// <c>file</c> module <c>&lt;node&gt;-app</c> and a <c>test</c> module <c>&lt;node&gt;-fw</c>, plus whatever a step adds.
 /// </summary>
-public sealed class UpdateUnit(Rig rig, ScenarioInfo scenario, ScenarioOutput output) : IAsyncDisposable
+public sealed class UpdateUnit(Rig rig, ScenarioInfo scenario, ScenarioOutput output, AbReleases releases) : IAsyncDisposable
 {
     public const string Platform = "hilrig-unit";
     public const string UnitId = "unit-1";
@@ -74,6 +75,10 @@ public sealed class UpdateUnit(Rig rig, ScenarioInfo scenario, ScenarioOutput ou
         _extraModules[board.Name] = _extraModules.TryGetValue(board.Name, out var s) ? $"{s},{spec}" : spec;
 
     public void CrashCmAt(string point) => _crashAt.Add(point);
+
+    /// <summary>Whether a step gave some node a <c>rootfs-ab</c> module for component <paramref name="id"/>.</summary>
+    private bool IsRootfs(string id) =>
+        _extraModules.Values.SelectMany(spec => spec.Split(',', StringSplitOptions.TrimEntries)).Any(m => m.Split(':') is [var module, "rootfs-ab", ..] && module == id);
 
     /// <summary>Configures and boots the unit, and waits until the CM sees every node's UM.</summary>
     public async Task StartAsync(Board main, IReadOnlyList<Board> secondaries, CancellationToken ct)
@@ -155,6 +160,7 @@ public sealed class UpdateUnit(Rig rig, ScenarioInfo scenario, ScenarioOutput ou
             var content = new byte[ComponentSizes.GetValueOrDefault(id, ComponentSize)];
             random.NextBytes(content);
             System.Text.Encoding.ASCII.GetBytes($"{id} {version}\n").CopyTo(content, 0);
+            if (IsRootfs(id)) content = releases.Get(version).Image; // a rootfs-ab component is a bootable release
             var path = Path.Combine(dir, id);
             await File.WriteAllBytesAsync(path, content);
             UploadedHashes[id] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content));

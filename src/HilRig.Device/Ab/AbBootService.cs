@@ -1,5 +1,6 @@
 using HilRig.AbUpdate;
 using HilRig.Device.Shell;
+using HilRig.Device.Update;
 using HilRig.Storage;
 using HilRig.Storage.PowerLoss;
 
@@ -12,8 +13,13 @@ namespace HilRig.Device.Ab;
 /// back after its tries. Its shell commands are <c>ab status|install|mark-good|rollback|verify</c>.
 /// <para>
 /// Settings: <c>ab.disk</c> (disk image, relative to the data directory; default <c>disk.img</c>; the service runs
-/// when it exists), <c>ab.check</c> (none|sampled|full), <c>ab.auto_mark_good</c> (true|false), and for power-cut
+/// when it exists), <c>ab.check</c> (none|sampled|full), <c>ab.auto_mark_good</c> (true|false; default true, but false
+/// when the board's UM has a <c>rootfs-ab</c> module: then the CM's ApplyUpdate commits the slot), and for power-cut
 /// scenarios <c>ab.cut</c> / <c>ab.cut_seed</c>: a cut plan (<c>@bootctl-write#2</c>, <c>w17</c>) armed once.
+/// </para>
+/// <para>
+/// After boot selection the disk and the booted slot are <see cref="Booted"/>, which the shell commands and the UM's
+/// <c>rootfs-ab</c> module share.
 /// </para>
 /// <para>
 /// The disk is a <see cref="PowerLossDevice"/> over the image file: writes wait in the device's own (volatile) cache
@@ -33,6 +39,9 @@ public sealed class AbBootService : IDeviceService
 
     public AbDisk? Disk { get; private set; }
     public BootResult? LastBoot { get; private set; }
+
+    /// <summary>The disk and the slot this boot runs, once boot selection chose one.</summary>
+    public BootedDisk? Booted { get; private set; }
     public VolatileOverlay? Root { get; private set; }
     public ReleaseManifest? Release { get; private set; }
 
@@ -62,6 +71,8 @@ public sealed class AbBootService : IDeviceService
                 device.RequestStop(DeviceExitCode.Panic);
                 return;
             }
+            // A power cut under any later user of the disk is dead hardware: say so and stop until the harness removes power.
+            Booted = new BootedDisk(Disk, slot, e => PowerLostAsync(e).GetAwaiter().GetResult());
             Root = new AbUpdater(Disk, slot).OpenRoot();
             Release = ReleaseManifest.Read(Root);
             device.Log($"ab: root: slot {slot} ({Disk[slot].Partition.Name}) read-only, runtime changes in a volatile overlay");
@@ -89,12 +100,15 @@ public sealed class AbBootService : IDeviceService
             device.RequestStop(DeviceExitCode.Reboot);
             return;
         }
-        if (!bool.TryParse(device.Config.Setting("ab.auto_mark_good", "true"), out var auto) || !auto)
+        var umCommits = UpdateSettings.UmUpdatesRootfs(device.Config);
+        if (!bool.TryParse(device.Config.Setting("ab.auto_mark_good", umCommits ? "false" : "true"), out var auto) || !auto)
         {
-            device.Log($"ab: health check passed: slot {slot} stays pending until `ab mark-good`");
+            device.Log(umCommits
+                ? $"ab: health check passed: slot {slot} stays pending until the update manager applies the update"
+                : $"ab: health check passed: slot {slot} stays pending until `ab mark-good`");
             return;
         }
-        new AbUpdater(Disk!, slot).MarkGood();
+        Booted!.Use(u => u.MarkGood());
         device.Log($"ab: health check passed: slot {slot} marked good");
     }
 
@@ -136,7 +150,9 @@ public sealed class AbBootService : IDeviceService
 
     internal DeviceHost Device => _device!;
 
-    internal AbUpdater Updater() => new(Disk ?? throw new InvalidOperationException("no A/B disk"), LastBoot?.Slot);
+    /// <summary>Runs a shell command's work on the booted disk, one user at a time (the UM may be installing).</summary>
+    internal T Use<T>(Func<AbUpdater, T> action) =>
+        (Booted ?? throw new InvalidOperationException("no booted A/B slot")).Use(action);
 
     public Task StopAsync()
     {

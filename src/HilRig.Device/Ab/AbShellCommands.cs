@@ -11,7 +11,7 @@ internal static class AbShellCommands
     {
         yield return Command(ab, "ab status", "A/B slots and boot control (--json for JSON)", (ctx, args) =>
         {
-            var status = ab.Updater().Status();
+            var status = ab.Use(u => u.Status());
             if (args.Contains("--json")) ctx.WriteLine(status.ToJson());
             else ctx.Write(status.ToText());
             return 0;
@@ -35,35 +35,34 @@ internal static class AbShellCommands
             {
                 using var http = new HttpClient();
                 using var stream = http.GetStreamAsync(source).GetAwaiter().GetResult();
-                result = ab.Updater().Install(stream, request, source);
+                result = ab.Use(u => u.Install(stream, request, source));
             }
             else
             {
                 var path = Path.IsPathRooted(source) ? source : Path.Combine(ab.Device.Config.DataDirectory, source);
                 if (!File.Exists(path)) return ctx.Fail("ab install", $"{source}: no such file");
-                result = ab.Updater().Install(path, request);
+                result = ab.Use(u => u.Install(path, request));
             }
             ctx.WriteLine(result.Message);
             return 0;
         });
         yield return Command(ab, "ab mark-good", "confirm the booted slot (the health check does this)", (ctx, _) =>
         {
-            var info = ab.Updater().MarkGood();
+            var info = ab.Use(u => u.MarkGood());
             ctx.WriteLine($"slot {ab.LastBoot!.Slot} marked good: {info.Label}");
             return 0;
         });
         yield return Command(ab, "ab rollback", "make the other good slot primary (takes effect at the next boot)", (ctx, _) =>
         {
-            var to = ab.Updater().Rollback();
+            var to = ab.Use(u => u.Rollback());
             ctx.WriteLine($"slot {to} is primary; reboot to run it");
             return 0;
         });
         yield return Command(ab, "ab verify", "check a slot (default: booted) against its Merkle tree [A|B] [--sampled]", (ctx, args) =>
         {
             var slot = args.FirstOrDefault(a => a is "A" or "B") is { } s ? SlotNames.Parse(s) : (SlotName?)null;
-            var updater = ab.Updater();
             var which = slot ?? ab.LastBoot!.Slot!.Value;
-            var report = updater.Verify(which, full: !args.Contains("--sampled"));
+            var report = ab.Use(u => u.Verify(which, full: !args.Contains("--sampled")));
             ctx.WriteLine(report.Describe($"slot {which}"));
             if (!report.Ok) ctx.WriteLine($"slot {which} marked bad: it will not be booted again");
             return report.Ok ? 0 : 1;

@@ -1,3 +1,4 @@
+using HilRig.Device.Ab;
 using HilRig.Device.Shell;
 using HilRig.Update.Hosting;
 using HilRig.Update.Um;
@@ -6,9 +7,10 @@ using HilRig.Update.Um.Modules;
 namespace HilRig.Device.Update;
 
 /// <summary>
-/// The Update Manager on every node of a unit (seed 001): runs file-slot boot selection for <c>rootfs-ab</c>
-/// modules, finishes a step a reboot interrupted, and keeps its RegisterUM stream to the CM. A module asking for a
-/// system reboot reboots the board (exit code 82), once for every module that asked.
+/// The Update Manager on every node of a unit (seed 001): finishes a step a reboot interrupted and keeps its
+/// RegisterUM stream to the CM. A module asking for a system reboot reboots the board (exit code 82), once for every
+/// module that asked. <c>rootfs-ab</c> modules get the disk and slot the A/B boot service booted
+/// (<see cref="AbBootService.Booted"/>).
 /// </summary>
 public sealed class UpdateManagerService : IDeviceService
 {
@@ -22,16 +24,17 @@ public sealed class UpdateManagerService : IDeviceService
     public async Task StartAsync(DeviceHost device, CancellationToken cancellation)
     {
         _device = device;
-        var config = UpdateSettings.Um(device.Config);
-        // Boot selection for the file-slot stand-in of the A/B updater (issue 3): run the main slot.
-        foreach (var slots in config.Modules.Where(m => m.Plugin == "rootfs-ab").Select(m => m.Param("slots")).Distinct())
+        if (device.StopRequest is not null)
         {
-            var boot = new FileSlotBootControl(slots);
-            boot.Boot();
-            device.Log($"update-manager: booted slot {boot.GetCurrentBoot()} ({slots})");
+            // This boot is already being ended (the new slot failed its health check): resuming an update here could
+            // confirm a slot that did not come up.
+            device.Log("update-manager: not started: the board is going down in this boot");
+            return;
         }
+        var config = UpdateSettings.Um(device.Config);
+        var disk = device.RunningServices.OfType<AbBootService>().SingleOrDefault()?.Booted;
         var reboot = new ProcessSystemReboot($"boot-{device.Boot.BootNumber}", RebootAsync);
-        _runtime = await UmRuntime.StartAsync(config, UpdateSettings.CmUrl(device.Config), reboot, TimeProvider.System, null, cancellation);
+        _runtime = await UmRuntime.StartAsync(config, UpdateSettings.CmUrl(device.Config), reboot, TimeProvider.System, null, cancellation, disk);
         device.Log($"update-manager: node {config.NodeId}, state {_runtime.Handler.State.State}, modules {string.Join(", ", config.Modules.Select(m => $"{m.Id} ({m.Plugin})"))}");
     }
 

@@ -7,7 +7,7 @@ namespace HilRig.Device.Update;
 /// <summary>
 /// The update stack's board settings (rig.yaml <c>settings:</c> or a step's <c>Configure</c>), all under <c>update.</c>:
 /// <list type="table">
-/// <item><term>update.modules</term><description>the UM's modules, <c>id:plugin[:key=value;…]</c> comma-separated (enables the UM)</description></item>
+/// <item><term>update.modules</term><description>the UM's modules, <c>id:plugin[:key=value;…]</c> comma-separated (enables the UM); <c>rootfs-ab</c> updates the board's A/B disk (<c>ab.disk</c>)</description></item>
 /// <item><term>update.cm_url</term><description>where the CM's RegisterUM endpoint is (every UM)</description></item>
 /// <item><term>update.priority</term><description>this UM's priority among the unit's UMs</description></item>
 /// <item><term>update.cm</term><description><c>on</c> on the main node (enables the CM)</description></item>
@@ -25,6 +25,23 @@ public static class UpdateSettings
     public static bool UmEnabled(BoardConfig c) => c.Settings.ContainsKey("update.modules");
 
     public static bool CmEnabled(BoardConfig c) => c.Setting("update.cm", "off") == "on";
+
+    /// <summary>
+    /// Whether the UM updates the root filesystem (an enabled <c>rootfs-ab</c> module): then an update's new slot is
+    /// committed by the CM's ApplyUpdate, not by the health check of its first boot.
+    /// </summary>
+    public static bool UmUpdatesRootfs(BoardConfig c)
+    {
+        if (!UmEnabled(c)) return false;
+        try
+        {
+            return ParseModules(c.Setting("update.modules", ""), StateRoot(c)).Any(m => m.Plugin == "rootfs-ab" && !m.Disabled);
+        }
+        catch (InvalidDataException)
+        {
+            return false; // the UM reports its own bad configuration; boot selection must not fail over it
+        }
+    }
 
     public static string StateRoot(BoardConfig c) => Path.Combine(c.DataDirectory, "update");
 
@@ -98,7 +115,6 @@ public static class UpdateSettings
                     p[kv[..eq]] = kv[(eq + 1)..];
                 }
             if (plugin == "file") p.TryAdd("path", Path.Combine(stateRoot, "files", id));
-            if (plugin == "rootfs-ab") p.TryAdd("slots", Path.Combine(stateRoot, "slots"));
             modules.Add(new ModuleConfig(id, plugin,
                 UpdatePriority: p.TryGetValue("updatePriority", out var up) ? int.Parse(up) : 0,
                 RebootPriority: p.TryGetValue("rebootPriority", out var rp) ? int.Parse(rp) : 0,

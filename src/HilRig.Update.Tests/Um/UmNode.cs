@@ -7,8 +7,9 @@ using HilRig.Update.Um;
 namespace HilRig.Update.Tests.Um;
 
 /// <summary>
-/// One node's UM over a state directory that outlives it: <see cref="Boot"/> starts a UM as a node boot would,
-/// and an <see cref="InProcessReboot"/> ends it the way a reboot does, so the next <see cref="Boot"/> resumes.
+/// One node's UM over a state directory that outlives it: <see cref="Boot"/> starts a UM as a node boot would (after
+/// boot selection on the node's A/B disk, when it has one), and an <see cref="InProcessReboot"/> ends it the way a
+/// reboot does, so the next <see cref="Boot"/> resumes.
 /// </summary>
 internal sealed class UmNode : IAsyncDisposable
 {
@@ -22,6 +23,9 @@ internal sealed class UmNode : IAsyncDisposable
 
     public string Directory { get; }
     public UmConfig Config { get; set; }
+
+    /// <summary>The node's A/B disk (for <c>rootfs-ab</c>), booted at every <see cref="Boot"/>; null: the node has none.</summary>
+    public NodeDisk? Disk { get; set; }
     public InProcessReboot Reboot { get; } = new();
     public UpdateHandler Handler { get; private set; } = null!;
     public UmStateStore Store { get; private set; } = null!;
@@ -29,9 +33,10 @@ internal sealed class UmNode : IAsyncDisposable
     public async Task<UpdateHandler> Boot()
     {
         if (Handler is not null) await Shutdown();
-        Reboot.NextBoot(Directory);
+        Reboot.NextBoot();
+        var booted = Disk?.Boot(NodeDisk.EndTheNode);
         Store = new UmStateStore(Config.DatabasePath);
-        Handler = new UpdateHandler(Config, Store, Reboot, new Update.Um.ImageFetcher(_http, Config.DownloadDirectory), TimeProvider.System);
+        Handler = new UpdateHandler(Config, Store, Reboot, new Update.Um.ImageFetcher(_http, Config.DownloadDirectory), TimeProvider.System, disk: booted);
         await Handler.InitAsync(CancellationToken.None);
         return Handler;
     }
@@ -47,6 +52,13 @@ internal sealed class UmNode : IAsyncDisposable
     {
         var path = Path.Combine(Directory, name);
         File.WriteAllText(path, content);
+        return path;
+    }
+
+    public string Image(string name, byte[] content)
+    {
+        var path = Path.Combine(Directory, name);
+        File.WriteAllBytes(path, content);
         return path;
     }
 
@@ -77,20 +89,15 @@ internal sealed class UmNode : IAsyncDisposable
     }
 }
 
-/// <summary>A reboot for in-process UMs: counts reboots, changes the boot id, and runs the file-slot boot selection on the next boot.</summary>
+/// <summary>A reboot for in-process UMs: counts the reboots asked for and changes the boot id at every boot.</summary>
 internal sealed class InProcessReboot : ISystemReboot
 {
     private int _boots;
     public int Reboots { get; private set; }
     public string BootId => $"boot-{_boots}";
     public List<string> Reasons { get; } = new();
-    public List<string> SlotDirectories { get; } = new();
 
-    public void NextBoot(string _)
-    {
-        _boots++;
-        foreach (var dir in SlotDirectories) new Update.Um.Modules.FileSlotBootControl(dir).Boot();
-    }
+    public void NextBoot() => _boots++;
 
     public Task RebootAsync(string reason, CancellationToken ct)
     {

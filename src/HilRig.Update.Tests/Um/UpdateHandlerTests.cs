@@ -1,3 +1,4 @@
+using HilRig.AbUpdate;
 using HilRig.Update.Protocol;
 using HilRig.Update.Um;
 using HilRig.Update.Um.Modules;
@@ -101,19 +102,17 @@ public class UpdateHandlerTests
     [Test]
     public async Task Update_TwoModulesNeedingAReboot_OneSystemRebootServesBoth()
     {
-        await using var node = new UmNode("um-reboot");
-        var slots = Path.Combine(node.Directory, "slots");
-        node.Reboot.SlotDirectories.Add(slots);
+        await using var node = new UmNode("um-reboot") { Disk = NodeDisk.Running("1.0") };
         node.Config = node.Config with
         {
             Modules =
             [
-                new ModuleConfig("rootfs", "rootfs-ab", UpdatePriority: 1, RebootPriority: 10, Params: new Dictionary<string, string> { ["slots"] = slots, ["version"] = "1.0" }),
+                new ModuleConfig("rootfs", "rootfs-ab", UpdatePriority: 1, RebootPriority: 10),
                 TestModule("bios", reboot: true, rebootPriority: 5),
             ],
         };
         var h = await node.Boot();
-        var rootfs = node.Image("rootfs.img", "new rootfs");
+        var rootfs = node.Image("rootfs.img", NodeDisk.Release("2.0"));
         await h.HandleAsync(UmNode.Prepare(4, UmNode.Component("rootfs", "2.0", rootfs), UmNode.Component("bios", "2.0", node.Image("bios", "b"))), default);
 
         Assert.ThrowsAsync<SystemRebootException>(() => h.HandleAsync(UmNode.Start, default));
@@ -121,31 +120,14 @@ public class UpdateHandlerTests
 
         h = await node.Boot(); // the step resumes on the new boot
         Assert.That(h.State.State, Is.EqualTo(UpdateState.Updated));
-        Assert.That(new FileSlotBootControl(slots).GetCurrentBoot(), Is.EqualTo("b"));
-        Assert.That(File.ReadAllText(Path.Combine(slots, "slot-b.img")), Is.EqualTo("new rootfs"));
+        Assert.That(node.Disk.Booted.Slot, Is.EqualTo(SlotName.B));
+        Assert.That(node.Disk.SlotImage(SlotName.B, NodeDisk.ReleaseSize), Is.EqualTo(File.ReadAllBytes(rootfs)));
         var done = await h.HandleAsync(UmNode.Apply, default);
         Assert.That(done.UpdateState, Is.EqualTo(UpdateState.Idle));
         Assert.That(node.Reboot.Reboots, Is.EqualTo(1));
         Assert.That(((TestModule)h.Modules[1]).Journal, Is.EqualTo(new[] { "init", "prepare:2.0", "update", "init", "update", "apply" }));
         Assert.That(done.Components.Select(c => c.Version), Is.EqualTo(new[] { "2.0", "2.0" }));
-    }
-
-    [Test]
-    public async Task Revert_AfterBootingTheNewSlot_RebootsBackToTheOldSlot()
-    {
-        await using var node = new UmNode("um-ab-revert");
-        var slots = Path.Combine(node.Directory, "slots");
-        node.Reboot.SlotDirectories.Add(slots);
-        node.Config = node.Config with { Modules = [new ModuleConfig("rootfs", "rootfs-ab", Params: new Dictionary<string, string> { ["slots"] = slots, ["version"] = "1.0" })] };
-        var h = await node.Boot();
-        await h.HandleAsync(UmNode.Prepare(4, UmNode.Component("rootfs", "2.0", node.Image("r", "new"))), default);
-        Assert.ThrowsAsync<SystemRebootException>(() => h.HandleAsync(UmNode.Start, default));
-        h = await node.Boot();
-        Assert.That(new FileSlotBootControl(slots).GetCurrentBoot(), Is.EqualTo("b"));
-        Assert.ThrowsAsync<SystemRebootException>(() => h.HandleAsync(UmNode.Revert, default));
-        h = await node.Boot();
-        Assert.That((h.State.State, new FileSlotBootControl(slots).GetCurrentBoot()), Is.EqualTo((UpdateState.Idle, "a")));
-        Assert.That(h.Status().Components.Single().Version, Is.EqualTo("1.0"));
+        Assert.That(node.Disk.Record.B.State, Is.EqualTo(SlotState.Good));
     }
 
     [Test]

@@ -1,3 +1,4 @@
+using HilRig.AbUpdate;
 using HilRig.Update.Grpc;
 using HilRig.Update.Um;
 using Microsoft.Extensions.Logging;
@@ -33,12 +34,14 @@ public sealed class UmRuntime : IAsyncDisposable
     /// <summary>The loop's end: faulted with <see cref="SystemRebootException"/> when an in-process reboot ended this UM.</summary>
     public Task Loop => _loop;
 
-    public static async Task<UmRuntime> StartAsync(UmConfig config, Uri cmAddress, ISystemReboot reboot, TimeProvider time, ILogger? log = null, CancellationToken ct = default)
+    /// <param name="disk">The node's A/B disk as this boot found it, for <c>rootfs-ab</c> modules (null: the node has none).</param>
+    public static async Task<UmRuntime> StartAsync(UmConfig config, Uri cmAddress, ISystemReboot reboot, TimeProvider time, ILogger? log = null, CancellationToken ct = default,
+        BootedDisk? disk = null)
     {
         Directory.CreateDirectory(config.StateDirectory);
         var store = new UmStateStore(config.DatabasePath);
         var fileHttp = new HttpClient();
-        var handler = new UpdateHandler(config, store, reboot, new ImageFetcher(fileHttp, config.DownloadDirectory), time, log);
+        var handler = new UpdateHandler(config, store, reboot, new ImageFetcher(fileHttp, config.DownloadDirectory), time, log, disk);
         try
         {
             await handler.InitAsync(ct);

@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using HilRig.AbUpdate;
 using HilRig.Update.Protocol;
 using HilRig.Update.Protocol.Common;
 using HilRig.Update.Um.Modules;
@@ -31,7 +32,8 @@ public sealed class UpdateHandler : IAsyncDisposable
     private readonly SemaphoreSlim _busy = new(1, 1);
     private UmState _state;
 
-    public UpdateHandler(UmConfig config, UmStateStore store, ISystemReboot reboot, ImageFetcher fetcher, TimeProvider time, ILogger? log = null)
+    /// <param name="disk">The node's A/B disk as this boot found it, for <c>rootfs-ab</c> modules (null: the node has none).</param>
+    public UpdateHandler(UmConfig config, UmStateStore store, ISystemReboot reboot, ImageFetcher fetcher, TimeProvider time, ILogger? log = null, BootedDisk? disk = null)
     {
         _config = config;
         _store = store;
@@ -42,7 +44,7 @@ public sealed class UpdateHandler : IAsyncDisposable
         _state = store.Load();
         foreach (var m in config.Modules.Where(m => !m.Disabled))
         {
-            var context = new ModuleContext(m, store.ForModule(m.Id), reboot, Path.Combine(config.ModuleDirectory, m.Id));
+            var context = new ModuleContext(m, store.ForModule(m.Id), reboot, Path.Combine(config.ModuleDirectory, m.Id), disk);
             _modules.Add((m, ModuleFactory.Create(context)));
         }
     }

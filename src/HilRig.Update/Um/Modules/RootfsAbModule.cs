@@ -1,16 +1,54 @@
+using HilRig.AbUpdate;
+
 namespace HilRig.Update.Um.Modules;
 
 /// <summary>
-/// <c>rootfs-ab</c>, after AosCore's dual-partition module: Update writes the image into the slot not running,
-/// makes it the main boot and asks for a reboot; after the reboot the same Update only checks that the node came up
-/// on that slot. Apply copies the new slot over the old one so both are identical; Revert makes the old slot main
-/// again and reboots only if the node is running the new one. Slot storage is <see cref="FileSlotBootControl"/>
-/// (<c>Params.slots</c>) until the A/B updater of issue 3 lands.
+/// <c>rootfs-ab</c>: the node's root filesystem, updated with the A/B updater (<see cref="AbUpdater"/>) on the disk
+/// the node boots from (<see cref="ModuleContext.Disk"/>, the same <see cref="BootedDisk"/> the device's boot service
+/// chose a slot on). The module contract of seed 001 (after AosCore's dual-partition module) maps onto A/B like this:
+/// <list type="bullet">
+/// <item><b>Init</b>: attaches to the disk; the first time, takes the booted slot's version as the installed one.
+/// AosCore's Init calls SetBootOK; here a boot is confirmed by the device's health check, and a slot under update only
+/// by Apply, so Init confirms nothing.</item>
+/// <item><b>Prepare</b>: <see cref="AbUpdater.Check"/> validates the image without writing — full image or block delta,
+/// size (empty, larger than the slot, shorter than its superblock), hash, a delta's body and its source (a delta made for
+/// another release than the running one is refused here) — and the plan is persisted. A node running an unconfirmed
+/// slot is refused: its only fallback would be the slot the update overwrites.</item>
+/// <item><b>Update</b>: installs into the inactive slot (mark bad → stream with SHA-256 → verify → Merkle tree → mark
+/// primary with 3 tries) and asks for a reboot. Called again after the reboot, it only confirms that the bootloader chose
+/// the new slot and that the slot holds the prepared hash; a boot on the old slot means the new one fell back, and Update
+/// fails.</item>
+/// <item><b>Apply</b>: commits — marks the booted new slot good. The old slot is left as it is: the fallback if the new
+/// release is later found tampered, what <c>ab rollback</c> returns to, and the next update's target anyway. AosCore's
+/// dual-partition Apply copies the new partition over the old one because its U-Boot fallback wants two bootable
+/// copies; here boot control never boots a slot that is not good (or pending with tries), so a copy would cost a full
+/// slot write, and a window with no intact fallback while it runs, for nothing.</item>
+/// <item><b>Revert</b>: makes the old slot primary again and the unconfirmed new one bad (rolled back); asks for a reboot
+/// only if the new slot is the one running. Called again after that reboot, it checks the node is back on the old slot.</item>
+/// <item><b>Reboot</b>: reboots if Update or Revert asked for it in this boot; otherwise the reboot already happened (one
+/// system reboot serves every module that asked).</item>
+/// </list>
+/// Every step decides from what the disk says (booted slot, boot control) plus the persisted plan and the boot in which a
+/// reboot was asked for, so it is safe to repeat after a reboot or a power cut at any point: an interrupted install is
+/// redone (the updater writes nothing if the slot already holds the image), a cut after mark-primary boots the new slot,
+/// and Update then confirms it.
 /// </summary>
 public sealed class RootfsAbModule(ModuleContext context) : IUpdateModule
 {
-    private readonly FileSlotBootControl _boot = new(context.Config.Param("slots"));
+    private const string PlanKey = "plan";
+    /// <summary>The boot in which Update asked for the reboot into the new slot.</summary>
+    private const string UpdateRebootKey = "updateRebootBoot";
+    /// <summary>The boot in which Revert asked for the reboot back to the old slot.</summary>
+    private const string RevertRebootKey = "revertRebootBoot";
+
     private ModuleStorage Storage => context.Storage;
+
+    private BootedDisk Disk => context.Disk
+        ?? throw new UmConfigException($"rootfs-ab '{Id}': node has no A/B disk; the module updates the disk the node boots from");
+
+    private RootfsAbPlan? Plan => RootfsAbPlan.FromJson(Storage.Get(PlanKey));
+
+    private string BootId => context.Reboot.BootId;
 
     public string Id => context.Config.Id;
     public string Type => "rootfs-ab";
@@ -18,76 +56,107 @@ public sealed class RootfsAbModule(ModuleContext context) : IUpdateModule
 
     public Task InitAsync(CancellationToken ct)
     {
-        _boot.SetBootOK();
+        var booted = Disk.Info(Disk.Slot);
+        if (Storage.Get("version") is null && Plan is null && booted.Version.Length > 0) Storage.Set("version", booted.Version);
         return Task.CompletedTask;
     }
 
     public Task PrepareAsync(string imagePath, string version, string? annotations, CancellationToken ct)
     {
-        if (new FileInfo(imagePath).Length == 0) throw new InvalidDataException($"rootfs-ab '{Id}': image {imagePath} is empty");
-        Storage.Set("image", imagePath);
-        Storage.Set("pendingVersion", version);
-        Storage.Set("updateSlot", FileSlotBootControl.Other(_boot.GetCurrentBoot()));
+        var running = Disk.Slot;
+        var info = Disk.Info(running);
+        if (info.State != SlotState.Good)
+            throw new InvalidOperationException(
+                $"rootfs-ab '{Id}': the running slot {running} is {info.Describe()}, not confirmed; an update would overwrite its only fallback (confirm it or let it fall back first)");
+        var plan = Disk.Use(u => u.Check(imagePath, new InstallRequest(version)));
+        ClearPlan();
+        Storage.Set(PlanKey, new RootfsAbPlan(imagePath, plan.FromDelta, running, plan.Target, plan.Sha256.ToHex(), plan.Size, version).ToJson());
         return Task.CompletedTask;
     }
 
-    public async Task<bool> UpdateAsync(CancellationToken ct)
+    public Task<bool> UpdateAsync(CancellationToken ct)
     {
-        var target = Storage.Get("updateSlot") ?? throw new InvalidOperationException($"rootfs-ab '{Id}': Update before Prepare");
-        if (Storage.Get("written") == "1" && Storage.Get("rebootBoot") != context.Reboot.BootId)
+        var plan = Plan ?? throw new InvalidOperationException($"rootfs-ab '{Id}': Update before Prepare");
+        var booted = Disk.Slot;
+        if (booted == plan.Target)
         {
-            // Second call, after the reboot: the update worked only if the node booted the new slot.
-            if (_boot.GetCurrentBoot() != target)
-                throw new InvalidOperationException($"rootfs-ab '{Id}': booted slot {_boot.GetCurrentBoot()} after the update, expected {target}");
-            _boot.SetBootOK();
-            return false;
+            // Running the new slot: the reboot after mark-primary happened (ours, or a power cut that counts as one).
+            var info = Disk.Info(booted);
+            if (info.Sha256 != plan.Digest)
+                throw new InvalidOperationException(
+                    $"rootfs-ab '{Id}': the node runs slot {booted} with sha256 {info.Sha256.ToHex()} (version {info.Version}), not the prepared image's {plan.Sha256}");
+            return Task.FromResult(false);
         }
-        var image = Storage.Get("image")!;
-        await AtomicFile.CopyAsync(image, _boot.SlotPath(target), ct);
-        _boot.SetMainBoot(target);
-        Storage.Set("written", "1");
-        Storage.Set("rebootBoot", context.Reboot.BootId);
-        return true;
+        if (Storage.Get(UpdateRebootKey) is { } asked)
+        {
+            if (asked == BootId) return Task.FromResult(true);
+            // Rebooted since the install, and the bootloader chose the old slot: the new one used up its tries, was found
+            // tampered, or was rolled back.
+            throw new InvalidOperationException(
+                $"rootfs-ab '{Id}': booted slot {booted} ({Disk.Info(booted).Label}) after the update, expected slot {plan.Target} with version {plan.Version}; slot {plan.Target} is {Disk.Info(plan.Target).Describe()}");
+        }
+        Disk.Use(u =>
+        {
+            var request = new InstallRequest(plan.Version, plan.Digest, plan.Delta ? null : plan.Size);
+            var result = u.Install(plan.Image, request);
+            if (result.Target != plan.Target)
+                throw new InvalidOperationException($"rootfs-ab '{Id}': the updater chose slot {result.Target}, Prepare planned slot {plan.Target}");
+            // Already there (a repeat after a power cut, or a release the slot still held): it must still be tried.
+            if (result.Outcome == InstallOutcome.AlreadyInstalled) u.Activate(plan.Target);
+            return result;
+        });
+        Storage.Set(UpdateRebootKey, BootId);
+        return Task.FromResult(true);
     }
 
-    public async Task<bool> ApplyAsync(CancellationToken ct)
+    public Task<bool> ApplyAsync(CancellationToken ct)
     {
-        var current = _boot.GetCurrentBoot();
-        var other = FileSlotBootControl.Other(current);
-        if (File.Exists(_boot.SlotPath(current))) await AtomicFile.CopyAsync(_boot.SlotPath(current), _boot.SlotPath(other), ct);
-        if (Storage.Get("pendingVersion") is { } version) Storage.Set("version", version);
-        Clear();
-        return false;
+        if (Plan is not { } plan) return Task.FromResult(false); // applied before a power cut cut the step short
+        var booted = Disk.Slot;
+        if (booted != plan.Target)
+            throw new InvalidOperationException(
+                $"rootfs-ab '{Id}': cannot apply: the node runs slot {booted}, the update is in slot {plan.Target} ({Disk.Info(plan.Target).Describe()})");
+        Disk.Use(u => u.MarkGood());
+        Storage.Set("version", plan.Version);
+        ClearPlan();
+        return Task.FromResult(false);
     }
 
     public Task<bool> RevertAsync(CancellationToken ct)
     {
-        var target = Storage.Get("updateSlot");
-        if (target is null) return Task.FromResult(false);
-        var old = FileSlotBootControl.Other(target);
-        _boot.SetMainBoot(old);
-        if (_boot.GetCurrentBoot() == target && Storage.Get("revertBoot") is null)
+        if (Plan is not { } plan) return Task.FromResult(false);
+        if (plan.NothingToSwitch)
         {
-            Storage.Set("revertBoot", context.Reboot.BootId);
+            ClearPlan();
+            return Task.FromResult(false);
+        }
+        if (Disk.Slot == plan.Target)
+        {
+            if (Storage.Get(RevertRebootKey) is { } asked && asked != BootId)
+                throw new InvalidOperationException(
+                    $"rootfs-ab '{Id}': still running slot {plan.Target} after the revert's reboot; slot {plan.Source} is {Disk.Info(plan.Source).Describe()}");
+            Disk.Use(u => u.RollbackTo(plan.Source));
+            Storage.Set(RevertRebootKey, BootId);
             return Task.FromResult(true);
         }
-        if (_boot.GetCurrentBoot() != old)
-            throw new InvalidOperationException($"rootfs-ab '{Id}': still on slot {target} after the revert reboot");
-        Clear();
+        // On the old slot (the update never booted, or this is the boot after the revert's reboot): keep it primary and
+        // make sure the new slot is never tried.
+        Disk.Use(u => u.RollbackTo(plan.Source));
+        ClearPlan();
         return Task.FromResult(false);
     }
 
     public async Task RebootAsync(CancellationToken ct)
     {
-        // Asked in this boot (by Update or Revert) and not yet done: reboot now. Otherwise it already happened.
-        if (Storage.Get("rebootBoot") == context.Reboot.BootId || Storage.Get("revertBoot") == context.Reboot.BootId)
+        // Asked in this boot and not yet done: reboot now. Otherwise the reboot already happened.
+        if (Storage.Get(UpdateRebootKey) == BootId || Storage.Get(RevertRebootKey) == BootId)
             await context.Reboot.RebootAsync($"rootfs-ab '{Id}' switches slot", ct);
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-    private void Clear()
+    private void ClearPlan()
     {
-        foreach (var key in new[] { "image", "pendingVersion", "updateSlot", "written", "rebootBoot", "revertBoot" }) Storage.Set(key, null);
+        foreach (var key in new[] { PlanKey, UpdateRebootKey, RevertRebootKey }) Storage.Set(key, null);
     }
 }
