@@ -37,16 +37,18 @@ public sealed class BoardFaultTarget(string name, Func<Board> resolve, TimeProvi
         await board.Power.OnAsync(_stop.Token);
     }
 
-    public Task KillProcessAsync(string? process, CancellationToken cancellationToken)
+    public async Task KillProcessAsync(string? process, CancellationToken cancellationToken)
     {
         var driver = board.Drivers.OfType<ProcessBoardDriver>().SingleOrDefault()
             ?? throw new RigFaultException($"board {board.Name} is not a process board: killing a process needs its process driver");
         if (process is not (null or "device"))
             throw new ArgumentException($"board {board.Name} is a process board: its one process is 'device' (got '{process}')");
         var pid = driver.ProcessId ?? throw new InvalidOperationException($"board {board.Name} is not running: there is no device process to kill");
-        using var p = System.Diagnostics.Process.GetProcessById(pid);
-        p.Kill(entireProcessTree: false);
-        return p.WaitForExitAsync(cancellationToken);
+        var exited = driver.NextExit;
+        // The launcher (`ip netns exec`) and the device under it: SIGKILL to both, and no power event is recorded, so
+        // the driver sees an unexpected exit. Waiting on the driver, not the Process: the device's pipes close with it.
+        using (var p = System.Diagnostics.Process.GetProcessById(pid)) p.Kill(entireProcessTree: true);
+        await exited.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
     }
 
     /// <summary>Waits for pending power restores (errors surface here), or stops them when the scenario ends first.</summary>
