@@ -2,6 +2,7 @@ using HilRig.Harness.Gherkin;
 using HilRig.Harness.Rig;
 using HilRig.Harness.Runtime;
 using HilRig.Steps.Hosting;
+using HilRig.Testing;
 using NUnit.Framework;
 
 namespace HilRig.Scenarios;
@@ -17,6 +18,7 @@ namespace HilRig.Scenarios;
 public sealed class FeatureTests
 {
     private static TestRun? _run;
+    private static RigDefinition? _rig;
 
     public static IEnumerable<TestCaseData> Scenarios()
     {
@@ -52,7 +54,8 @@ public sealed class FeatureTests
         var rigFile = ScenarioHost.DefaultRigFile();
         var seed = int.TryParse(Environment.GetEnvironmentVariable("HILRIG_SEED"), out var s) ? s : RunOptions.NewSeed();
         var results = Path.Combine(root, "reports", "nunit");
-        RigDefinition rig = RigLoader.Load(rigFile);
+        RigDefinition rig = ScenarioHost.LoadRig(rigFile);
+        _rig = rig;
         var options = new RunOptions { Seed = seed, ResultsDirectory = results, RigFile = rigFile, RigIsDefault = Environment.GetEnvironmentVariable("HILRIG_RIG") is null };
         _run = ScenarioHost.CreateRun(options, rig, ScenarioHost.ReportWriters(results, rig));
         await _run.StartAsync([]);
@@ -76,6 +79,10 @@ public sealed class FeatureTests
             Assert.Fail(loadError ?? "no scenario");
             return;
         }
+        // SimNet puts boards and the cloud in network namespaces: without root every scenario on it is a rig fault.
+        // Locally that skips with the reason; under CI (which runs as root) it fails.
+        if (_rig?.Network.Type == "simnet")
+            RequiredTool.RequireRoot($"{pickle.Location} runs on SimNet ({_rig.SourcePath}): boards and the cloud live in network namespaces");
         var result = await _run!.RunAsync(pickle);
         foreach (var step in result.Steps)
             TestContext.Out.WriteLine($"{step.Outcome.Symbol()} {step.Step} [{step.Duration.TotalMilliseconds:0} ms]{(step.Definition is null ? "" : "  → " + step.Definition.MethodName)}");

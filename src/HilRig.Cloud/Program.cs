@@ -1,7 +1,8 @@
 using Microsoft.Extensions.Logging;
 using HilRig.Cloud;
 
-// hilrig-cloud --data DIR --key PEM --upload-trust JSON [--listen URL] [--public-url URL] [--throttle 1.00:00:00] [--mirror URL]…
+// hilrig-cloud --data DIR --key PEM --upload-trust JSON [--listen URL] [--public-url URL] [--throttle 1.00:00:00] [--mirror URL]… [--lifeline]
+// --lifeline: exit when standard input closes, so a cloud the harness started never outlives the harness.
 var arguments = args.ToList();
 string? Take(string name)
 {
@@ -14,6 +15,7 @@ string? Take(string name)
 }
 try
 {
+    var lifeline = arguments.Remove("--lifeline");
     var mirrors = new List<Uri>();
     while (Take("--mirror") is { } m) mirrors.Add(new Uri(m));
     var options = new CloudOptions
@@ -32,6 +34,13 @@ try
     var done = new TaskCompletionSource();
     Console.CancelKeyPress += (_, e) => { e.Cancel = true; done.TrySetResult(); };
     AppDomain.CurrentDomain.ProcessExit += (_, _) => done.TrySetResult();
+    if (lifeline)
+        _ = Task.Run(async () =>
+        {
+            var buffer = new char[64];
+            while (await Console.In.ReadAsync(buffer) > 0) { }
+            done.TrySetResult();
+        });
     await done.Task;
     return 0;
 }

@@ -111,6 +111,35 @@ public static class CaptureAssert
         return groups.Count;
     }
 
+    /// <summary>
+    /// "main resumed with a Range request after the heal": some event matching <paramref name="match"/> happened at or
+    /// after <paramref name="after"/>. Returns the first one.
+    /// </summary>
+    public static DecodedEvent SomeAfter(CaptureLog log, EventMatch match, DateTimeOffset after)
+    {
+        var hit = log.Events.FirstOrDefault(e => e.Time >= after && match.Matches(e));
+        if (hit is not null) return hit;
+        var before = log.Events.LastOrDefault(match.Matches);
+        var anchor = log.Events.FirstOrDefault(e => e.Time >= after);
+        throw Fail(log, $"no {match} at or after {after:HH:mm:ss.fff}" + (before is null ? $" (none at all)" : $" (the last one was frame {before.Frame} at {before.Time:HH:mm:ss.fff})"),
+            anchor?.Frame ?? before?.Frame);
+    }
+
+    /// <summary>
+    /// Timing: after the first event matching <paramref name="first"/>, an event matching <paramref name="then"/>
+    /// follows within <paramref name="within"/>. Returns the gap.
+    /// </summary>
+    public static TimeSpan FollowsWithin(CaptureLog log, EventMatch first, EventMatch then, TimeSpan within)
+    {
+        var a = log.Events.FirstOrDefault(first.Matches) ?? throw Fail(log, $"no {first} in the capture", null);
+        var b = log.Events.FirstOrDefault(e => e.Frame > a.Frame && then.Matches(e))
+            ?? throw Fail(log, $"no {then} after {first} (frame {a.Frame})", a.Frame);
+        var gap = b.Time - a.Time;
+        if (gap > within)
+            throw Fail(log, $"{then} (frame {b.Frame}) came {gap.TotalSeconds:0.000} s after {first} (frame {a.Frame}), more than {within.TotalSeconds:0.###} s", b.Frame);
+        return gap;
+    }
+
     private static CaptureAssertionException Fail(CaptureLog log, string message, long? frame) =>
         new(message, log.PcapPath, frame is { } f ? log.Excerpt(f) : log.Excerpt(0, Math.Min(log.Events.Count, 12)), frame);
 }

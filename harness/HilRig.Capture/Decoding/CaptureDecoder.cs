@@ -1,5 +1,6 @@
 using HilRig.Capture.Decoding.Coap;
 using HilRig.Capture.Decoding.Dns;
+using HilRig.Capture.Decoding.Http1;
 using HilRig.Capture.Decoding.Http2;
 using HilRig.Capture.Decoding.Link;
 using HilRig.Capture.Decoding.Network;
@@ -10,8 +11,8 @@ using HilRig.Capture.Files;
 namespace HilRig.Capture.Decoding;
 
 /// <summary>
-/// Turns captured frames into <see cref="DecodedEvent"/>s: link → IP → UDP/TCP → CoAP, DNS/mDNS, HTTP/2 and
-/// gRPC. Stateful across frames (TCP reassembly, HPACK tables), so feed one capture's frames in order.
+/// Turns captured frames into <see cref="DecodedEvent"/>s: link → IP → UDP/TCP → CoAP, DNS/mDNS, HTTP/1.x, HTTP/2
+/// and gRPC. Stateful across frames (TCP reassembly, HPACK tables), so feed one capture's frames in order.
 /// Never throws for bad bytes: a broken or truncated layer becomes a <see cref="MalformedEvent"/> naming
 /// the layer and the offset within the frame.
 /// </summary>
@@ -219,10 +220,16 @@ public sealed class CaptureDecoder
                 var preface = Http2FrameReader.ClientPreface;
                 var n = Math.Min(bytes.Length, preface.Length);
                 if (bytes[..n].SequenceEqual(preface[..n])) connection.Http2 = new Http2ConnectionDecoder(_options.Grpc);
-                else connection.NotHttp2 = true;
+                else
+                {
+                    connection.NotHttp2 = true;
+                    // Not HTTP/2: HTTP/1.x if the client's first bytes are a request line.
+                    if (Http1ConnectionDecoder.LooksLikeRequest(bytes)) connection.Http1 = new Http1ConnectionDecoder();
+                }
             }
         }
         connection.Http2?.OnBytes(fromClient, bytes, _current, _output!);
+        connection.Http1?.OnBytes(fromClient, bytes, _current, _output!);
     }
 
     /// <summary>Remembers request paths by (client, server, token) so a response can name what it answers.</summary>
@@ -263,6 +270,7 @@ public sealed class CaptureDecoder
         public TcpReassembler ServerToClient { get; } = new();
         public Http2ConnectionDecoder? Http2 { get; set; }
         public bool NotHttp2 { get; set; }
+        public Http1ConnectionDecoder? Http1 { get; set; }
         public CaptureDecoder? Current { get; set; }
         public bool FromClient { get; set; }
         public TcpReassembler.DeliverBytes Deliver { get; }

@@ -42,11 +42,31 @@ public static class Loading
     {
         try
         {
-            return RigLoader.Load(path);
+            return Steps.Hosting.ScenarioHost.LoadRig(path);
         }
         catch (RigFileException e)
         {
             throw new UsageException($"rig file has errors:\n{string.Join('\n', e.Errors.Select(x => "  " + x))}");
+        }
+    }
+
+    /// <summary>
+    /// Reads a fault plan and checks it against the rig before anything runs: a plan that does not parse, or names a
+    /// host or board the rig does not have, is a usage error with file:line:column.
+    /// </summary>
+    public static Simulators.Faults.FaultPlan FaultPlan(string path, RigDefinition rig)
+    {
+        try
+        {
+            var plan = Simulators.Faults.FaultPlanParser.ParseFile(path);
+            var boards = rig.Boards.Select(b => b.Name).ToList();
+            var hosts = rig.Network.Type == "simnet" ? boards.Append(Steps.Network.SimNetRigNetwork.CloudHost).ToList() : [];
+            Simulators.Faults.FaultTimeline.Expand(plan, 0).Validate(hosts, boards);
+            return plan;
+        }
+        catch (Simulators.Faults.FaultPlanException e)
+        {
+            throw new UsageException($"--plan: {e.Message}");
         }
     }
 

@@ -19,7 +19,8 @@ public static class RunCommand
         var dryRun = new Option<bool>("--dry-run") { Description = "bind every step without running any" };
         var stepTimeout = new Option<string?>("--step-timeout") { Description = "longest a single step may take (default 5min)" };
         var follow = new Option<bool>("--follow", "-f") { Description = "print every board's console as it arrives" };
-        var command = new Command("run", "Run scenarios on a rig") { features, rig, tags, results, seed, dryRun, stepTimeout, follow };
+        var plan = new Option<string?>("--plan") { Description = "a fault plan (YAML) that starts with every scenario; replay lines include it" };
+        var command = new Command("run", "Run scenarios on a rig") { features, rig, tags, results, seed, dryRun, stepTimeout, follow, plan };
         command.SetAction((parse, cancellation) => Loading.GuardAsync(async () =>
         {
             var filter = Loading.Tags(parse.GetValue(tags));
@@ -31,6 +32,8 @@ public static class RunCommand
             if (parse.GetValue(stepTimeout) is { } t && !DurationParser.TryParse(t, out timeout))
                 throw new Loading.UsageException($"--step-timeout: '{t}' is not a duration (e.g. 90s, 5min)");
             var resultsDirectory = parse.GetValue(results)!;
+            var planFile = parse.GetValue(plan);
+            if (planFile is not null) Loading.FaultPlan(planFile, rigDefinition);
             var options = new RunOptions
             {
                 Seed = parse.GetValue(seed) ?? RunOptions.NewSeed(),
@@ -40,6 +43,8 @@ public static class RunCommand
                 DryRun = parse.GetValue(dryRun),
                 StepTimeout = timeout,
                 TagFilter = parse.GetValue(tags),
+                FaultPlan = planFile is null ? null : Path.GetFullPath(planFile),
+                ReplayArguments = planFile is null ? [] : ["--plan", planFile],
             };
             var reporter = new ConsoleReporter(resultsDirectory);
             var listeners = ScenarioHost.ReportWriters(resultsDirectory, rigDefinition).Append(reporter);

@@ -22,9 +22,25 @@ public static class RigNetworks
         ["none"] = (_, _) => new NoNetwork(),
     };
 
-    public static void Register(string type, Func<NetworkDefinition, ScenarioServices, IRigNetwork> factory)
+    private static readonly Dictionary<string, Action<RigDefinition>> Validators = new();
+
+    /// <summary>Registers a network type; <paramref name="validate"/> checks its options when a rig file loads
+    /// (throwing <see cref="RigFileException"/> with file:line:column), so a bad value stops the run before it starts.</summary>
+    public static void Register(string type, Func<NetworkDefinition, ScenarioServices, IRigNetwork> factory, Action<RigDefinition>? validate = null)
     {
-        lock (Factories) Factories[type] = factory;
+        lock (Factories)
+        {
+            Factories[type] = factory;
+            if (validate is not null) Validators[type] = validate;
+        }
+    }
+
+    /// <summary>Runs the network type's own checks on a loaded rig (RigLoader calls it).</summary>
+    public static void Validate(RigDefinition rig)
+    {
+        Action<RigDefinition>? validate;
+        lock (Factories) Validators.TryGetValue(rig.Network.Type, out validate);
+        validate?.Invoke(rig);
     }
 
     public static IRigNetwork Create(NetworkDefinition definition, ScenarioServices services)

@@ -58,6 +58,7 @@ public sealed class RigLoader
             throw new RigFileException([new RigFileError(path, 1, 1, "", "a rig file is a mapping with 'boards:' (and optionally 'rig:', 'network:', 'cloud:')")]);
         var rig = loader.ReadRig(root);
         if (loader._errors.Count > 0) throw new RigFileException(loader._errors);
+        Boards.RigNetworks.Validate(rig!);
         return rig!;
     }
 

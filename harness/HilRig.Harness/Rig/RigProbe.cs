@@ -57,10 +57,19 @@ public static class RigProbe
         if (rig.Network.Type == "simnet")
         {
             results.Add(new ProbeResult("network simnet", "root", Libc.geteuid() == 0,
-                Libc.geteuid() == 0 ? "running as root" : "SimNet creates network namespaces and TAP devices: run as root"));
+                Libc.geteuid() == 0 ? "running as root"
+                    : $"SimNet creates a network namespace and TAP device for every process board and the cloud; as {Environment.UserName} " +
+                      "no scenario that powers a board or starts the cloud can run (each is reported as a rig fault, exit 3): run as root"));
             results.Add(Tool("network simnet", "ip"));
             results.Add(new ProbeResult("network simnet", "/dev/net/tun", File.Exists("/dev/net/tun"), File.Exists("/dev/net/tun") ? "present" : "missing: no TAP support"));
         }
+        if (rig.Cloud is not null)
+            results.Add(Try("cloud", "cloud build", () =>
+            {
+                var root = DeviceLocator.RepositoryRoot() ?? throw new RigFaultException("not inside the HilRig repository");
+                var dll = Path.Combine(root, "src", "HilRig.Cloud", "bin", DeviceLocator.CurrentConfiguration(), "net10.0", "HilRig.Cloud.dll");
+                return File.Exists(dll) ? dll : throw new RigFaultException($"{dll} is not built (dotnet build src/HilRig.Cloud)");
+            }));
         return results;
     }
 

@@ -53,6 +53,9 @@ public sealed record RunOptions
 
     public TimeSpan StepTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>A fault plan (YAML) that starts with every scenario (<c>--plan FILE</c>).</summary>
+    public string? FaultPlan { get; init; }
+
     /// <summary>Extra arguments a replay needs, e.g. <c>--plan FILE</c>.</summary>
     public IReadOnlyList<string> ReplayArguments { get; init; } = [];
 

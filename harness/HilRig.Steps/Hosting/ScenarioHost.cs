@@ -28,8 +28,16 @@ public static class ScenarioHost
     /// <summary>Product areas add their registration here, e.g. <c>() => RigNetworks.Register("simnet", …)</c>.</summary>
     private static readonly List<Action> Extensions =
     [
-        () => HilRig.Harness.Boards.RigNetworks.Register("simnet", (definition, services) => new Network.SimNetRigNetwork(definition, services)),
+        () => HilRig.Harness.Boards.RigNetworks.Register("simnet", (definition, services) => new Network.SimNetRigNetwork(definition, services),
+            rig => Network.SimNetProfiles.Read(rig)),
     ];
+
+    /// <summary>Loads a rig file with every registered network type's checks (profiles and the like) in force.</summary>
+    public static RigDefinition LoadRig(string path)
+    {
+        RegisterExtensions();
+        return RigLoader.Load(path);
+    }
 
     /// <summary>The standard listeners: Allure results under DIR/allure-results and JUnit XML at DIR/junit.xml.</summary>
     public static IReadOnlyList<IRunListener> ReportWriters(string resultsDirectory, RigDefinition? rig) =>

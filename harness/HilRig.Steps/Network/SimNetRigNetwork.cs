@@ -1,4 +1,5 @@
 using System.Net;
+using HilRig.Capture.Assertions;
 using HilRig.Harness.Boards;
 using HilRig.Harness.Drivers.ProcessBoard;
 using HilRig.Harness.Protocols;
@@ -9,18 +10,38 @@ using HilRig.Simulators.SimNet;
 namespace HilRig.Steps.Network;
 
 /// <summary>
-/// <c>network: {type: simnet}</c>: every process board runs in its own network namespace whose eth0 is a
-/// TAP port on one SimNet switch per scenario, seeded from the scenario's seed. Boards get the Network and
-/// Capture protocols; the switch-wide capture (option <c>capture</c>) is attached to the scenario's evidence.
+/// <c>network: {type: simnet}</c>: every process board — and the cloud, when a scenario starts one — runs in its own
+/// network namespace whose eth0 is a TAP port on one SimNet switch per scenario, seeded from the scenario's seed.
+/// Addresses come from <c>network.address</c> (a board) or <c>cloud.address</c>, else from <c>subnet</c> (the cloud
+/// .1, boards .2 upwards in rig-file order, so a board's address does not depend on which boards a scenario uses).
+/// Impairment profiles (<c>profiles</c>, <c>default_profile</c>, a board's <c>network.profile</c>) are applied as
+/// hosts join. Boards get the Network and Capture protocols; the switch-wide capture is the scenario's evidence.
 /// </summary>
-public sealed class SimNetRigNetwork(NetworkDefinition definition, ScenarioServices services) : IRigNetwork
+public sealed class SimNetRigNetwork : IRigNetwork
 {
+    public const string CloudHost = "cloud";
+
     private readonly object _gate = new();
+    private readonly NetworkDefinition _definition;
+    private readonly ScenarioServices _services;
+    private readonly RigDefinition? _rig;
+    private readonly SimNetProfiles? _profiles;
     private SimNetSwitch? _switch;
     private string? _capturePath;
-    private int _nextHost = 2;
+    private readonly List<string> _otherHosts = new();
 
-    /// <summary>The switch, created on first use (steps reach it through the Network protocol's driver).</summary>
+    public SimNetRigNetwork(NetworkDefinition definition, ScenarioServices services)
+    {
+        _definition = definition;
+        _services = services;
+        _rig = services.TryGetExisting<RigDefinition>(out var rig) ? rig : null;
+        _profiles = _rig is null ? null : SimNetProfiles.Read(_rig);
+    }
+
+    /// <summary>The rig's impairment profiles (empty when the network was built without a rig file).</summary>
+    public SimNetProfiles? Profiles => _profiles;
+
+    /// <summary>The switch, created on first use.</summary>
     public SimNetSwitch Switch
     {
         get
@@ -28,13 +49,10 @@ public sealed class SimNetRigNetwork(NetworkDefinition definition, ScenarioServi
             lock (_gate)
             {
                 if (_switch is not null) return _switch;
-                var seed = services.TryGetExisting<ScenarioInfo>(out var info) && info is not null ? (ulong)(uint)info.SeedFor("simnet") : 0UL;
-                _switch = new SimNetSwitch(new SimNetOptions { Seed = seed });
-                if (definition.Options.Has("capture") && definition.Options.Bool("capture"))
-                {
-                    var dir = services.TryGetExisting<ScenarioOutput>(out var output) && output is not null ? output.Directory : Path.GetTempPath();
-                    _capturePath = _switch.StartCapture(Path.Combine(dir, "simnet.pcapng"));
-                }
+                var seed = _services.TryGetExisting<ScenarioInfo>(out var info) && info is not null ? (ulong)(uint)info.SeedFor("simnet") : 0UL;
+                _switch = new SimNetSwitch(new SimNetOptions { Seed = seed, DefaultImpairment = _profiles?.Default ?? LinkImpairment.None });
+                if (!_definition.Options.Has("capture") || _definition.Options.Bool("capture"))
+                    _capturePath = _switch.StartCapture(Path.Combine(OutputDirectory, "simnet.pcapng"));
                 return _switch;
             }
         }
@@ -42,14 +60,26 @@ public sealed class SimNetRigNetwork(NetworkDefinition definition, ScenarioServi
 
     /// <summary>Where this scenario's evidence goes.</summary>
     internal string OutputDirectory =>
-        services.TryGetExisting<ScenarioOutput>(out var output) && output is not null ? output.Directory : Path.GetTempPath();
+        _services.TryGetExisting<ScenarioOutput>(out var output) && output is not null ? output.Directory : Path.GetTempPath();
 
     /// <summary>The switch-wide capture, when enabled.</summary>
     public string? CapturePath => _capturePath;
 
+    /// <summary>Hosts on the switch so far (boards that have been powered on, the cloud once started).</summary>
+    public IReadOnlyList<NamespaceHost> Hosts => _switch?.NamespaceHosts ?? [];
+
+    /// <summary>Host names → addresses and MACs, so capture assertions speak of "main" and "cloud".</summary>
+    public HostDirectory HostDirectory()
+    {
+        var directory = new HostDirectory();
+        foreach (var h in Hosts)
+            directory.Add(h.Name, Capture.Decoding.IpAddress.Parse(h.Address), h.Mac);
+        return directory;
+    }
+
     public void Attach(Board board)
     {
-        var address = board.Definition.Network.String("address") ?? NextAddress(board);
+        var address = board.Definition.Network.String("address") ?? AssignedAddress(board.Name);
         var driver = new SimNetBoardDriver(this, board.Name, address);
         board.AddDriver(driver);
         foreach (var process in board.Drivers.OfType<ProcessBoardDriver>())
@@ -61,22 +91,96 @@ public sealed class SimNetRigNetwork(NetworkDefinition definition, ScenarioServi
             });
     }
 
-    private string NextAddress(Board board)
+    /// <summary>Adds a host that is not a board (the cloud) in its own namespace; returns the existing one when called again.</summary>
+    public NamespaceHost AddServiceHost(string name, string? address)
     {
-        var subnet = definition.Options.String("subnet") ?? "10.77.0.0/24";
+        lock (_gate)
+        {
+            var existing = Hosts.FirstOrDefault(h => h.Name == name);
+            if (existing is not null) return existing;
+        }
+        return AddHost(name, address ?? AssignedAddress(name));
+    }
+
+    internal NamespaceHost AddHost(string name, string address)
+    {
+        NamespaceHost host;
+        try
+        {
+            host = Switch.AddNamespaceHost(new NamespaceHostOptions(name, [address]));
+        }
+        catch (SimNetRequiresRootException e)
+        {
+            throw new RigFaultException($"{e.Message} ({Describe()})");
+        }
+        catch (IOException e)
+        {
+            throw new RigFaultException($"SimNet could not set up host '{name}' ({address}): {e.Message}");
+        }
+        ApplyProfiles(host.Name);
+        return host;
+    }
+
+    private string Describe() => _rig is null ? "network simnet" : $"{_rig.SourcePath}: network {_rig.Network.Type}";
+
+    /// <summary>
+    /// A board's profile applies to both directions of every link touching it; where two boards name one, the sender's
+    /// wins. Links with neither keep the default profile the switch gave them.
+    /// </summary>
+    private void ApplyProfiles(string joined)
+    {
+        if (_profiles is null || _profiles.Boards.Count == 0) return;
+        var sw = Switch;
+        foreach (var other in sw.Ports.Where(p => p.Host != joined).Select(p => p.Host))
+        {
+            foreach (var (from, to) in new[] { (joined, other), (other, joined) })
+            {
+                var profile = _profiles.Boards.GetValueOrDefault(from) ?? _profiles.Boards.GetValueOrDefault(to);
+                if (profile is not null) sw.Impair(from, to, profile);
+            }
+        }
+    }
+
+    /// <summary>The address a host gets from the subnet: the cloud .1, board number i (rig-file order) .2+i.</summary>
+    private string AssignedAddress(string host)
+    {
+        var subnet = _definition.Options.String("subnet") ?? "10.77.0.0/24";
         var network = IPNetwork.Parse(subnet);
+        int index;
+        if (host == CloudHost) index = 1;
+        else
+        {
+            var boards = _rig?.Boards.Select(b => b.Name).ToList() ?? [];
+            var i = boards.IndexOf(host);
+            if (i < 0)
+            {
+                // A service host that is neither a board nor the cloud: after the boards, in the order they were added.
+                lock (_gate)
+                {
+                    if (!_otherHosts.Contains(host)) _otherHosts.Add(host);
+                    i = boards.Count + _otherHosts.IndexOf(host);
+                }
+            }
+            index = 2 + i;
+        }
         var bytes = network.BaseAddress.GetAddressBytes();
-        lock (_gate) bytes[3] = (byte)_nextHost++;
-        return $"{new IPAddress(bytes)}/{network.PrefixLength}";
+        var value = (uint)(bytes[0] << 24 | bytes[1] << 16 | bytes[2] << 8 | bytes[3]) + (uint)index;
+        return $"{new IPAddress([(byte)(value >> 24), (byte)(value >> 16), (byte)(value >> 8), (byte)value])}/{network.PrefixLength}";
     }
 
     public ValueTask DisposeAsync()
     {
+        SimNetSwitch? sw;
         lock (_gate)
         {
-            _switch?.Dispose();
+            sw = _switch;
             _switch = null;
         }
+        if (sw is null) return ValueTask.CompletedTask;
+        var log = sw.ControlLog;
+        sw.Dispose();
+        if (log.Count > 0 && _services.TryGetExisting<ScenarioOutput>(out var output) && output is not null)
+            output.AttachText("simnet control log", string.Join('\n', log.Select(e => $"{e.Time:HH:mm:ss.fff} {e.Action}")));
         return ValueTask.CompletedTask;
     }
 
@@ -88,7 +192,7 @@ public sealed class SimNetRigNetwork(NetworkDefinition definition, ScenarioServi
         public NamespaceHost EnsureHost()
         {
             lock (this)
-                return _host ??= network.Switch.AddNamespaceHost(new NamespaceHostOptions(host, [address]));
+                return _host ??= network.AddHost(host, address);
         }
 
         public IReadOnlyList<IPAddress> Addresses => [IPAddress.Parse(address.Split('/')[0])];

@@ -14,6 +14,9 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
 {
     private static readonly TimeSpan CheckInTimeout = TimeSpan.FromSeconds(120);
 
+    /// <summary>How long a background check-in may run before its shell command gives up (the waiting step has its own limit).</summary>
+    private static readonly TimeSpan BackgroundCheckInTimeout = TimeSpan.FromMinutes(4);
+
     [Given("the update cloud offers automatic updates at most once every {int} hour(s)", Summary = "starts the cloud with this offer throttle (seed 001: \"once per day for example\")")]
     public Task Throttled(int hours)
     {
@@ -58,14 +61,14 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
     }
 
     [When("the OEM deletes image version {int}", Summary = "deletes an image from the cloud (only the last uploaded may go)")]
-    public Task Delete(int version) => unit.Cloud.Service.DeleteAsync(UpdateUnit.Platform, version);
+    public Task Delete(int version) => unit.Cloud.Api.DeleteAsync(UpdateUnit.Platform, version);
 
     [Then("the cloud refuses to delete image version {int}", Summary = "the cloud's version rules forbid deleting it")]
     public async Task DeleteRefused(int version)
     {
         try
         {
-            await unit.Cloud.Service.DeleteAsync(UpdateUnit.Platform, version);
+            await unit.Cloud.Api.DeleteAsync(UpdateUnit.Platform, version);
         }
         catch (HilRig.Cloud.CloudRequestException e)
         {
@@ -76,7 +79,7 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
     }
 
     [When("the cloud operator triggers an update of the unit", Summary = "the manual trigger of seed 001: the next check-in is not throttled")]
-    public Task Trigger() => unit.Cloud.Service.TriggerAsync(UpdateUnit.UnitId);
+    public Task Trigger() => unit.Cloud.Api.TriggerAsync(UpdateUnit.UnitId);
 
     [When("the unit checks in", Summary = "runs `cm checkin` on the main board: the CM asks the cloud and runs an offered update to its end")]
     public async Task CheckIn(CancellationToken ct)
@@ -85,6 +88,52 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
         unit.LastCheckIn = result;
         output.WriteLine($"{unit.Main.Name}$ cm checkin\n{result.Output}");
         if (!result.Succeeded) throw new AssertionFailedException($"`cm checkin` failed (exit {result.ExitCode}):\n{result.Output}");
+    }
+
+    [When("the unit starts checking in", Summary = "runs `cm checkin` on the main board without waiting for it; \"the check-in finishes within\" waits")]
+    public void StartCheckIn() =>
+        unit.PendingCheckIn = unit.Main!.Shell.RunAsync("cm checkin", BackgroundCheckInTimeout, CancellationToken.None);
+
+    [Then("the check-in finishes within {int} seconds", Summary = "waits for the background `cm checkin` and fails if it did")]
+    public async Task CheckInFinishes(int seconds, CancellationToken ct)
+    {
+        var pending = unit.PendingCheckIn ?? throw new InvalidOperationException("no check-in was started; use \"When the unit starts checking in\"");
+        ShellResult result;
+        try
+        {
+            result = await pending.WaitAsync(TimeSpan.FromSeconds(seconds), ct);
+        }
+        catch (TimeoutException)
+        {
+            throw new AssertionFailedException($"`cm checkin` did not finish within {seconds} s");
+        }
+        unit.LastCheckIn = result;
+        output.WriteLine($"{unit.Main!.Name}$ cm checkin\n{result.Output}");
+        if (!result.Succeeded) throw new AssertionFailedException($"`cm checkin` failed (exit {result.ExitCode}):\n{result.Output}");
+    }
+
+    [Given("the OEM's component {string} is {int} MiB", Summary = "the next uploads carry that component with a payload of this size (default 4 KiB)")]
+    public void ComponentSize(string id, int mib) => unit.ComponentSizes[id] = mib << 20;
+
+    [Given("the CM on board {board} abandons a download that stalls for {int} second(s) and tries each URL up to {int} times", Summary = "update.download_stall_timeout and update.download_attempts of the main node, before the unit starts")]
+    public void DownloadPolicy(Board board, int seconds, int attempts)
+    {
+        var driver = UpdateUnit.ProcessDriver(board);
+        driver.Configure("update.download_stall_timeout", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        driver.Configure("update.download_attempts", attempts.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Then("the component {string} installed on board {board} is what the OEM uploaded", Summary = "SHA-256 of the file module's installed file (board storage) equals that of the uploaded payload")]
+    public async Task Intact(string id, Board board, CancellationToken ct)
+    {
+        var expected = unit.UploadedHashes.GetValueOrDefault(id) ?? throw new InvalidOperationException($"no component '{id}' was uploaded in this scenario");
+        var path = Path.Combine(board.Get<IStorageProtocol>().DataDirectory, "update", "files", id);
+        if (!File.Exists(path)) throw new AssertionFailedException($"{board.Name} has no installed file for {id} ({path})");
+        await using var file = File.OpenRead(path);
+        var actual = Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(file, ct));
+        if (actual != expected)
+            throw new AssertionFailedException($"{id} on {board.Name} has SHA-256 {actual} ({new FileInfo(path).Length} bytes), the OEM uploaded {expected}");
+        output.WriteLine($"{id} on {board.Name}: SHA-256 {actual} ({new FileInfo(path).Length} bytes), as uploaded");
     }
 
     [When("the unit checks in and the CM crashes", Summary = "starts `cm checkin` and waits until the main board dies at the armed fault point")]
@@ -167,17 +216,17 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
     [Then("the cloud records a successful update to image version {int}", Summary = "the CM's report reached the cloud")]
     public async Task RecordedSuccess(int version)
     {
-        var results = await unit.Cloud.Service.ResultsAsync(UpdateUnit.UnitId);
+        var results = await unit.Cloud.Api.ResultsAsync(UpdateUnit.UnitId);
         if (!results.Any(r => r.Success && r.ImageVersion == version))
             throw new AssertionFailedException($"the cloud has no successful update to {version}: {Describe(results)}");
-        var record = await unit.Cloud.Service.UnitAsync(UpdateUnit.UnitId);
+        var record = await unit.Cloud.Api.UnitAsync(UpdateUnit.UnitId);
         if (record?.ImageVersion != version) throw new AssertionFailedException($"the cloud thinks the unit runs image {record?.ImageVersion}, expected {version}");
     }
 
     [Then("the cloud records a failed update of image version {int} with reason {string}", Summary = "the CM reported the failure and its reason")]
     public async Task RecordedFailure(int version, string reason)
     {
-        var results = await unit.Cloud.Service.ResultsAsync(UpdateUnit.UnitId);
+        var results = await unit.Cloud.Api.ResultsAsync(UpdateUnit.UnitId);
         if (!results.Any(r => !r.Success && r.ImageVersion == version && r.Reason == reason))
             throw new AssertionFailedException($"the cloud has no failed update of {version} with reason {reason}: {Describe(results)}");
     }
@@ -185,7 +234,7 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
     [Then("the upgrade dashboard shows {int} failed upgrade(s) in the last 7 days and {int} unit(s) online", Summary = "the figures of seed 000's upgrade server")]
     public async Task Dashboard(int failed, int online)
     {
-        var d = await unit.Cloud.Service.DashboardAsync();
+        var d = await unit.Cloud.Api.DashboardAsync();
         if (d.FailedLast7Days != failed || d.CurrentlyOnline != online)
             throw new AssertionFailedException($"dashboard: {d.FailedLast7Days} failed, {d.CurrentlyOnline} online; expected {failed} and {online}");
     }

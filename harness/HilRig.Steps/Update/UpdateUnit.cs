@@ -1,19 +1,22 @@
 using System.Net;
 using System.Net.Sockets;
-using HilRig.Cloud;
 using HilRig.Harness.Boards;
 using HilRig.Harness.Drivers.ProcessBoard;
 using HilRig.Harness.Protocols;
 using HilRig.Harness.Runtime;
 using HilRig.Steps.Ab;
 using HilRig.Steps.Boards;
+using HilRig.Steps.Cloud;
+using HilRig.Steps.Network;
 using HilRig.Update.Bundles;
 
 namespace HilRig.Steps.Update;
 
 /// <summary>
-/// One scenario's update setup: the cloud (HilRig.Cloud on Kestrel + SQLite, on loopback, started by the harness),
-/// and a unit of process boards — a main node running CM and UM, secondary nodes running a UM each. Every node has a
+/// One scenario's update setup: the cloud (HilRig.Cloud on Kestrel + SQLite) and a unit of process boards. On a SimNet
+/// rig the cloud is its own process in its own namespace (<see cref="NamespaceCloud"/>) and every node reaches the CM
+/// at the main board's rig address; without SimNet the cloud is hosted in the harness on loopback
+/// (<see cref="LoopbackCloud"/>). Either way the steps drive the cloud over its HTTP API. The unit is a set of boards: — a main node running CM and UM, secondary nodes running a UM each. Every node has a
 /// <c>file</c> module <c>&lt;node&gt;-app</c> and a <c>test</c> module <c>&lt;node&gt;-fw</c>, plus whatever a step adds.
 /// </summary>
 public sealed class UpdateUnit(Rig rig, ScenarioInfo scenario, ScenarioOutput output, AbReleases releases) : IAsyncDisposable
@@ -23,9 +26,20 @@ public sealed class UpdateUnit(Rig rig, ScenarioInfo scenario, ScenarioOutput ou
 
     private readonly Dictionary<string, string> _extraModules = new();
     private readonly List<string> _crashAt = new();
-    private CloudHost? _cloud;
-    private string? _cloudDirectory;
+    private IUpdateCloud? _cloud;
     private int _cmPort;
+
+    /// <summary>The CM's port on the main board when the unit is on SimNet (each board has its own namespace, so any port is free).</summary>
+    public const int SimNetCmPort = 7000;
+
+    /// <summary>Bytes of each component payload the OEM uploads (before encryption).</summary>
+    public int ComponentSize { get; set; } = 4096;
+
+    /// <summary>Components that get a different size than <see cref="ComponentSize"/>, by id.</summary>
+    public Dictionary<string, int> ComponentSizes { get; } = new();
+
+    /// <summary>SHA-256 of each component payload of the last upload, by id, for checking what arrived.</summary>
+    public Dictionary<string, string> UploadedHashes { get; } = new();
 
     public TimeSpan Throttle { get; set; } = rig.Definition.Cloud?.Options is { } o && o.Has("offer_period") ? o.Duration("offer_period") : TimeSpan.FromDays(1);
 
@@ -34,23 +48,26 @@ public sealed class UpdateUnit(Rig rig, ScenarioInfo scenario, ScenarioOutput ou
     public long LastAssigned { get; set; }
     public ShellResult? LastCheckIn { get; set; }
 
-    public CloudHost Cloud => _cloud ?? throw new InvalidOperationException("the cloud is not running; start it with \"Given the update cloud …\"");
+    /// <summary>A check-in started in the background ("When the unit starts checking in"), awaited by a later step.</summary>
+    public Task<ShellResult>? PendingCheckIn { get; set; }
 
-    public async Task<CloudHost> EnsureCloudAsync()
+    public IUpdateCloud Cloud => _cloud ?? throw new InvalidOperationException("the cloud is not running; start it with \"Given the update cloud …\"");
+
+    /// <summary>The rig's SimNet, when the rig is on one.</summary>
+    public SimNetRigNetwork? SimNet => rig.Definition.Network.Type == "simnet" ? rig.Network as SimNetRigNetwork : null;
+
+    public async Task<IUpdateCloud> EnsureCloudAsync(CancellationToken ct = default)
     {
         if (_cloud is not null) return _cloud;
-        var root = DeviceLocator.RepositoryRoot() ?? throw new RigFaultException("cannot find the repository's fixtures/update");
-        var fixtures = Path.Combine(root, "fixtures", "update");
-        _cloudDirectory = Path.Combine(output.Directory, "cloud");
-        _cloud = await CloudHost.StartAsync(new CloudOptions
+        var cloudOptions = rig.Definition.Cloud?.Options;
+        var settings = new CloudSettings(Path.Combine(output.Directory, "cloud"), Throttle, cloudOptions is { } o && o.Has("port") ? o.Int("port") : 8080);
+        if (SimNet is { } simnet)
         {
-            DataDirectory = _cloudDirectory,
-            SigningKeyPath = Path.Combine(fixtures, "test-only-cloud-signing.pem"),
-            UploadTrustPath = Path.Combine(fixtures, "test-only-oem-trust.json"),
-            Listen = "http://127.0.0.1:0",
-            ThrottlePeriod = Throttle,
-        });
-        output.WriteLine($"cloud on {_cloud.Address} (offer throttle {Throttle})");
+            var host = simnet.AddServiceHost(SimNetRigNetwork.CloudHost, cloudOptions?.String("address"));
+            _cloud = await NamespaceCloud.StartAsync(host, settings, Path.Combine(output.Directory, "cloud.log"), ct);
+        }
+        else _cloud = await LoopbackCloud.StartAsync(settings);
+        output.WriteLine($"cloud {_cloud.Where}, units reach it at {_cloud.UnitUrl} (offer throttle {Throttle})");
         return _cloud;
     }
 
@@ -66,11 +83,12 @@ public sealed class UpdateUnit(Rig rig, ScenarioInfo scenario, ScenarioOutput ou
     /// <summary>Configures and boots the unit, and waits until the CM sees every node's UM.</summary>
     public async Task StartAsync(Board main, IReadOnlyList<Board> secondaries, CancellationToken ct)
     {
-        var cloud = await EnsureCloudAsync();
+        var cloud = await EnsureCloudAsync(ct);
         Main = main;
         Nodes = [main, .. secondaries];
-        _cmPort = FreePort();
-        var cmUrl = $"http://127.0.0.1:{_cmPort}/";
+        var onSimNet = main.TryGet<INetworkProtocol>(out var network) && network!.Namespace is not null;
+        _cmPort = onSimNet ? SimNetCmPort : FreePort();
+        var cmUrl = onSimNet ? $"http://{network!.Addresses[0]}:{_cmPort}/" : $"http://127.0.0.1:{_cmPort}/";
         foreach (var board in Nodes)
         {
             var driver = ProcessDriver(board);
@@ -83,7 +101,8 @@ public sealed class UpdateUnit(Rig rig, ScenarioInfo scenario, ScenarioOutput ou
         var m = ProcessDriver(main);
         m.Configure("update.cm", "on");
         m.Configure("update.cm_port", _cmPort.ToString());
-        m.Configure("update.cloud", cloud.Address.AbsoluteUri);
+        m.Configure("update.cm_listen", onSimNet ? "0.0.0.0" : "127.0.0.1");
+        m.Configure("update.cloud", cloud.UnitUrl.AbsoluteUri);
         m.Configure("update.unit", UnitId);
         m.Configure("update.platform", Platform);
         m.Configure("update.expected", string.Join(',', Nodes.Select(b => b.Name)));
@@ -135,21 +154,23 @@ public sealed class UpdateUnit(Rig rig, ScenarioInfo scenario, ScenarioOutput ou
         var random = scenario.RandomFor($"bundle/{version}");
         var builder = new BundleBuilder();
         var ids = Nodes.SelectMany(n => new[] { $"{n.Name}-app", $"{n.Name}-fw" }).Concat(extraComponents);
+        UploadedHashes.Clear();
         foreach (var id in ids)
         {
-            var content = new byte[4096];
+            var content = new byte[ComponentSizes.GetValueOrDefault(id, ComponentSize)];
             random.NextBytes(content);
             System.Text.Encoding.ASCII.GetBytes($"{id} {version}\n").CopyTo(content, 0);
             if (IsRootfs(id)) content = releases.Get(version).Image; // a rootfs-ab component is a bootable release
             var path = Path.Combine(dir, id);
             await File.WriteAllBytesAsync(path, content);
+            UploadedHashes[id] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content));
             builder.Add(new ComponentSource(id, version, path));
         }
         builder.AddRecipient(KeyFiles.LoadAgreementPublicKey(Path.Combine(fixtures, "test-only-unit.pub.pem")));
         var bundle = Path.Combine(dir, "bundle.tar");
         using (var oem = SigningKey.Load(Path.Combine(fixtures, "test-only-oem-signing.pem")))
             await builder.WriteAsync(bundle, oem);
-        var (assigned, _) = await cloud.Service.UploadAsync(Platform, bundle, CancellationToken.None);
+        var assigned = await cloud.Api.UploadAsync(Platform, bundle, CancellationToken.None);
         LastAssigned = assigned;
         output.WriteLine($"uploaded bundle {version} as image version {assigned}");
         return assigned;
@@ -168,11 +189,17 @@ public sealed class UpdateUnit(Rig rig, ScenarioInfo scenario, ScenarioOutput ou
 
     public async ValueTask DisposeAsync()
     {
-        if (_cloud is not null)
+        if (_cloud is null) return;
+        try
         {
-            var dashboard = await _cloud.Service.DashboardAsync();
-            output.AttachText("upgrade dashboard", System.Text.Json.JsonSerializer.Serialize(dashboard, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
-            await _cloud.DisposeAsync();
+            output.AttachText("upgrade dashboard", await _cloud.Api.DashboardJsonAsync());
         }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            output.WriteLine($"the cloud's dashboard could not be read at the end: {e.Message}");
+        }
+        await _cloud.DisposeAsync();
+        var log = Path.Combine(output.Directory, "cloud.log");
+        if (File.Exists(log) && new FileInfo(log).Length > 0) output.AttachFile("cloud log", MediaTypes.Text, log);
     }
 }

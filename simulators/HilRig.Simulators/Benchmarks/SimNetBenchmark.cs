@@ -12,6 +12,11 @@ namespace HilRig.Simulators.Benchmarks;
 public sealed record SimNetBenchmarkResult(
     double SimnetMbps, double VethMbps, double SimnetFps, double DecodePps, double TsharkPps, int Packets)
 {
+    /// <summary>SimNet with offloads off on its TAP ports: every frame a wire frame (the path impaired links and QEMU ports take).</summary>
+    public double PerFrameMbps { get; init; }
+
+    public double PerFrameFps { get; init; }
+
     public double ThroughputRatio => VethMbps == 0 ? 0 : SimnetMbps / VethMbps;
     public double DecodeRatio => TsharkPps == 0 ? 0 : DecodePps / TsharkPps;
 }
@@ -30,24 +35,28 @@ public static class SimNetBenchmark
         progress("veth pair …");
         var veth = MeasureVeth(duration);
         progress($"veth: {veth.Mbps:0} Mbit/s; SimNet …");
-        double simnetMbps, simnetFps;
-        using (var sw = new SimNetSwitch(new SimNetOptions { Seed = 1 }))
-        {
-            var a = sw.AddNamespaceHost(new NamespaceHostOptions("bench-a", ["10.78.0.1/24"]) { Mtu = mtu });
-            var b = sw.AddNamespaceHost(new NamespaceHostOptions("bench-b", ["10.78.0.2/24"]) { Mtu = mtu });
-            var framesBefore = a.Port.FramesReceived + b.Port.FramesReceived;
-            var stopwatch = Stopwatch.StartNew();
-            var r = ThroughputProbe.Measure(a.Namespace, b.Namespace, IPAddress.Parse(b.Address), duration);
-            stopwatch.Stop();
-            simnetMbps = r.Mbps;
-            simnetFps = (a.Port.FramesReceived + b.Port.FramesReceived - framesBefore) / stopwatch.Elapsed.TotalSeconds;
-        }
-        progress($"SimNet: {simnetMbps:0} Mbit/s, {simnetFps:0} frames/s; decoders …");
+        var (simnetMbps, simnetFps) = MeasureSimNet(duration, mtu, offloads: true);
+        progress($"SimNet: {simnetMbps:0} Mbit/s, {simnetFps:0} frames/s; SimNet without offloads …");
+        var (perFrameMbps, perFrameFps) = MeasureSimNet(duration, mtu, offloads: false);
+        progress($"SimNet without offloads: {perFrameMbps:0} Mbit/s, {perFrameFps:0} frames/s; decoders …");
         var capture = Path.Combine(workDirectory, $"bench-{packets}.pcap");
         BuildCapture(captureSource, capture, packets);
         var decodePps = MeasureDecoder(capture, packets);
         var tsharkPps = MeasureTshark(capture, packets);
-        return new SimNetBenchmarkResult(simnetMbps, veth.Mbps, simnetFps, decodePps, tsharkPps, packets);
+        return new SimNetBenchmarkResult(simnetMbps, veth.Mbps, simnetFps, decodePps, tsharkPps, packets) { PerFrameMbps = perFrameMbps, PerFrameFps = perFrameFps };
+    }
+
+    /// <summary>TCP goodput between two namespace hosts through SimNet, and the wire frames per second the switch read.</summary>
+    private static (double Mbps, double Fps) MeasureSimNet(TimeSpan duration, int mtu, bool offloads)
+    {
+        using var sw = new SimNetSwitch(new SimNetOptions { Seed = 1 });
+        var a = sw.AddNamespaceHost(new NamespaceHostOptions("bench-a", ["10.78.0.1/24"]) { Mtu = mtu, Offloads = offloads });
+        var b = sw.AddNamespaceHost(new NamespaceHostOptions("bench-b", ["10.78.0.2/24"]) { Mtu = mtu, Offloads = offloads });
+        var framesBefore = a.Port.FramesReceived + b.Port.FramesReceived;
+        var stopwatch = Stopwatch.StartNew();
+        var r = ThroughputProbe.Measure(a.Namespace, b.Namespace, IPAddress.Parse(b.Address), duration);
+        stopwatch.Stop();
+        return (r.Mbps, (a.Port.FramesReceived + b.Port.FramesReceived - framesBefore) / stopwatch.Elapsed.TotalSeconds);
     }
 
     private static ThroughputProbe.Result MeasureVeth(TimeSpan duration)

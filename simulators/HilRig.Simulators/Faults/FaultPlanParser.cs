@@ -31,6 +31,21 @@ namespace HilRig.Simulators.Faults;
 public static class FaultPlanParser
 {
     private static readonly string[] ActionKeys = ["impair", "partition", "heal", "power_cut", "kill"];
+    private static readonly string[] LinkKeys = ["from", "to", "both_ways", "hosts", "pick", "direction", "all"];
+
+    /// <summary>The keys that describe an impairment, in plans and in rig.yaml profiles.</summary>
+    public static readonly IReadOnlyList<string> ImpairmentKeys =
+        ["loss", "burst_loss", "delay", "jitter", "duplicate", "reorder", "reorder_gap", "corrupt", "rate", "queue_limit"];
+
+    /// <summary>
+    /// Reads an impairment profile (the same keys as a plan's impair step, e.g. <c>{loss: 30%, delay: 40ms}</c>);
+    /// errors name <paramref name="source"/>:line:column and the key under <paramref name="where"/>.
+    /// </summary>
+    public static LinkImpairment ParseImpairment(YamlNode node, string where, string source)
+    {
+        var reader = new Reader(source);
+        return reader.ImpairmentValuesOf(reader.Mapping(node, where), where, []);
+    }
 
     public static FaultPlan ParseFile(string path)
     {
@@ -199,11 +214,10 @@ public static class FaultPlanParser
             }
             : PartitionDirection.Both;
 
-        private FaultAction Impair(YamlNode node, string where)
+        /// <summary>The impairment keys of a mapping (loss, delay, …), validated; other keys must be in <paramref name="otherKeys"/>.</summary>
+        public LinkImpairment ImpairmentValuesOf(YamlMappingNode map, string where, IReadOnlyList<string> otherKeys)
         {
-            var map = Mapping(node, where);
-            OnlyKeys(map, where, "from", "to", "both_ways", "hosts", "pick", "direction", "all",
-                "loss", "burst_loss", "delay", "jitter", "duplicate", "reorder", "reorder_gap", "corrupt", "rate", "queue_limit");
+            OnlyKeys(map, where, [.. otherKeys, .. ImpairmentKeys]);
             var impairment = new LinkImpairment();
             if (Optional(map, "loss") is { } loss) impairment = impairment with { Loss = Probability(loss, $"{where}.loss") };
             if (Optional(map, "delay") is { } delay) impairment = impairment with { Delay = Duration(delay, $"{where}.delay") };
@@ -229,6 +243,13 @@ public static class FaultPlanParser
             }
             var errors = impairment.Validate();
             if (errors.Count > 0) throw new FaultPlanException(At(map), string.Join("; ", errors.Select(e => $"{where}.{e}")));
+            return impairment;
+        }
+
+        private FaultAction Impair(YamlNode node, string where)
+        {
+            var map = Mapping(node, where);
+            var impairment = ImpairmentValuesOf(map, where, LinkKeys);
             var from = Optional(map, "from") is { } f ? String(f, $"{where}.from") : null;
             var to = Optional(map, "to") is { } t ? String(t, $"{where}.to") : null;
             var all = Optional(map, "all") is { } a && Bool(a, $"{where}.all");

@@ -5,7 +5,11 @@ namespace HilRig.Simulators.SimNet;
 /// <summary>Counters of one link direction, as the control API reports them.</summary>
 public readonly record struct LinkStatistics(
     string From, string To, long Forwarded, long LostRandom, long LostPartition, long LostQueue,
-    long Duplicated, long Reordered, long Corrupted, long Delayed);
+    long Duplicated, long Reordered, long Corrupted, long Delayed)
+{
+    /// <summary>Bytes of the frames delivered (Ethernet header included).</summary>
+    public long ForwardedBytes { get; init; }
+}
 
 /// <summary>
 /// The mutable state of one direction of one link (source port → destination port). Only the source
@@ -51,9 +55,14 @@ internal sealed class LinkState(string from, string to, DeterministicRandom rand
 
     public void LeaveDelayLine() => Interlocked.Decrement(ref _inFlight);
 
+    public long ForwardedBytes;
+
     public long Forwarded, LostRandom, LostPartition, LostQueue, Duplicated, Reordered, Corrupted, Delayed;
 
     public LinkStatistics Snapshot() => new(From, To, Interlocked.Read(ref Forwarded), Interlocked.Read(ref LostRandom),
         Interlocked.Read(ref LostPartition), Interlocked.Read(ref LostQueue), Interlocked.Read(ref Duplicated),
-        Interlocked.Read(ref Reordered), Interlocked.Read(ref Corrupted), Interlocked.Read(ref Delayed));
+        Interlocked.Read(ref Reordered), Interlocked.Read(ref Corrupted), Interlocked.Read(ref Delayed))
+    {
+        ForwardedBytes = Interlocked.Read(ref ForwardedBytes),
+    };
 }

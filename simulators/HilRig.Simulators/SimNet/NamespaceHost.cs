@@ -11,6 +11,13 @@ public sealed record NamespaceHostOptions(string Name, IReadOnlyList<string> Add
 
     /// <value>1500.</value>
     public int Mtu { get; init; } = 1500;
+
+    /// <summary>
+    /// Checksum offload and TSO on the host's eth0 (a TAP with IFF_VNET_HDR): its stack sends 64 KB TCP super-frames
+    /// that SimNet passes whole where it can, as veth does. Off: every frame is a wire frame, as before offloads.
+    /// </summary>
+    /// <value>true.</value>
+    public bool Offloads { get; init; } = true;
 }
 
 /// <summary>

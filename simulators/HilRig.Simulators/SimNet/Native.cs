@@ -10,7 +10,11 @@ internal static unsafe partial class Native
     public const int O_NONBLOCK = 0x800;
     public const short IFF_TAP = 0x0002;
     public const short IFF_NO_PI = 0x1000;
+    public const short IFF_VNET_HDR = 0x4000;
     public const ulong TUNSETIFF = 0x400454ca;
+    public const ulong TUNSETOFFLOAD = 0x400454d0;
+    public const ulong TUNSETVNETHDRSZ = 0x400454d8;
+    public const uint TUN_F_CSUM = 0x01, TUN_F_TSO4 = 0x02, TUN_F_TSO6 = 0x04, TUN_F_TSO_ECN = 0x08;
     public const short POLLIN = 1;
     public const int EINTR = 4;
     public const int EAGAIN = 11;
@@ -40,6 +44,16 @@ internal static unsafe partial class Native
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int fd);
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct IoVec
+    {
+        public byte* Base;
+        public nint Length;
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint writev(int fd, IoVec* vectors, int count);
 
     [LibraryImport("libc")]
     public static partial uint geteuid();

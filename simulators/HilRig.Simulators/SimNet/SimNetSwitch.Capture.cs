@@ -83,14 +83,25 @@ public sealed partial class SimNetSwitch
         sink.InterfaceIds = ids;
     }
 
-    private void CaptureIngress(SwitchPort port, ReadOnlySpan<byte> frame) => CaptureAt(port, frame, FrameDirection.Inbound);
+    private void CaptureIngress(SwitchPort port, ReadOnlySpan<byte> frame, VirtioNetHeader header) => CaptureAt(port, frame, header, FrameDirection.Inbound);
 
-    private void CaptureEgress(SwitchPort port, ReadOnlySpan<byte> frame) => CaptureAt(port, frame, FrameDirection.Outbound);
+    private void CaptureEgress(SwitchPort port, ReadOnlySpan<byte> frame, VirtioNetHeader header) => CaptureAt(port, frame, header, FrameDirection.Outbound);
 
-    private void CaptureAt(SwitchPort port, ReadOnlySpan<byte> frame, FrameDirection direction)
+    /// <summary>
+    /// Records what the port's wire would carry: a super-frame or a frame with its checksum left to the hardware is
+    /// written as the wire frames it stands for (as a mirror port of a real switch sees them), all with this instant's time.
+    /// </summary>
+    private void CaptureAt(SwitchPort port, ReadOnlySpan<byte> frame, VirtioNetHeader header, FrameDirection direction)
     {
         var sinks = _captureSnapshot;
         if (sinks.Length == 0) return;
+        if (!header.IsPlain)
+        {
+            var scratch = CaptureScratch;
+            var segments = new GsoSegmenter(frame, header);
+            while (segments.TryNext(scratch, out var length)) CaptureAt(port, scratch[..length], default, direction);
+            return;
+        }
         var ts = CapturedFrame.ToNanos(_time.GetUtcNow());
         foreach (var sink in sinks)
         {

@@ -5,6 +5,23 @@ public sealed partial class SimNetSwitch
 {
     private readonly List<SimNetControlEvent> _controlLog = new();
 
+    // Host-level settings, remembered so a host that joins later gets them on its new links too: a fault plan may
+    // impair "every link of main" or partition it before the other hosts have booted. Guarded by _gate.
+    private LinkImpairment? _allImpairment;
+    private readonly Dictionary<string, (LinkImpairment Impairment, PartitionDirection Direction)> _hostImpairments = new();
+    private readonly List<(HashSet<string> Inside, PartitionDirection Direction)> _partitions = new();
+
+    /// <summary>The state a new link direction starts in, from the host-level settings so far (called under _gate).</summary>
+    private (LinkImpairment Impairment, bool Blocked) InitialLinkState_NeedsLock(string from, string to)
+    {
+        var impairment = _allImpairment ?? _options.DefaultImpairment;
+        if (_hostImpairments.TryGetValue(to, out var inbound) && inbound.Direction != PartitionDirection.Outbound) impairment = inbound.Impairment;
+        if (_hostImpairments.TryGetValue(from, out var outbound) && outbound.Direction != PartitionDirection.Inbound) impairment = outbound.Impairment;
+        var blocked = _partitions.Any(p => p.Inside.Contains(from) != p.Inside.Contains(to)
+            && (p.Direction == PartitionDirection.Both || (p.Direction == PartitionDirection.Outbound) == p.Inside.Contains(from)));
+        return (impairment, blocked);
+    }
+
     /// <summary>Every control action so far, in order.</summary>
     public IReadOnlyList<SimNetControlEvent> ControlLog
     {
@@ -14,9 +31,10 @@ public sealed partial class SimNetSwitch
     /// <summary>Raised after each control action (the fault-plan recorder listens).</summary>
     public event Action<SimNetControlEvent>? ControlApplied;
 
-    private void Record(string action)
+    private void Record(string action) => Record(new SimNetControlEvent(_time.GetUtcNow(), action));
+
+    private void Record(SimNetControlEvent e)
     {
-        var e = new SimNetControlEvent(_time.GetUtcNow(), action);
         lock (_controlLog) _controlLog.Add(e);
         ControlApplied?.Invoke(e);
     }
@@ -43,6 +61,11 @@ public sealed partial class SimNetSwitch
     {
         impairment.Validated($"impairment of {host}");
         var port = Port(host);
+        lock (_gate)
+        {
+            if (impairment.IsNone && direction == PartitionDirection.Both) _hostImpairments.Remove(host);
+            else _hostImpairments[host] = (impairment, direction);
+        }
         foreach (var other in _ports)
         {
             if (other == port) continue;
@@ -56,6 +79,11 @@ public sealed partial class SimNetSwitch
     public void ImpairAll(LinkImpairment impairment)
     {
         impairment.Validated("impairment of all links");
+        lock (_gate)
+        {
+            _allImpairment = impairment;
+            _hostImpairments.Clear();
+        }
         foreach (var link in AllLinks()) link.Impairment = impairment;
         Record($"impair all: {impairment}");
     }
@@ -69,6 +97,7 @@ public sealed partial class SimNetSwitch
     public void Partition(IReadOnlyCollection<string> hosts, PartitionDirection direction = PartitionDirection.Both)
     {
         var inside = hosts.Select(h => Port(h).Index).ToHashSet();
+        lock (_gate) _partitions.Add((hosts.ToHashSet(), direction));
         foreach (var a in _ports)
         foreach (var b in _ports)
         {
@@ -77,7 +106,11 @@ public sealed partial class SimNetSwitch
             if (direction == PartitionDirection.Both || (direction == PartitionDirection.Outbound) == outbound)
                 _links[a.Index, b.Index]!.Blocked = true;
         }
-        Record($"partition {string.Join(",", hosts)} ({direction.ToString().ToLowerInvariant()})");
+        Record(new SimNetControlEvent(_time.GetUtcNow(), $"partition {string.Join(",", hosts)} ({direction.ToString().ToLowerInvariant()})")
+        {
+            Partitioned = hosts.ToList(),
+            Direction = direction,
+        });
     }
 
     /// <summary>Splits the network into two sides that cannot reach each other; hosts in neither side are untouched.</summary>
@@ -97,16 +130,22 @@ public sealed partial class SimNetSwitch
     public void Heal(IReadOnlyCollection<string> hosts)
     {
         var set = hosts.Select(h => Port(h).Index).ToHashSet();
+        lock (_gate)
+        {
+            foreach (var p in _partitions) p.Inside.ExceptWith(hosts);
+            _partitions.RemoveAll(p => p.Inside.Count == 0);
+        }
         foreach (var a in _ports)
         foreach (var b in _ports)
             if (a != b && (set.Contains(a.Index) || set.Contains(b.Index))) _links[a.Index, b.Index]!.Blocked = false;
-        Record($"heal {string.Join(",", hosts)}");
+        Record(new SimNetControlEvent(_time.GetUtcNow(), $"heal {string.Join(",", hosts)}") { Healed = hosts.ToList() });
     }
 
     public void HealAll()
     {
+        lock (_gate) _partitions.Clear();
         foreach (var link in AllLinks()) link.Blocked = false;
-        Record("heal all");
+        Record(new SimNetControlEvent(_time.GetUtcNow(), "heal all") { HealedAll = true });
     }
 
     public bool IsBlocked(string from, string to) => Link(from, to).Blocked;

@@ -42,7 +42,7 @@ public sealed partial class SimNetSwitch
         TapPort? port = null;
         try
         {
-            port = TapPort.Create(options.Name, tapName);
+            port = TapPort.Create(options.Name, tapName, options.Offloads);
             IpCommand.Run("link", "set", tapName, "netns", netns);
             var commands = new List<string>
             {

@@ -10,11 +10,25 @@ namespace HilRig.Simulators.SimNet;
 /// thread that learns source MACs, looks up or floods the destination (broadcast, multicast, unknown
 /// unicast) and applies the impairment of every link direction it forwards on. Frames without impairment
 /// go straight out from the read thread with no allocation; impaired ones go through the delay line.
+/// Offloading TAP ports hand over TCP super-frames (GSO, up to 64 KB) with partial checksums: between two such
+/// ports on a clean link they pass whole, with their virtio-net header, as between two NICs with TSO and GRO;
+/// wherever frames must be individual — an impaired link (every decision is per wire frame), a port without
+/// offloads (QEMU sockets), a capture (a mirror port sees wire frames) — <see cref="GsoSegmenter"/> cuts them
+/// into the segments the sender's NIC would have put on the wire, checksums completed.
 /// </summary>
 public sealed partial class SimNetSwitch : IDisposable, Faults.INetworkFaults
 {
     private const int MaxFrameLength = 65550;
+    private const int MaxPacketLength = MaxFrameLength + VirtioNetHeader.Length;
     private const int EthernetHeaderLength = 14;
+
+    // Where the read thread cuts super-frames into wire frames (one for forwarding, one for captures: never nested).
+    [ThreadStatic] private static byte[]? _segmentScratch;
+    [ThreadStatic] private static byte[]? _captureScratch;
+
+    private static Span<byte> SegmentScratch => _segmentScratch ??= new byte[MaxPacketLength];
+
+    private static Span<byte> CaptureScratch => _captureScratch ??= new byte[MaxPacketLength];
 
     private readonly SimNetOptions _options;
     private readonly TimeProvider _time;
@@ -31,7 +45,7 @@ public sealed partial class SimNetSwitch : IDisposable, Faults.INetworkFaults
         _options = options ?? new SimNetOptions();
         _time = _options.Time;
         _links = new LinkState?[_options.MaxPorts, _options.MaxPorts];
-        _delayLine = new DelayLine(_time, f => Deliver(f.Destination, f.Buffer.AsSpan(0, f.Length), f.Link));
+        _delayLine = new DelayLine(_time, f => DeliverFrame(f.Destination, f.Buffer.AsSpan(0, f.Length), f.Link));
     }
 
     public ulong Seed => _options.Seed;
@@ -64,8 +78,11 @@ public sealed partial class SimNetSwitch : IDisposable, Faults.INetworkFaults
         }
     }
 
-    private LinkState NewLink(string from, string to) =>
-        new(from, to, new DeterministicRandom(_options.Seed, $"simnet/{from}->{to}")) { Impairment = _options.DefaultImpairment };
+    private LinkState NewLink(string from, string to)
+    {
+        var (impairment, blocked) = InitialLinkState_NeedsLock(from, to);
+        return new(from, to, new DeterministicRandom(_options.Seed, $"simnet/{from}->{to}")) { Impairment = impairment, Blocked = blocked };
+    }
 
     public SwitchPort Port(string host) =>
         _ports.FirstOrDefault(p => p.Host == host)
@@ -73,15 +90,15 @@ public sealed partial class SimNetSwitch : IDisposable, Faults.INetworkFaults
 
     private void ReadLoop(SwitchPort port)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(MaxFrameLength);
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxPacketLength);
+        var headerLength = port.OffloadHeaderLength;
         try
         {
             while (!_stopping)
             {
                 var n = port.Receive(buffer);
                 if (n < 0) return;
-                if (n < EthernetHeaderLength) continue; // poll timeout or a runt
-                port.CountReceived();
+                if (n < headerLength + EthernetHeaderLength) continue; // poll timeout or a runt
                 OnFrame(port, buffer.AsSpan(0, n));
             }
         }
@@ -91,10 +108,17 @@ public sealed partial class SimNetSwitch : IDisposable, Faults.INetworkFaults
         }
     }
 
-    /// <summary>Switches one frame that arrived on <paramref name="ingress"/> (also the entry point for tests).</summary>
-    internal void OnFrame(SwitchPort ingress, ReadOnlySpan<byte> frame)
+    /// <summary>
+    /// Switches one packet that arrived on <paramref name="ingress"/> (also the entry point for tests): a wire frame,
+    /// or for an offloading port a virtio-net header and the frame or super-frame behind it.
+    /// </summary>
+    internal void OnFrame(SwitchPort ingress, ReadOnlySpan<byte> packet)
     {
-        CaptureIngress(ingress, frame);
+        var headerLength = ingress.OffloadHeaderLength;
+        var header = headerLength > 0 ? VirtioNetHeader.Read(packet) : default;
+        var frame = packet[headerLength..];
+        ingress.CountReceived(header.IsGso ? new GsoSegmenter(frame, header).Count : 1);
+        CaptureIngress(ingress, frame, header);
         var destination = MacAddress.Read(frame);
         var source = MacAddress.Read(frame[6..]);
         if (!source.IsGroup && (!_macTable.TryGetValue(source.Value, out var known) || known != ingress))
@@ -102,29 +126,38 @@ public sealed partial class SimNetSwitch : IDisposable, Faults.INetworkFaults
 
         if (!destination.IsGroup && _macTable.TryGetValue(destination.Value, out var target))
         {
-            if (target != ingress) Forward(ingress, target, frame);
+            if (target != ingress) Forward(ingress, target, packet, headerLength, header);
             return;
         }
         // Broadcast, multicast (no IGMP snooping: every port gets it, as on a dumb switch) and unknown unicast.
         foreach (var port in _ports)
-            if (port != ingress) Forward(ingress, port, frame);
+            if (port != ingress) Forward(ingress, port, packet, headerLength, header);
     }
 
-    private void Forward(SwitchPort from, SwitchPort to, ReadOnlySpan<byte> frame)
+    private void Forward(SwitchPort from, SwitchPort to, ReadOnlySpan<byte> packet, int headerLength, VirtioNetHeader header)
     {
         var link = _links[from.Index, to.Index]!;
+        var frame = packet[headerLength..];
         if (link.Blocked)
         {
-            Interlocked.Increment(ref link.LostPartition);
+            Interlocked.Add(ref link.LostPartition, header.IsGso ? new GsoSegmenter(frame, header).Count : 1);
             return;
         }
         var impairment = link.Impairment;
         if (impairment.IsNone && link.InFlight == 0)
         {
-            Deliver(to, frame, link);
+            DeliverPacket(to, packet, headerLength, header, link);
             return;
         }
-        Impair(link, impairment, to, frame);
+        if (header.IsPlain)
+        {
+            Impair(link, impairment, to, frame);
+            return;
+        }
+        // Impairment decides per wire frame: cut the super-frame (or complete the checksum) first.
+        var scratch = SegmentScratch;
+        var segments = new GsoSegmenter(frame, header);
+        while (segments.TryNext(scratch, out var length)) Impair(link, impairment, to, scratch[..length]);
     }
 
     /*
@@ -182,7 +215,7 @@ public sealed partial class SimNetSwitch : IDisposable, Faults.INetworkFaults
             var corrupt = frame.Length > EthernetHeaderLength && random.Chance(impairment.Corrupt);
             if (due <= now && !corrupt && link.InFlight == 0)
             {
-                Deliver(to, frame, link);
+                DeliverFrame(to, frame, link);
                 continue;
             }
             var buffer = ArrayPool<byte>.Shared.Rent(frame.Length);
@@ -202,7 +235,8 @@ public sealed partial class SimNetSwitch : IDisposable, Faults.INetworkFaults
 
     private static long ToTimestamp(TimeSpan span, long frequency) => span.Ticks * frequency / TimeSpan.TicksPerSecond;
 
-    private void Deliver(SwitchPort to, ReadOnlySpan<byte> frame, LinkState link)
+    /// <summary>Delivers one wire frame (checksum complete).</summary>
+    private void DeliverFrame(SwitchPort to, ReadOnlySpan<byte> frame, LinkState link)
     {
         // A partition raised while the frame waited in the delay line still stops it.
         if (link.Blocked)
@@ -211,10 +245,38 @@ public sealed partial class SimNetSwitch : IDisposable, Faults.INetworkFaults
             return;
         }
         // Recorded before the host can see it, so the capture never shows a delivery later than its effect.
-        CaptureEgress(to, frame);
+        CaptureEgress(to, frame, default);
         to.Send(frame);
         to.CountSent();
         Interlocked.Increment(ref link.Forwarded);
+        Interlocked.Add(ref link.ForwardedBytes, frame.Length);
+    }
+
+    /// <summary>
+    /// Delivers a packet as it arrived: whole, header and all, to an offloading port; cut into wire frames for any
+    /// other. Capture sees wire frames either way.
+    /// </summary>
+    private void DeliverPacket(SwitchPort to, ReadOnlySpan<byte> packet, int headerLength, VirtioNetHeader header, LinkState link)
+    {
+        var frame = packet[headerLength..];
+        if (header.IsPlain)
+        {
+            DeliverFrame(to, frame, link);
+            return;
+        }
+        var segments = new GsoSegmenter(frame, header);
+        CaptureEgress(to, frame, header);
+        if (to.OffloadHeaderLength == VirtioNetHeader.Length && headerLength == VirtioNetHeader.Length)
+            to.SendWithHeader(packet);
+        else
+        {
+            var scratch = SegmentScratch;
+            var cut = new GsoSegmenter(frame, header);
+            while (cut.TryNext(scratch, out var length)) to.Send(scratch[..length]);
+        }
+        to.CountSent(segments.Count);
+        Interlocked.Add(ref link.Forwarded, segments.Count);
+        Interlocked.Add(ref link.ForwardedBytes, segments.WireBytes);
     }
 
     public void Dispose()

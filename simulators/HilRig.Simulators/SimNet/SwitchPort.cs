@@ -33,9 +33,20 @@ public abstract class SwitchPort : IDisposable
     /// <summary>Delivers one frame to the host; a host that is gone drops it silently.</summary>
     internal abstract void Send(ReadOnlySpan<byte> frame);
 
-    internal void CountReceived() => Interlocked.Increment(ref _received);
+    /// <summary>
+    /// Bytes of <see cref="VirtioNetHeader"/> before each packet <see cref="Receive"/> returns, when the port offloads
+    /// checksums and segmentation (a TAP with IFF_VNET_HDR); 0 for ports that carry plain wire frames.
+    /// </summary>
+    public virtual int OffloadHeaderLength => 0;
 
-    internal void CountSent() => Interlocked.Increment(ref _sent);
+    /// <summary>Delivers a packet with its virtio-net header (a GSO super-frame stays whole); only for offloading ports.</summary>
+    internal virtual void SendWithHeader(ReadOnlySpan<byte> headerAndPacket) =>
+        throw new NotSupportedException($"port {Host} ({Kind}) does not take offloaded packets");
+
+    /// <summary>Counts received wire frames (a super-frame counts as the segments it stands for).</summary>
+    internal void CountReceived(int frames = 1) => Interlocked.Add(ref _received, frames);
+
+    internal void CountSent(int frames = 1) => Interlocked.Add(ref _sent, frames);
 
     public abstract void Dispose();
 

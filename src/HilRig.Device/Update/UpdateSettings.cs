@@ -11,10 +11,12 @@ namespace HilRig.Device.Update;
 /// <item><term>update.cm_url</term><description>where the CM's RegisterUM endpoint is (every UM)</description></item>
 /// <item><term>update.priority</term><description>this UM's priority among the unit's UMs</description></item>
 /// <item><term>update.cm</term><description><c>on</c> on the main node (enables the CM)</description></item>
+/// <item><term>update.cm_listen</term><description>the address the CM listens on (default 127.0.0.1; on SimNet 0.0.0.0)</description></item>
 /// <item><term>update.cm_port, update.cloud, update.unit, update.platform, update.expected</term><description>the CM's listen port, the cloud URL, unit and platform id, the UMs that must take part</description></item>
 /// <item><term>update.trust, update.unit_key</term><description>trust store and unit key-agreement key (default: fixtures/update test-only files)</description></item>
 /// <item><term>update.checkin_period</term><description>seconds between check-ins; 0 (default) checks in only on <c>cm checkin</c></description></item>
 /// <item><term>update.deployment</term><description><c>shared</c> (file:// on shared storage, default) or <c>http</c> (the CM's file server)</description></item>
+/// <item><term>update.download_attempts, update.download_stall_timeout</term><description>attempts per component URL, and seconds without data before an attempt is abandoned and resumed</description></item>
 /// <item><term>update.cm_crash_at</term><description>a CM fault point (<c>before-start</c>, <c>before-apply</c>) where the device dies as if its power was cut</description></item>
 /// </list>
 /// </summary>
@@ -67,10 +69,26 @@ public static class UpdateSettings
         {
             StepTimeout = TimeSpan.FromSeconds(double.Parse(c.Setting("update.step_timeout", "60"), System.Globalization.CultureInfo.InvariantCulture)),
             CrashAt = c.Setting("update.cm_crash_at", "") is { Length: > 0 } point ? point : null,
+            Download = Download(c),
         };
     }
 
-    public static IPEndPoint CmEndpoint(BoardConfig c) => new(IPAddress.Loopback, int.Parse(c.Setting("update.cm_port", "0")));
+    /// <summary>update.download_attempts (per URL) and update.download_stall_timeout (seconds); the product defaults otherwise.</summary>
+    public static DownloadOptions Download(BoardConfig c)
+    {
+        var defaults = new DownloadOptions();
+        return defaults with
+        {
+            AttemptsPerUrl = int.Parse(c.Setting("update.download_attempts", defaults.AttemptsPerUrl.ToString(System.Globalization.CultureInfo.InvariantCulture)), System.Globalization.CultureInfo.InvariantCulture),
+            StallTimeout = c.Settings.TryGetValue("update.download_stall_timeout", out var stall)
+                ? TimeSpan.FromSeconds(double.Parse(stall, System.Globalization.CultureInfo.InvariantCulture))
+                : defaults.StallTimeout,
+        };
+    }
+
+    /// <summary>update.cm_listen (default 127.0.0.1; 0.0.0.0 when the UMs are other hosts on the rig network) and update.cm_port.</summary>
+    public static IPEndPoint CmEndpoint(BoardConfig c) =>
+        new(IPAddress.Parse(c.Setting("update.cm_listen", "127.0.0.1")), int.Parse(c.Setting("update.cm_port", "0")));
 
     public static TimeSpan CheckInPeriod(BoardConfig c) =>
         TimeSpan.FromSeconds(double.Parse(c.Setting("update.checkin_period", "0"), System.Globalization.CultureInfo.InvariantCulture));

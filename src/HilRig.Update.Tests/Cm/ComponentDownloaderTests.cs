@@ -30,6 +30,7 @@ public class ComponentDownloaderTests
         public int Requests;
         public List<string?> Ranges { get; } = new();
         public int BreakCount { get; init; }
+        public int StallCount { get; init; }
         public int Status { get; init; } = 200;
 
         public RequestDelegate Handler => async context =>
@@ -39,6 +40,15 @@ public class ComponentDownloaderTests
             if (Status != 200)
             {
                 context.Response.StatusCode = Status;
+                return;
+            }
+            if (n <= StallCount)
+            {
+                // Half the body, then silence with the connection open: a link that went dark mid-transfer.
+                context.Response.ContentLength = Payload.Length;
+                await context.Response.Body.WriteAsync(Payload.AsMemory(0, Payload.Length / 2));
+                await context.Response.Body.FlushAsync();
+                await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { });
                 return;
             }
             if (n <= BreakCount)
@@ -64,6 +74,27 @@ public class ComponentDownloaderTests
         await Downloader(http).DownloadAsync(Info("rootfs.enc"), new Uri(host.Address, "files/"), destination, default);
         Assert.That(File.ReadAllBytes(destination), Is.EqualTo(Payload));
         Assert.That(server.Ranges, Is.EqualTo(new[] { null, $"bytes={Payload.Length / 2}-" }));
+    }
+
+    [Test]
+    public async Task Download_TransferStallsHalfWay_AbandonedAfterStallTimeout_ResumesWithRange()
+    {
+        var server = new FlakyServer { StallCount = 1 };
+        await using var host = await KestrelHost.StartLoopbackAsync(HttpProtocols.Http1, server.Handler);
+        using var http = new HttpClient();
+        var destination = Path.Combine(RepoPaths.NewTempDirectory("dl-stall"), "rootfs.enc");
+        var downloader = new ComponentDownloader(http, new DownloadOptions
+        {
+            AttemptsPerUrl = 3,
+            FirstRetryDelay = TimeSpan.FromMilliseconds(10),
+            AttemptTimeout = TimeSpan.FromSeconds(30),
+            StallTimeout = TimeSpan.FromMilliseconds(300),
+        }, TimeProvider.System);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await downloader.DownloadAsync(Info("rootfs.enc"), new Uri(host.Address, "files/"), destination, default);
+        Assert.That(File.ReadAllBytes(destination), Is.EqualTo(Payload));
+        Assert.That(server.Ranges, Is.EqualTo(new[] { null, $"bytes={Payload.Length / 2}-" }), "the stalled half is kept and the rest asked for");
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(20)), "abandoned at the stall timeout, not the attempt timeout");
     }
 
     [Test]

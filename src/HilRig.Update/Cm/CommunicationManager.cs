@@ -39,7 +39,7 @@ public sealed class CommunicationManager : IDisposable
         _unitKey = unitKey;
         _time = time;
         _log = log;
-        _cloud = new CloudClient(http, config.CloudUrl);
+        _cloud = new CloudClient(http, config.CloudUrl, time);
         _downloader = new ComponentDownloader(http, config.Download, time, log);
         Directory.CreateDirectory(config.StateDirectory);
         Store = new CmStateStore(config.DatabasePath);

@@ -19,11 +19,15 @@ public sealed class ComponentDownloader
     private readonly HttpClient _http;
     private readonly ILogger? _log;
     private readonly ResiliencePipeline _pipeline;
+    private readonly TimeSpan _stallTimeout;
+    private readonly TimeProvider _time;
 
     public ComponentDownloader(HttpClient http, DownloadOptions options, TimeProvider time, ILogger? log = null)
     {
         _http = http;
         _log = log;
+        _stallTimeout = options.StallTimeout;
+        _time = time;
         _pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions
             {
@@ -92,9 +96,16 @@ public sealed class ComponentDownloader
         if (have > component.Size) { File.Delete(partial); have = 0; }
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         if (have > 0) request.Headers.Range = new RangeHeaderValue(have, null);
+        // Re-armed after every read: it fires only when nothing arrives for the stall timeout.
+        using var stall = new CancellationTokenSource(_stallTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, stall.Token);
         HttpResponseMessage response;
-        try { response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct); }
+        try { response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token); }
         catch (HttpRequestException e) { throw new TransientDownloadException($"GET {url}: {e.Message}", e); }
+        catch (OperationCanceledException e) when (stall.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            throw new TransientDownloadException($"GET {url}: no response within {_stallTimeout.TotalSeconds:0.###} s", e);
+        }
         using (response)
         {
             var append = false;
@@ -120,17 +131,23 @@ public sealed class ComponentDownloader
             await using var output = new FileStream(partial, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
             try
             {
-                await using var body = await response.Content.ReadAsStreamAsync(ct);
+                await using var body = await response.Content.ReadAsStreamAsync(linked.Token);
                 var buffer = new byte[1 << 16];
                 var total = append ? have : 0;
                 int n;
-                while ((n = await body.ReadAsync(buffer, ct)) > 0)
+                while ((n = await body.ReadAsync(buffer, linked.Token)) > 0)
                 {
+                    stall.CancelAfter(_stallTimeout);
                     total += n;
                     if (total > component.Size)
                         throw new BundleRejectedException(BundleRejection.SizeMismatch, $"component '{component.Id}': {url} serves more than the {component.Size} bytes the metadata says");
                     await output.WriteAsync(buffer.AsMemory(0, n), ct);
                 }
+            }
+            catch (OperationCanceledException e) when (stall.IsCancellationRequested && !ct.IsCancellationRequested)
+            {
+                // Keep what arrived: the next attempt resumes from it with a Range request.
+                throw new TransientDownloadException($"GET {url}: transfer stalled for {_stallTimeout.TotalSeconds:0.###} s after {output.Length} bytes", e);
             }
             catch (Exception e) when (e is IOException or HttpRequestException && e is not TransientDownloadException)
             {

@@ -14,4 +14,12 @@ public sealed record DownloadOptions
 
     /// <value>60 s: one attempt, headers to last byte</value>
     public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// An attempt that receives nothing for this long (connecting, waiting for headers, or mid-body) is abandoned and
+    /// retried; the retry resumes with a Range request. A link that went dark mid-transfer then costs this long, not
+    /// the whole <see cref="AttemptTimeout"/> or TCP's own back-off.
+    /// </summary>
+    /// <value>20 s</value>
+    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(20);
 }

@@ -1,0 +1,42 @@
+using HilRig.Cloud;
+
+namespace HilRig.Steps.Cloud;
+
+/// <summary>
+/// The cloud hosted inside the harness process on 127.0.0.1, for rigs without SimNet (<c>network: none</c>): the boards
+/// are on the host's loopback too, so a separate process would add start-up time and nothing else. Steps still drive it
+/// over HTTP, exactly as they drive <see cref="NamespaceCloud"/>.
+/// </summary>
+public sealed class LoopbackCloud : IUpdateCloud
+{
+    private readonly CloudHost _host;
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(60) };
+
+    private LoopbackCloud(CloudHost host)
+    {
+        _host = host;
+        Api = new CloudApiClient(_http, host.Address);
+    }
+
+    public Uri UnitUrl => _host.Address;
+
+    public CloudApiClient Api { get; }
+
+    public string Where => $"in the harness on {_host.Address}";
+
+    public static async Task<LoopbackCloud> StartAsync(CloudSettings settings) =>
+        new(await CloudHost.StartAsync(new CloudOptions
+        {
+            DataDirectory = settings.DataDirectory,
+            SigningKeyPath = settings.SigningKeyPath,
+            UploadTrustPath = settings.UploadTrustPath,
+            Listen = "http://127.0.0.1:0",
+            ThrottlePeriod = settings.Throttle,
+        }));
+
+    public async ValueTask DisposeAsync()
+    {
+        _http.Dispose();
+        await _host.DisposeAsync();
+    }
+}

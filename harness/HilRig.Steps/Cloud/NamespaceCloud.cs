@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Globalization;
+using HilRig.Harness.Drivers.ProcessBoard;
+using HilRig.Harness.Runtime;
+using HilRig.Simulators.SimNet;
+
+namespace HilRig.Steps.Cloud;
+
+/// <summary>
+/// The cloud as its own process (the HilRig.Cloud exe) in its own SimNet namespace, started with <c>ip netns exec</c>:
+/// units reach it across SimNet at its rig address, so its traffic is impaired, partitioned and captured like any
+/// host's. The harness drives its operator API from a socket made inside the cloud's namespace (an operator on the
+/// cloud's machine), so that traffic never crosses the switch. The process exits when the harness closes its stdin.
+/// </summary>
+public sealed class NamespaceCloud : IUpdateCloud
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private readonly Process _process;
+    private readonly HttpClient _http;
+    private readonly StreamWriter _log;
+    private readonly Task _pumps;
+
+    private NamespaceCloud(Process process, NamespaceHost host, Uri unitUrl, StreamWriter log, Task pumps)
+    {
+        _process = process;
+        _log = log;
+        _pumps = pumps;
+        Host = host;
+        UnitUrl = unitUrl;
+        _http = NamespaceSockets.HttpClient(host.Namespace, TimeSpan.FromSeconds(60));
+        Api = new CloudApiClient(_http, new Uri($"http://127.0.0.1:{unitUrl.Port}/"));
+    }
+
+    public NamespaceHost Host { get; }
+
+    public Uri UnitUrl { get; }
+
+    public CloudApiClient Api { get; }
+
+    public string Where => $"process {_process.Id} in {Host}";
+
+    /// <summary>HilRig.Cloud.dll: <c>HILRIG_CLOUD</c>, or this repository's build of the harness's configuration.</summary>
+    public static string Locate()
+    {
+        if (Environment.GetEnvironmentVariable("HILRIG_CLOUD") is { Length: > 0 } explicitPath)
+            return File.Exists(explicitPath) ? explicitPath : throw new RigFaultException($"HILRIG_CLOUD={explicitPath} does not exist");
+        var root = DeviceLocator.RepositoryRoot() ?? throw new RigFaultException("cannot find the HilRig repository to locate HilRig.Cloud; set HILRIG_CLOUD");
+        var configuration = DeviceLocator.CurrentConfiguration();
+        return new[] { configuration, "Release", "Debug" }.Distinct()
+                   .Select(c => Path.Combine(root, "src", "HilRig.Cloud", "bin", c, "net10.0", "HilRig.Cloud.dll"))
+                   .FirstOrDefault(File.Exists)
+               ?? throw new RigFaultException($"HilRig.Cloud is not built; run `dotnet build src/HilRig.Cloud -c {configuration}` in {root}");
+    }
+
+    public static async Task<NamespaceCloud> StartAsync(NamespaceHost host, CloudSettings settings, string logPath, CancellationToken ct)
+    {
+        Directory.CreateDirectory(settings.DataDirectory);
+        var unitUrl = new Uri($"http://{host.Address}:{settings.Port}/");
+        var info = host.StartInfo(DotnetHost(), Locate(),
+            "--data", Path.GetFullPath(settings.DataDirectory),
+            "--key", settings.SigningKeyPath,
+            "--upload-trust", settings.UploadTrustPath,
+            "--listen", $"http://0.0.0.0:{settings.Port}",
+            "--public-url", unitUrl.AbsoluteUri,
+            "--throttle", settings.Throttle.ToString("c", CultureInfo.InvariantCulture),
+            "--lifeline");
+        info.RedirectStandardInput = true;
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.UseShellExecute = false;
+        var process = Process.Start(info) ?? throw new RigFaultException("could not start the cloud process");
+        var log = new StreamWriter(logPath) { AutoFlush = true };
+        var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        async Task Pump(StreamReader reader)
+        {
+            while (await reader.ReadLineAsync(CancellationToken.None) is { } line)
+            {
+                lock (log) log.WriteLine(line);
+                if (line.StartsWith("hilrig-cloud listening on", StringComparison.Ordinal)) listening.TrySetResult();
+            }
+        }
+        var pumps = Task.WhenAll(Pump(process.StandardOutput), Pump(process.StandardError));
+        var cloud = new NamespaceCloud(process, host, unitUrl, log, pumps);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(StartTimeout);
+            var exited = process.WaitForExitAsync(timeout.Token);
+            var first = await Task.WhenAny(listening.Task, exited);
+            if (first != listening.Task)
+            {
+                ct.ThrowIfCancellationRequested();
+                await pumps.WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ContinueWith(_ => { });
+                var output = File.Exists(logPath) ? await File.ReadAllTextAsync(logPath, CancellationToken.None) : "";
+                throw new RigFaultException(process.HasExited
+                    ? $"the cloud in {host} exited with {process.ExitCode} before listening:\n{output}"
+                    : $"the cloud in {host} did not start listening within {StartTimeout.TotalSeconds} s:\n{output}");
+            }
+            return cloud;
+        }
+        catch
+        {
+            await cloud.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static string DotnetHost() =>
+        Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
+
+    public async ValueTask DisposeAsync()
+    {
+        _http.Dispose();
+        try
+        {
+            // The lifeline: the cloud stops cleanly when its stdin closes.
+            _process.StandardInput.Close();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException)
+        {
+            try { _process.Kill(entireProcessTree: true); }
+            catch (InvalidOperationException) { }
+            await _process.WaitForExitAsync(CancellationToken.None);
+        }
+        await _pumps.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ContinueWith(_ => { });
+        lock (_log) _log.Dispose();
+        _process.Dispose();
+    }
+}

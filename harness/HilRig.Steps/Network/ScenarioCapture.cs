@@ -1,0 +1,77 @@
+using HilRig.Capture.Assertions;
+using HilRig.Capture.Decoding;
+using HilRig.Capture.Decoding.Grpc;
+using HilRig.Harness.Boards;
+using HilRig.Harness.Runtime;
+using HilRig.Simulators.SimNet;
+
+namespace HilRig.Steps.Network;
+
+/// <summary>
+/// The scenario's SimNet capture as capture assertions read it: flushed, decoded with the update stack's gRPC types by
+/// method path, hosts named as the rig names them. A failed assertion attaches the pcap and the decoded excerpt around
+/// the violation to the report and fails the step with <see cref="AssertionFailedException"/>.
+/// </summary>
+public sealed class ScenarioCapture(Rig rig, ScenarioOutput output)
+{
+    private static readonly Lazy<DecoderOptions> Options = new(() =>
+    {
+        var registry = new GrpcMessageRegistry();
+        registry.RegisterFile(HilRig.Update.Protocol.UpdatemanagerReflection.Descriptor);
+        return new DecoderOptions { Grpc = registry };
+    });
+
+    public SimNetRigNetwork Network => rig.Definition.Network.Type == "simnet" && rig.Network is SimNetRigNetwork n
+        ? n
+        : throw new RigFaultException($"capture assertions read SimNet's capture; the rig's network is '{rig.Definition.Network.Type}'");
+
+    /// <summary>
+    /// Decodes the capture so far. <see cref="DirectionView.Sent"/>: what hosts put on the wire, each frame once;
+    /// <see cref="DirectionView.Delivered"/>: what SimNet handed on, after loss and partitions.
+    /// </summary>
+    public CaptureLog Load(DirectionView view)
+    {
+        var network = Network;
+        var path = network.CapturePath ?? throw new RigFaultException("the rig's SimNet has capture: false; capture assertions need it on");
+        network.Switch.FlushCaptures();
+        return CaptureLog.Load(path, network.HostDirectory(), Options.Value, view);
+    }
+
+    /// <summary>Runs an assertion over the capture; a violation is attached as evidence and fails the step.</summary>
+    public void Check(DirectionView view, Action<CaptureLog> assertion)
+    {
+        var log = Load(view);
+        try
+        {
+            assertion(log);
+        }
+        catch (CaptureAssertionException e)
+        {
+            output.AttachFile("capture (pcapng)", MediaTypes.Pcap, e.PcapPath);
+            output.AttachText("decoded capture around the violation", e.Excerpt);
+            throw new AssertionFailedException($"{e.Reason}\ndecoded capture around it (pcap and excerpt attached):\n{e.Excerpt}");
+        }
+    }
+
+    /// <summary>The windows in which <paramref name="host"/> was cut off in a direction that stops its sending, from SimNet's control log.</summary>
+    public IReadOnlyList<(DateTimeOffset From, DateTimeOffset Until)> PartitionWindows(string host)
+    {
+        var windows = new List<(DateTimeOffset, DateTimeOffset)>();
+        DateTimeOffset? open = null;
+        foreach (var e in Network.Switch.ControlLog)
+        {
+            if (open is null && e.Partitioned.Contains(host) && e.Direction != PartitionDirection.Inbound) open = e.Time;
+            else if (open is { } start && (e.HealedAll || e.Healed.Contains(host)))
+            {
+                windows.Add((start, e.Time));
+                open = null;
+            }
+        }
+        if (open is { } still) windows.Add((still, DateTimeOffset.MaxValue));
+        return windows;
+    }
+
+    /// <summary>When <paramref name="host"/>'s partitions were healed.</summary>
+    public IReadOnlyList<DateTimeOffset> Heals(string host) =>
+        PartitionWindows(host).Where(w => w.Until != DateTimeOffset.MaxValue).Select(w => w.Until).ToList();
+}

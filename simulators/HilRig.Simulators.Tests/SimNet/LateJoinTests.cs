@@ -1,0 +1,82 @@
+using HilRig.Simulators.SimNet;
+using HilRig.Testing;
+using NUnit.Framework;
+
+namespace HilRig.Simulators.Tests.SimNet;
+
+/// <summary>
+/// A fault plan starts with the scenario, before every host has booted: host-level impairments and partitions apply to
+/// the links of hosts that join later, and a heal releases them.
+/// </summary>
+public class LateJoinTests
+{
+    private readonly ManualTimeProvider _time = new();
+
+    [Test]
+    public void ImpairHost_ThenAHostJoins_ItsLinksToThatHostAreImpaired()
+    {
+        using var sw = new SimNetSwitch(new SimNetOptions { Time = _time });
+        sw.AddPort(new RecordingPort("main", _time));
+        sw.ImpairHost("main", new LinkImpairment { Loss = 0.3 }, PartitionDirection.Outbound);
+        sw.AddPort(new RecordingPort("cloud", _time));
+        Assert.That(sw.ImpairmentOf("main", "cloud").Loss, Is.EqualTo(0.3));
+        Assert.That(sw.ImpairmentOf("cloud", "main").IsNone, Is.True, "outbound only");
+        sw.ImpairHost("main", LinkImpairment.None);
+        sw.AddPort(new RecordingPort("node", _time));
+        Assert.That(sw.ImpairmentOf("main", "node").IsNone, Is.True, "cleared before node joined");
+    }
+
+    [Test]
+    public void ImpairAll_ThenAHostJoins_AllItsLinksImpaired()
+    {
+        using var sw = new SimNetSwitch(new SimNetOptions { Time = _time, DefaultImpairment = new LinkImpairment { Delay = TimeSpan.FromMilliseconds(1) } });
+        sw.AddPort(new RecordingPort("a", _time));
+        sw.AddPort(new RecordingPort("b", _time));
+        Assert.That(sw.ImpairmentOf("a", "b").Delay, Is.EqualTo(TimeSpan.FromMilliseconds(1)), "the rig's default profile");
+        sw.ImpairAll(new LinkImpairment { Duplicate = 0.5 });
+        sw.AddPort(new RecordingPort("c", _time));
+        Assert.That((sw.ImpairmentOf("c", "a").Duplicate, sw.ImpairmentOf("b", "c").Duplicate), Is.EqualTo((0.5, 0.5)));
+    }
+
+    [Test]
+    public void Partition_ThenAHostJoins_CutOffFromIt_UntilHealed()
+    {
+        using var sw = new SimNetSwitch(new SimNetOptions { Time = _time });
+        sw.AddPort(new RecordingPort("main", _time));
+        sw.AddPort(new RecordingPort("node-2", _time));
+        sw.Partition(["main"]);
+        sw.AddPort(new RecordingPort("cloud", _time));
+        Assert.That((sw.IsBlocked("main", "cloud"), sw.IsBlocked("cloud", "main"), sw.IsBlocked("node-2", "cloud")), Is.EqualTo((true, true, false)));
+        sw.Heal(["main"]);
+        sw.AddPort(new RecordingPort("node-3", _time));
+        Assert.That((sw.IsBlocked("main", "cloud"), sw.IsBlocked("main", "node-3")), Is.EqualTo((false, false)));
+    }
+
+    [Test]
+    public void ControlLog_NamesPartitionedAndHealedHosts()
+    {
+        using var sw = new SimNetSwitch(new SimNetOptions { Time = _time });
+        sw.AddPort(new RecordingPort("a", _time));
+        sw.AddPort(new RecordingPort("b", _time));
+        sw.Partition(["a"], PartitionDirection.Outbound);
+        _time.Advance(TimeSpan.FromSeconds(2));
+        sw.Heal(["a"]);
+        sw.HealAll();
+        var log = sw.ControlLog;
+        Assert.That((log[0].Partitioned, log[0].Direction), Is.EqualTo((new[] { "a" }, PartitionDirection.Outbound)));
+        Assert.That((log[1].Healed, log[1].Time - log[0].Time), Is.EqualTo((new[] { "a" }, TimeSpan.FromSeconds(2))));
+        Assert.That(log[2].HealedAll, Is.True);
+    }
+
+    [Test]
+    public void Statistics_CountDeliveredBytes()
+    {
+        using var sw = new SimNetSwitch(new SimNetOptions { Time = _time });
+        var a = sw.AddPort(new RecordingPort("a", _time));
+        var b = sw.AddPort(new RecordingPort("b", _time));
+        sw.OnFrame(b, TestFrames.Udp(Capture.Decoding.MacAddress.Broadcast, TestFrames.B, -1));
+        for (var i = 0; i < 5; i++) sw.OnFrame(a, TestFrames.Udp(TestFrames.B, TestFrames.A, i, 100));
+        var stats = sw.Statistics("a", "b");
+        Assert.That((stats.Forwarded, stats.ForwardedBytes), Is.EqualTo((5L, 5L * (14 + 20 + 8 + 100))));
+    }
+}
