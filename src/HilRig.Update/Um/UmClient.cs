@@ -41,6 +41,11 @@ public sealed class UmClient(UpdateHandler handler, GrpcClient grpc, TimeProvide
             {
                 log?.LogInformation("UM {Node}: CM unreachable: {Error}", handler.Status().NodeId, e.Message);
             }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // Being stopped is the normal end of a UM, whatever the stream was doing at that moment.
+                return;
+            }
             try { await Task.Delay(backoff, time, ct); }
             catch (OperationCanceledException) { return; }
             backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
