@@ -100,6 +100,9 @@ public sealed class UpdateUnit(Rig rig, ScenarioInfo scenario, ScenarioOutput ou
         }
         var m = ProcessDriver(main);
         m.Configure("update.cm", "on");
+        // The unit is provisioned with the repository's test-only keys, explicitly: the device has no default.
+        m.Configure("update.trust", Fixture("test-only-trust.json"));
+        m.Configure("update.unit_key", Fixture("test-only-unit.pem"));
         m.Configure("update.cm_port", _cmPort.ToString());
         m.Configure("update.cm_listen", onSimNet ? "0.0.0.0" : "127.0.0.1");
         m.Configure("update.cloud", cloud.UnitUrl.AbsoluteUri);
@@ -140,6 +143,11 @@ public sealed class UpdateUnit(Rig rig, ScenarioInfo scenario, ScenarioOutput ou
     /// <summary>The value of a <c>key: value</c> line of a shell command's output.</summary>
     public static string? Field(ShellResult result, string key) =>
         result.Lines.FirstOrDefault(l => l.StartsWith(key + ":", StringComparison.Ordinal))?[(key.Length + 1)..].Trim();
+
+    private static string Fixture(string file) =>
+        Path.Combine(Harness.Drivers.ProcessBoard.DeviceLocator.RepositoryRoot()
+                     ?? throw new Harness.Runtime.RigFaultException("cannot find the repository's fixtures/update to provision the unit's keys"),
+            "fixtures", "update", file);
 
     public void ClearCrash() => ProcessDriver(Main!).Configure("update.cm_crash_at", "");
 

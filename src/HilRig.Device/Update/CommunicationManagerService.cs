@@ -22,8 +22,8 @@ public sealed class CommunicationManagerService : IDeviceService
     {
         var c = device.Config;
         var config = UpdateSettings.Cm(c);
-        var trust = TrustStore.Load(UpdateSettings.FixturePath(c, "update.trust", "test-only-trust.json"));
-        var unitKey = KeyFiles.LoadAgreementKey(UpdateSettings.FixturePath(c, "update.unit_key", "test-only-unit.pem"));
+        var trust = TrustStore.Load(UpdateSettings.RequiredPath(c, "update.trust", "the trust store of the keys that sign its updates"));
+        var unitKey = KeyFiles.LoadAgreementKey(UpdateSettings.RequiredPath(c, "update.unit_key", "the unit's key agreement key to unwrap bundle keys"));
         _runtime = await CmRuntime.StartAsync(config, trust, unitKey, UpdateSettings.CmEndpoint(c), null,
             UpdateSettings.CheckInPeriod(c), TimeProvider.System, ct: cancellation);
         var resumed = config.CrashAt is null ? "" : $", fault point {config.CrashAt}";

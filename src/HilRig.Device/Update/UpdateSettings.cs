@@ -93,9 +93,13 @@ public static class UpdateSettings
     public static TimeSpan CheckInPeriod(BoardConfig c) =>
         TimeSpan.FromSeconds(double.Parse(c.Setting("update.checkin_period", "0"), System.Globalization.CultureInfo.InvariantCulture));
 
-    public static string FixturePath(BoardConfig c, string key, string file) =>
-        c.Settings.TryGetValue(key, out var path) ? path
-            : Path.Combine(RepositoryRoot() ?? throw new InvalidDataException($"{key} is not set and no repository fixtures are near"), "fixtures", "update", file);
+    /// <summary>
+    /// A file the CM cannot work without (its trust store, the unit's key). There is no default: a device must never
+    /// fall back to someone else's keys, least of all the repository's test-only ones.
+    /// </summary>
+    public static string RequiredPath(BoardConfig c, string key, string what) =>
+        c.Settings.TryGetValue(key, out var path) && path.Length > 0 ? path
+            : throw new InvalidDataException($"{key} is not set: the CM needs {what}");
 
     /// <summary><c>app:file,fw:test:failAt=update;reboot=update,rootfs:rootfs-ab</c> → module configs with per-node default paths.</summary>
     public static IReadOnlyList<ModuleConfig> ParseModules(string spec, string stateRoot)
@@ -121,12 +125,5 @@ public static class UpdateSettings
                 Params: p));
         }
         return modules;
-    }
-
-    private static string? RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "HilRig.sln"))) return dir.FullName;
-        return null;
     }
 }
