@@ -27,7 +27,7 @@ public static class BenchSimnet
             try
             {
                 var result = SimNetBenchmark.Run(TimeSpan.FromSeconds(parse.GetValue(seconds)), parse.GetValue(packets),
-                    Path.Combine(RepoRoot(), "fixtures", "captures"), work, m => { if (!asJson) Terminal.Line(m); }, parse.GetValue(mtu));
+                    Path.Combine(Harness.Drivers.ProcessBoard.DeviceLocator.RepositoryRoot() ?? Directory.GetCurrentDirectory(), "fixtures", "captures"), work, m => { if (!asJson) Terminal.Line(m); }, parse.GetValue(mtu));
                 if (asJson)
                 {
                     Console.Out.WriteLine(JsonSerializer.Serialize(new BenchSimnetJson(
@@ -55,13 +55,6 @@ public static class BenchSimnet
             }
         }));
         return command;
-    }
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "HilRig.sln"))) return dir.FullName;
-        return Directory.GetCurrentDirectory();
     }
 }
 
