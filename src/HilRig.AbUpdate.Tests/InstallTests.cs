@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using HilRig.Storage;
+using HilRig.Storage.PowerLoss;
 using NUnit.Framework;
 
 namespace HilRig.AbUpdate.Tests;
@@ -229,6 +230,22 @@ public class InstallTests
         Assert.That(st.A.Reason, Is.EqualTo(BadReason.InstallFailed));
         Assert.That(st.Primary, Is.EqualTo(SlotName.B));
         AssertActiveUntouched(rec, disk, mem, before);
+    }
+
+    [Test]
+    public void A_power_cut_while_recording_a_failed_install_is_a_power_cut_not_the_install_error()
+    {
+        var (mem, _, _, _, _) = TestDisks.Running();
+        var v2 = TestDisks.Image(7, 400_000);
+        var wrong = Digest.Sha256("something else"u8);
+        // bootctl-write #1 marks the target bad (installing); #2 records "install failed" after the hash mismatch.
+        var dev = new PowerLossDevice(mem, plan: new CutPlan(new NamedCut("bootctl-write", 2), 1));
+        PowerCutException? lost = null;
+        var booted = new BootedDisk(AbDisk.Open(dev), SlotName.B, e => lost = e);
+        var e = Assert.Throws<PowerCutException>(() => booted.Use(u => u.Install(new MemoryStream(v2), new InstallRequest(ExpectedSha256: wrong), "v2.img")))!;
+        Assert.That(dev.IsPoweredOff, "the cut fired on the write that records the failure");
+        Assert.That(e.Message, Does.Contain("bootctl-write#2"));
+        Assert.That(lost, Is.SameAs(e), "the power-lost callback ran with the cut");
     }
 
     [Test]

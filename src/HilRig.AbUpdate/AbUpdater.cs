@@ -434,7 +434,7 @@ public sealed class AbUpdater
         {
             Disk.BootControl.Commit(state, state.Record.With(target, state.Record[target].MarkBad(BadReason.InstallFailed)));
         }
-        catch (Exception) when (e is not PowerCutException)
+        catch (Exception ex) when (ex is not PowerCutException)
         {
             // The target stays marked bad (installing) either way; the original error is what matters.
         }
