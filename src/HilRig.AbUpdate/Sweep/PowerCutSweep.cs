@@ -45,11 +45,14 @@ public sealed class PowerCutSweep
         var w = _world.Value;
         var clock = Stopwatch.StartNew();
 
-        // A clean run counts the operations and says where the named points fall.
-        var counting = new PowerLossDevice(w.Base.Fork(), _o.RequestBytes);
-        RunUpdate(counting, w);
-        var total = counting.OpCount;
-        var selected = SelectOps(total, counting.PointLog);
+        // Sampling needs the operation count and where the named points fall before the run: a clean run tells.
+        HashSet<long>? selected = null;
+        if (_o.Sample is not null)
+        {
+            var counting = new PowerLossDevice(w.Base.Fork(), _o.RequestBytes);
+            RunUpdate(counting, w);
+            selected = SelectOps(counting.OpCount, counting.PointLog);
+        }
 
         var failures = new List<CutFailure>();
         int cuts = 0, restarts = 0, hashChecks = 0;
@@ -62,8 +65,6 @@ public sealed class PowerCutSweep
             var hash = _o.HashCheckEvery > 0 && cuts % _o.HashCheckEvery == 0;
             if (restart) restarts++;
             if (hash) hashChecks++;
-            var alias = op.AfterPoint is { } p ? "@" + p.Split(',')[^1] : null;
-            var id = _o.IdFor(new OpCut(op.Index));
             string? problem;
             try
             {
@@ -76,13 +77,14 @@ public sealed class PowerCutSweep
                 problem = $"checker crashed: {e.GetType().Name}: {e.Message}";
             }
             if (problem is null) return;
-            var f = new CutFailure(id, alias, $"{op.ToString()}: {problem}");
+            var alias = op.AfterPoint is { } p ? "@" + p.Split(',')[^1] : null;
+            var f = new CutFailure(_o.IdFor(new OpCut(op.Index)), alias, $"{op.ToString()}: {problem}");
             failures.Add(f);
             log?.Invoke(f.ToString());
         };
         RunUpdate(dev, w);
         clock.Stop();
-        return new SweepReport(_o.Prefix, total, cuts, restarts, hashChecks, clock.Elapsed, failures);
+        return new SweepReport(_o.Prefix, dev.OpCount, cuts, restarts, hashChecks, clock.Elapsed, failures);
     }
 
     /// <summary>Replays one cut for real and judges the disk it leaves (with the restart and hash checks).</summary>
