@@ -204,6 +204,22 @@ public class StorageTests
         Assert.That(Crc32.Append(Crc32.Compute("1234"u8), "56789"u8), Is.EqualTo(0xCBF43926u));
     }
 
+    [Test]
+    public void Seeded_guids_are_version_4_and_the_same_for_the_same_seed()
+    {
+        var a = SeededRng.GuidSource(1);
+        var first = a();
+        // The disk GUID `hilrig disk create --seed 1` has always printed: seeded images stay byte-identical.
+        Assert.That(first, Is.EqualTo(new Guid("5252a957-54cd-4ed5-bd34-320e4eb1ac86")));
+        var rest = Enumerable.Range(0, 4).Select(_ => a()).ToList();
+        Assert.That(rest, Is.Unique.And.Not.Contains(first), "each call draws a new GUID");
+        Assert.That(rest.Prepend(first).Select(g => g.Version), Is.All.EqualTo(4));
+        Assert.That(rest.Prepend(first).Select(g => g.Variant), Is.All.InRange(0x8, 0xB), "the RFC 9562 variant (10xx)");
+        var b = SeededRng.GuidSource(1);
+        Assert.That(Enumerable.Range(0, 5).Select(_ => b()), Is.EqualTo(rest.Prepend(first)));
+        Assert.That(SeededRng.GuidSource(2)(), Is.Not.EqualTo(first));
+    }
+
     [TestCase("16MiB", 16L << 20)]
     [TestCase("512KiB", 512L << 10)]
     [TestCase("2G", 2L << 30)]

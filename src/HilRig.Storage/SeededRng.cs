@@ -19,6 +19,28 @@ public struct SeededRng
         return new SeededRng(new SeededRng(b).NextU64());
     }
 
+    /// <summary>
+    /// Version-4 GUIDs drawn from <paramref name="seed"/> (its "guid" stream): reproducible disk and partition GUIDs, so
+    /// the same seed makes a byte-identical disk image.
+    /// </summary>
+    public static Func<Guid> GuidSource(ulong seed)
+    {
+        var rng = For(seed, GuidStream, 0);
+        return () => rng.NextGuid();
+    }
+
+    private const ulong GuidStream = 0x67756964; // "guid"
+
+    /// <summary>A random version-4 (RFC 9562) GUID.</summary>
+    public Guid NextGuid()
+    {
+        Span<byte> g = stackalloc byte[16];
+        Fill(g);
+        g[7] = (byte)((g[7] & 0x0F) | 0x40);
+        g[8] = (byte)((g[8] & 0x3F) | 0x80);
+        return new Guid(g);
+    }
+
     public ulong NextU64()
     {
         var z = _state += 0x9E3779B97F4A7C15UL;

@@ -59,19 +59,7 @@ public static class DiskCommand
             var path = p.GetValue(img)!;
             var bytes = AbCli.Size(p.GetValue(size)!, "--size");
             var layout = AbLayout.ForDisk(bytes, p.GetValue(sector));
-            Func<Guid>? guids = null;
-            if (p.GetValue(seed) is { } s)
-            {
-                var rng = SeededRng.For(s, 0x67756964, 0);
-                guids = () =>
-                {
-                    Span<byte> g = stackalloc byte[16];
-                    rng.Fill(g);
-                    g[7] = (byte)((g[7] & 0x0F) | 0x40);
-                    g[8] = (byte)((g[8] & 0x3F) | 0x80);
-                    return new Guid(g);
-                };
-            }
+            var guids = p.GetValue(seed) is { } s ? SeededRng.GuidSource(s) : null;
             using var dev = FileBlockDevice.Create(path, bytes, layout.SectorSize);
             var disk = AbDisk.Create(dev, layout, guids);
             Terminal.Line($"{path}: {BlockDevice.FormatSize(bytes)} GPT disk {disk.Table.DiskGuid}: " +

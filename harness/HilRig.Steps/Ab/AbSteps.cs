@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using HilRig.AbUpdate;
@@ -27,16 +28,8 @@ public sealed class AbSteps(AbReleases releases, ScenarioInfo scenario, Scenario
         if (board.Power.State == PowerState.On)
             throw new RigFaultException($"board {board.Name} is running; its A/B disk is made before power-on");
         var layout = AbLayout.ForSlot(AbReleases.SlotCapacity, 2 << 20);
-        var rng = scenario.RandomFor($"ab-disk/{board.Name}");
         using var dev = FileBlockDevice.Create(DiskPath(board), layout.DiskBytes);
-        var disk = AbDisk.Create(dev, layout, () =>
-        {
-            var g = new byte[16];
-            rng.NextBytes(g);
-            g[7] = (byte)((g[7] & 0x0F) | 0x40);
-            g[8] = (byte)((g[8] & 0x3F) | 0x80);
-            return new Guid(g);
-        });
+        var disk = AbDisk.Create(dev, layout, SeededRng.GuidSource((ulong)scenario.SeedFor($"ab-disk/{board.Name}")));
         var release = releases.Get(version);
         new AbUpdater(disk).Install(new MemoryStream(release.Image), new InstallRequest(version));
         var boot = Bootloader.Boot(disk, BootPolicy.FullCheck);
@@ -71,9 +64,7 @@ public sealed class AbSteps(AbReleases releases, ScenarioInfo scenario, Scenario
     }
 
     [Given("board {board} checks the whole slot at every boot", Summary = "full Merkle check at boot instead of sampled blocks (setting ab.check=full)")]
-    public void FullCheck(Board board) =>
-        (board.Drivers.OfType<ProcessBoardDriver>().SingleOrDefault() ?? throw new RigFaultException($"board {board.Name} is not a process board"))
-        .Configure("ab.check", "full");
+    public void FullCheck(Board board) => board.Get<ProcessBoardDriver>().Configure("ab.check", "full");
 
     [When("I corrupt boot-control copy {int} on board {board}", Summary = "overwrites one copy (0 or 1) of the boot-control record in the board's disk image")]
     public void CorruptBootControl(int copy, Board board)
@@ -95,7 +86,7 @@ public sealed class AbSteps(AbReleases releases, ScenarioInfo scenario, Scenario
         using var dev = FileBlockDevice.Open(DiskPath(board));
         var disk = AbDisk.Open(dev);
         var s = disk[SlotNames.Parse(slot)];
-        var offset = s.Partition.Offset + block * 4096L;
+        var offset = s.Partition.Offset + block * (long)AbLayout.BlockSize;
         var sector = dev.ReadBytes(offset, 512);
         sector[100] ^= 0x20;
         dev.Write(offset, sector);
@@ -107,8 +98,7 @@ public sealed class AbSteps(AbReleases releases, ScenarioInfo scenario, Scenario
         Summary = "arms a power cut at a named point (@bootctl-write#2, @slot-write#1, @mark-primary-done#1) or device operation (w17), runs the command and cuts the power when the point is reached")]
     public async Task LosesPowerWhileRunning(Board board, string point, string command, CancellationToken cancellation)
     {
-        var seed = (ulong)scenario.SeedFor($"ab-cut/{board.Name}") & 0x7FFF_FFFF;
-        var arm = await board.Shell.RunAsync($"ab cut {point} {seed}", TimeSpan.FromSeconds(30), cancellation);
+        var arm = await board.Shell.RunAsync($"ab cut {point} {CutSeed(board)}", TimeSpan.FromSeconds(30), cancellation);
         if (arm.ExitCode != 0) throw new AssertionFailedException($"board {board.Name} could not arm the cut: {arm.Output}");
         await board.Console.SendAsync(command + "\n", cancellation);
         await PowerLostAsync(board, point, cancellation);
@@ -117,13 +107,15 @@ public sealed class AbSteps(AbReleases releases, ScenarioInfo scenario, Scenario
     [When("board {board} loses power at {string} during its next boot", Summary = "arms a power cut for the next boot (e.g. @boot-select#1), reboots, and cuts the power there")]
     public async Task LosesPowerDuringBoot(Board board, string point, CancellationToken cancellation)
     {
-        var driver = board.Drivers.OfType<ProcessBoardDriver>().SingleOrDefault()
-                     ?? throw new RigFaultException($"board {board.Name} is not a process board; boot-time cut points need the simulated disk");
+        var driver = board.Get<ProcessBoardDriver>();
         driver.Configure("ab.cut", point);
-        driver.Configure("ab.cut_seed", (scenario.SeedFor($"ab-cut/{board.Name}") & 0x7FFF_FFFF).ToString());
+        driver.Configure("ab.cut_seed", CutSeed(board).ToString(CultureInfo.InvariantCulture));
         await board.Console.SendAsync("reboot\n", cancellation);
         await PowerLostAsync(board, point, cancellation);
     }
+
+    /// <summary>The seed that tears the in-flight write of this board's cut (a non-negative 31-bit value).</summary>
+    private ulong CutSeed(Board board) => (ulong)scenario.SeedFor($"ab-cut/{board.Name}");
 
     private async Task PowerLostAsync(Board board, string point, CancellationToken cancellation)
     {

@@ -243,15 +243,7 @@ public sealed class PowerCutSweep
             var digests = releases.Images.Select(i => Digest.Sha256(i)).ToArray();
             var layout = AbLayout.ForSlot(o.ImageSize, AbLayout.MiB, o.SectorSize);
             var disk = new MemoryBlockDevice(layout.DiskBytes, o.SectorSize, "sweep-disk");
-            var guidRng = SeededRng.For(o.Seed, 0x67756964, 0);
-            var ab = AbDisk.Create(disk, layout, () =>
-            {
-                Span<byte> g = stackalloc byte[16];
-                guidRng.Fill(g);
-                g[7] = (byte)((g[7] & 0x0F) | 0x40);
-                g[8] = (byte)((g[8] & 0x3F) | 0x80);
-                return new Guid(g);
-            });
+            var ab = AbDisk.Create(disk, layout, SeededRng.GuidSource(o.Seed));
             Install(ab, null, releases.V0, "v0", SlotName.A);
             Install(ab, SlotName.A, releases.V1, "v1", SlotName.B);
             byte[]? delta = null;
