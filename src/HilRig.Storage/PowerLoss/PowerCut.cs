@@ -18,11 +18,12 @@ public static class PowerCut
     {
         var rng = SeededRng.For(seed, TearStream, (ulong)op.Index);
         var s = media.SectorSize;
-        var patch = new SectorPatch(media);
+        // The surviving sectors are gathered in a cache over the media and written down together, in offset order.
+        var patch = new WriteBackCache(media);
 
         if (policy == CutPolicy.ScrambleUnflushed)
             foreach (var (off, data) in cache.DirtySectors())
-                if (rng.NextBool()) patch.Put(off, data.Span);
+                if (rng.NextBool()) patch.Write(off, data.Span);
 
         switch (op.Kind)
         {
@@ -32,7 +33,7 @@ public static class PowerCut
                 var n = (int)(op.Length / s);
                 var keep = TearMask(ref rng, n);
                 for (var i = 0; i < n; i++)
-                    if (keep[i]) patch.Put(op.Offset + (long)i * s, op.Data.Slice(i * s, s));
+                    if (keep[i]) patch.Write(op.Offset + (long)i * s, op.Data.Slice(i * s, s));
                 break;
             }
             case OpKind.Flush when policy == CutPolicy.LoseUnflushed:
@@ -40,7 +41,7 @@ public static class PowerCut
                 var sectors = cache.DirtySectors().ToList();
                 var keep = TearMask(ref rng, sectors.Count);
                 for (var i = 0; i < sectors.Count; i++)
-                    if (keep[i]) patch.Put(sectors[i].Offset, sectors[i].Data.Span);
+                    if (keep[i]) patch.Write(sectors[i].Offset, sectors[i].Data.Span);
                 break;
             }
             case OpKind.Trim:
@@ -49,11 +50,11 @@ public static class PowerCut
                 var keep = TearMask(ref rng, n);
                 var zero = new byte[s];
                 for (var i = 0; i < n; i++)
-                    if (keep[i]) patch.Put(op.Offset + (long)i * s, zero);
+                    if (keep[i]) patch.Write(op.Offset + (long)i * s, zero);
                 break;
             }
         }
-        patch.Commit();
+        patch.Flush();
     }
 
     /// <summary>Which of <paramref name="n"/> sectors reach the media: none, all, a prefix of 1..n-1, or a random subset.</summary>
@@ -74,38 +75,5 @@ public static class PowerCut
                 break;
         }
         return keep;
-    }
-
-    /// <summary>Collects surviving sectors and writes them page by page (one read-modify-write per touched 4 KiB page).</summary>
-    private sealed class SectorPatch(IBlockDevice media)
-    {
-        private const int PageSize = 4096;
-        private readonly Dictionary<long, (byte[] Data, ulong Mask)> _pages = new();
-
-        public void Put(long offset, ReadOnlySpan<byte> sector)
-        {
-            var index = offset / PageSize;
-            if (!_pages.TryGetValue(index, out var page)) page = (new byte[PageSize], 0UL);
-            var inPage = (int)(offset % PageSize);
-            sector.CopyTo(page.Data.AsSpan(inPage));
-            _pages[index] = (page.Data, page.Mask | 1UL << (inPage / media.SectorSize));
-        }
-
-        public void Commit()
-        {
-            var s = media.SectorSize;
-            var buffer = new byte[PageSize];
-            foreach (var index in _pages.Keys.Order())
-            {
-                var (data, mask) = _pages[index];
-                var start = index * PageSize;
-                var length = (int)Math.Min(PageSize, media.Length - start);
-                var page = buffer.AsSpan(0, length);
-                media.Read(start, page);
-                for (var k = 0; k < length / s; k++)
-                    if ((mask & (1UL << k)) != 0) data.AsSpan(k * s, s).CopyTo(page[(k * s)..]);
-                media.Write(start, page);
-            }
-        }
     }
 }
