@@ -105,6 +105,78 @@ public class CheckActivateRollbackTests
     }
 
     [Test]
+    public void Check_takes_an_already_verified_hash_and_install_still_verifies_it()
+    {
+        var (mem, rec, disk, _, _) = TestDisks.Running();
+        var v2 = TestDisks.Image(12, 700_000);
+        var path = File(v2);
+        var up = new AbUpdater(disk, SlotName.B);
+        var plan = up.Check(path, new InstallRequest("2.0") { VerifiedSha256 = Digest.Sha256(v2) });
+        Assert.That(plan, Is.EqualTo(new InstallPlan(InstallOutcome.Installed, SlotName.A, SlotName.B, false, Digest.Sha256(v2), v2.Length, "2.0")));
+
+        // The file changed after the download check: Check believes the check (it does not read the image again) …
+        var verified = Digest.Sha256(TestDisks.Image(13, 700_000));
+        Assert.That(up.Check(path, new InstallRequest("2.0") { VerifiedSha256 = verified }).Sha256, Is.EqualTo(verified));
+        Assert.That(rec.Writes, Is.Empty);
+        // … and the install, which hashes what it writes, refuses it and leaves the target bad.
+        var e = Assert.Throws<InstallRefusedException>(() =>
+            up.Install(path, new InstallRequest("2.0", verified, v2.Length) { VerifiedSha256 = verified }))!;
+        Assert.That(e.Message, Is.EqualTo($"{path}: the image changed since it was verified: it had sha256 {verified.ToHex()}, now {Digest.Sha256(v2).ToHex()}"));
+        Assert.That(disk.BootControl.Load().Record.A.Reason, Is.EqualTo(BadReason.InstallFailed));
+        Assert.That(disk.BootControl.Load().Record.Primary, Is.EqualTo(SlotName.B));
+
+        // An expected hash that contradicts the verified one is refused before any write.
+        rec.Writes.Clear();
+        e = Assert.Throws<InstallRefusedException>(() =>
+            up.Install(path, new InstallRequest("2.0", Digest.Sha256(v2)) { VerifiedSha256 = verified }))!;
+        Assert.That(e.Message, Is.EqualTo($"{path}: hash mismatch: expected sha256 {Digest.Sha256(v2).ToHex()}, the image has {verified.ToHex()}"));
+        Assert.That(rec.Writes, Is.Empty);
+
+        var r = up.Install(path, new InstallRequest("2.0", plan.Sha256, plan.Size) { VerifiedSha256 = Digest.Sha256(v2) });
+        Assert.That((r.Outcome, r.Target, r.Sha256), Is.EqualTo((InstallOutcome.Installed, SlotName.A, Digest.Sha256(v2))));
+        Assert.That(TestDisks.SlotBytes(disk, SlotName.A, v2.Length), Is.EqualTo(v2));
+    }
+
+    [Test]
+    public void A_delta_whose_body_changes_after_the_check_is_refused_by_the_hash_taken_while_applying()
+    {
+        // The first pass over a seekable delta's body refuses a corrupt one before anything is written; it cannot see a
+        // file that changes afterwards. The hash taken while the ops are applied does, before the slot is made primary.
+        var (_, _, disk, _, v1) = TestDisks.Running();
+        var v2 = (byte[])v1.Clone();
+        TestDisks.Image(14, 4096).CopyTo(v2, v2.Length - 4096);   // a random last block: the last op replaces it raw
+        var delta = Delta(v1, v2);
+        var source = new ChangesAfterRewind(delta, delta.Length - 1);
+        var e = Assert.Throws<InstallRefusedException>(() => new AbUpdater(disk, SlotName.B).Install(source, null, "d"))!;
+        Assert.That(source.Changed, "the body changed after the first pass");
+        Assert.That(e.Message, Does.StartWith("d: delta body is corrupt: sha256"));
+        var st = disk.BootControl.Load().Record;
+        Assert.That((st.Primary, st.A.State, st.A.Reason), Is.EqualTo(((SlotName?)SlotName.B, SlotState.Bad, BadReason.InstallFailed)));
+    }
+
+    /// <summary>A seekable stream whose byte at <paramref name="at"/> flips once it is rewound past the header (a file rewritten mid-install).</summary>
+    private sealed class ChangesAfterRewind(byte[] data, int at) : MemoryStream(data, writable: false)
+    {
+        private readonly byte[] _data = data;
+        private int _rewinds;
+        public bool Changed { get; private set; }
+
+        public override long Position
+        {
+            get => base.Position;
+            set
+            {
+                base.Position = value;
+                if (++_rewinds == 1)
+                {
+                    _data[at] ^= 0x5A;
+                    Changed = true;
+                }
+            }
+        }
+    }
+
+    [Test]
     public void Activate_makes_a_slot_that_holds_a_release_the_pending_primary_once()
     {
         var (_, rec, disk, v0, _) = TestDisks.Running();

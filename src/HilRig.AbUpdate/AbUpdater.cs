@@ -14,6 +14,14 @@ namespace HilRig.AbUpdate;
 public sealed record InstallRequest(string? Version = null, Digest? ExpectedSha256 = null, long? ExpectedSize = null, byte Tries = 3)
 {
     public static readonly InstallRequest Default = new();
+
+    /// <summary>
+    /// The SHA-256 of the source file as the caller has already checked it (an update manager's download check). For a
+    /// full image that is the image's own hash: <see cref="AbUpdater.Check"/> takes it instead of reading the whole file
+    /// again, and an install still hashes what it writes and refuses an image that hashes otherwise (a file changed since
+    /// the check is caught). A delta file's hash says nothing about the slot it produces: deltas ignore it.
+    /// </summary>
+    public Digest? VerifiedSha256 { get; init; }
 }
 
 public enum InstallOutcome
@@ -58,6 +66,9 @@ public sealed class AbUpdater
         Booted = booted;
     }
 
+    /// <summary>Read buffer of an image or delta file: a delta's op headers are a few bytes each.</summary>
+    private const int ReadBufferBytes = 1 << 16;
+
     public AbDisk Disk { get; }
     public SlotName? Booted { get; }
 
@@ -69,7 +80,7 @@ public sealed class AbUpdater
 
     public InstallResult Install(string path, InstallRequest? request = null)
     {
-        using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, ReadBufferBytes, FileOptions.SequentialScan);
         return Install(f, request, path);
     }
 
@@ -104,7 +115,7 @@ public sealed class AbUpdater
     public InstallPlan Check(string path, InstallRequest? request = null)
     {
         request ??= InstallRequest.Default;
-        using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, ReadBufferBytes, FileOptions.SequentialScan);
         var head = new byte[ImageSniffer.HeadBytes];
         var headLength = BlockDelta.ReadFull(f, head);
         f.Position = 0;
@@ -124,7 +135,7 @@ public sealed class AbUpdater
         {
             var target = TargetFor(state, active);
             RefuseImage(f.Length, ImageSniffer.DeclaredSize(head.AsSpan(0, headLength)), request, target, path);
-            var sha = Digest.FromSpan(SHA256.HashData(f));
+            var sha = request.VerifiedSha256 ?? Digest.FromSpan(SHA256.HashData(f));
             if (request.ExpectedSha256 is { } want && want != sha)
                 throw new InstallRefusedException($"{path}: hash mismatch: expected sha256 {want.ToHex()}, the image has {sha.ToHex()}");
             var noop = NoOp(state, active, target, sha, Stopwatch.StartNew(), false);
@@ -132,7 +143,7 @@ public sealed class AbUpdater
         }
     }
 
-    /// <summary>The refusals of a full image that need no write: size against the request, the superblock and the slot.</summary>
+    /// <summary>The refusals of a full image that need no write: size against the request, the superblock and the slot, an already verified hash.</summary>
     private void RefuseImage(long? length, (string Type, long Size)? declared, InstallRequest request, SlotName target, string sourceName)
     {
         var slot = Disk[target];
@@ -146,6 +157,8 @@ public sealed class AbUpdater
         if (knownSize is { } ks && ks > slot.Capacity)
             throw new InstallRefusedException($"{sourceName}: image is {ks} bytes, larger than slot {target} ({slot.Where}) which holds {slot.Capacity}");
         if (knownSize == 0) throw new InstallRefusedException($"{sourceName}: image is empty");
+        if (request.ExpectedSha256 is { } want && request.VerifiedSha256 is { } verified && want != verified)
+            throw new InstallRefusedException($"{sourceName}: hash mismatch: expected sha256 {want.ToHex()}, the image has {verified.ToHex()}");
     }
 
     private InstallResult InstallImage(Stream source, long? length, ReadOnlySpan<byte> head, InstallRequest request, string sourceName)
@@ -161,7 +174,7 @@ public sealed class AbUpdater
         RefuseImage(length, declared, request, target, sourceName);
         var knownSize = request.ExpectedSize ?? length;
 
-        var incoming = request.ExpectedSha256;
+        var incoming = request.ExpectedSha256 ?? request.VerifiedSha256;
         if (incoming is null && source.CanSeek && knownSize is { } k &&
             ((active is { } a0 && state.Record[a0].ImageSize == k) || state.Record[target].ImageSize == k))
         {
@@ -184,6 +197,8 @@ public sealed class AbUpdater
                     : $"{sourceName}: image is {size} bytes, expected {es2}");
             if (declared is { } d2 && size < d2.Size)
                 throw new InstallRefusedException($"{sourceName}: image truncated: its {d2.Type} superblock declares {d2.Size} bytes, the stream ended at offset {size}");
+            if (request.VerifiedSha256 is { } verified && verified != sha)
+                throw new InstallRefusedException($"{sourceName}: the image changed since it was verified: it had sha256 {verified.ToHex()}, now {sha.ToHex()}");
             if (request.ExpectedSha256 is { } want && want != sha)
                 throw new InstallRefusedException($"{sourceName}: hash mismatch: expected sha256 {want.ToHex()}, the image has {sha.ToHex()}");
             return Commit(state, target, sha, size, leaves, request.Version ?? "", request.Tries, false, clock);
