@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using HilRig.AbUpdate;
 using HilRig.Cli.Output;
+using HilRig.Harness.Rig;
 using HilRig.Harness.Runtime;
 using HilRig.Storage;
 
@@ -92,12 +93,12 @@ internal sealed class AbBenchmark(string work, long imageBytes, int runs, Action
 {
     private const string Uuid = "11111111-2222-4333-8444-555555555555";
     private const string HashSeed = "66666666-7777-4888-9999-aaaaaaaaaaaa";
-    private readonly List<Process> _background = new();
+    private readonly List<BackgroundProcess> _background = new();
 
     public AbBenchResult Run(CancellationToken cancellation)
     {
         foreach (var tool in new[] { "dd", "sha256sum", "mke2fs", "rauc", "dbus-daemon", "openssl", "mksquashfs", "ostree" })
-            if (Which(tool) is null)
+            if (RigProbe.FindOnPath(tool) is null)
                 throw new RigFaultException($"bench ab needs '{tool}' (Debian: rauc, ostree, dbus-daemon, squashfs-tools, e2fsprogs, openssl); run it as root so ./hilrig installs them");
         try
         {
@@ -133,7 +134,7 @@ internal sealed class AbBenchmark(string work, long imageBytes, int runs, Action
         }
         finally
         {
-            foreach (var p in _background) StopProcess(p);
+            foreach (var p in _background) p.Dispose();
         }
     }
 
@@ -312,13 +313,9 @@ internal sealed class AbBenchmark(string work, long imageBytes, int runs, Action
 
     // ---- processes ----
 
-    private static string? Which(string tool) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Concat(["/usr/sbin", "/sbin"])
-        .Select(d => Path.Combine(d, tool)).FirstOrDefault(File.Exists);
-
     private static ProcessStartInfo Info(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env)
     {
-        var info = new ProcessStartInfo(Which(file) ?? file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(RigProbe.FindOnPath(file) ?? file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) info.ArgumentList.Add(a);
         if (env is not null) foreach (var (k, v) in env) info.Environment[k] = v;
         return info;
@@ -327,37 +324,74 @@ internal sealed class AbBenchmark(string work, long imageBytes, int runs, Action
     private static string Exec(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env = null)
     {
         var info = Info(file, args, env);
-        using var p = Process.Start(info) ?? throw new RigFaultException($"cannot start {file}");
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(5)))
-        {
-            p.Kill(true);
-            throw new RigFaultException($"{file} {string.Join(' ', info.ArgumentList)} did not finish in 5 minutes");
-        }
-        if (p.ExitCode != 0)
-            throw new RigFaultException($"{file} {string.Join(' ', info.ArgumentList)} exited {p.ExitCode}: {stderr.Result.Trim()}{stdout.Result.Trim()}");
-        return stdout.Result;
+        var (exitCode, stdout, stderr) = Run(info, TimeSpan.FromMinutes(5))
+            ?? throw new RigFaultException($"{file} {string.Join(' ', info.ArgumentList)} did not finish in 5 minutes");
+        if (exitCode != 0)
+            throw new RigFaultException($"{file} {string.Join(' ', info.ArgumentList)} exited {exitCode}: {stderr.Trim()}{stdout.Trim()}");
+        return stdout;
     }
 
-    private static int TryExec(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env)
+    /// <summary>The exit code of a probe such as <c>rauc status</c>; one that has not finished in 10 s counts as a failure (-1).</summary>
+    private static int TryExec(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env) =>
+        Run(Info(file, args, env), TimeSpan.FromSeconds(10))?.ExitCode ?? -1;
+
+    /// <summary>
+    /// Runs a process to its end, reading stdout and stderr together (one read after the other deadlocks once the child
+    /// fills the pipe that is not being read); null when it has not finished within <paramref name="timeout"/> (it is killed).
+    /// </summary>
+    private static (int ExitCode, string Stdout, string Stderr)? Run(ProcessStartInfo info, TimeSpan timeout)
     {
-        using var p = Process.Start(Info(file, args, env))!;
-        p.StandardOutput.ReadToEnd();
-        p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return p.ExitCode;
+        using var p = Process.Start(info) ?? throw new RigFaultException($"cannot start {info.FileName}");
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(timeout))
+        {
+            p.Kill(true);
+            return null;
+        }
+        return (p.ExitCode, stdout.Result, stderr.Result);
     }
 
     private void Start(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string> env, string logPath)
     {
         var p = Process.Start(Info(file, args, env)) ?? throw new RigFaultException($"cannot start {file}");
-        var logFile = new StreamWriter(logPath) { AutoFlush = true };
-        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (logFile) logFile.WriteLine(e.Data); };
-        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (logFile) logFile.WriteLine(e.Data); };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        _background.Add(p);
+        _background.Add(new BackgroundProcess(p, logPath));
+    }
+
+    /// <summary>A service the benchmark started and the log its output goes to; disposing stops the one and closes the other.</summary>
+    private sealed class BackgroundProcess : IDisposable
+    {
+        private readonly Process _process;
+        private readonly StreamWriter _log;
+        private bool _closed;
+
+        public BackgroundProcess(Process process, string logPath)
+        {
+            _process = process;
+            _log = new StreamWriter(logPath) { AutoFlush = true };
+            process.OutputDataReceived += (_, e) => Write(e.Data);
+            process.ErrorDataReceived += (_, e) => Write(e.Data);
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
+
+        private void Write(string? line)
+        {
+            if (line is null) return;
+            lock (_log)
+                if (!_closed) _log.WriteLine(line);
+        }
+
+        public void Dispose()
+        {
+            StopProcess(_process);
+            // A line still in flight after the process is gone is dropped, not written to a closed log.
+            lock (_log)
+            {
+                _closed = true;
+                _log.Dispose();
+            }
+        }
     }
 
     private static void StopProcess(Process p)
