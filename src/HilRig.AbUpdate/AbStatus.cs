@@ -13,7 +13,8 @@ public sealed record AbStatus(
     string Disk, ulong Generation, int NewestCopy, string?[] CopyErrors, string? Primary, string? Booted, string? NextBoot,
     SlotStatus[] Slots)
 {
-    private static readonly JsonSerializerOptions Json = new()
+    /// <summary>The JSON form of the A/B reports (status, verify): snake_case names, indented, every property written.</summary>
+    public static readonly JsonSerializerOptions JsonOptions = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
@@ -39,7 +40,7 @@ public sealed record AbStatus(
             next?.ToString(), [S(SlotName.A), S(SlotName.B)]);
     }
 
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
     public string ToText()
     {

@@ -255,9 +255,9 @@ public sealed class BootControlStore
 
     /// <summary>
     /// Writes <paramref name="next"/> (its generation is replaced by the current newest + 1) over the copy that does not hold
-    /// the newest valid record. Returns the record as written.
+    /// the newest valid record. Returns the record as written and the copy it went to.
     /// </summary>
-    public BootControlRecord Commit(BootControlState current, BootControlRecord next)
+    public (BootControlRecord Record, int Copy) Commit(BootControlState current, BootControlRecord next)
     {
         var target = AbFaults.SingleCopyBootControl ? 0 : 1 - current.NewestCopy;
         var record = next with { Generation = current.Record.Generation + 1 };
@@ -266,14 +266,14 @@ public sealed class BootControlStore
         if (!AbFaults.NoBarrier) _partition.Flush();
         _partition.Reach("bootctl-write");
         _partition.Write((long)target * CopyStride, bytes, WriteFlags.Fua);
-        return record;
+        return (record, target);
     }
 
     /// <summary>Commit, then reload: returns the new state.</summary>
     public BootControlState CommitAndReload(BootControlState current, BootControlRecord next)
     {
-        var written = Commit(current, next);
-        return new BootControlState(written, AbFaults.SingleCopyBootControl ? 0 : 1 - current.NewestCopy, new string?[2]);
+        var (written, copy) = Commit(current, next);
+        return new BootControlState(written, copy, new string?[2]);
     }
 
     /// <summary>Writes the same record to both copies (generations 0 and 1): a freshly created disk.</summary>

@@ -79,8 +79,6 @@ internal sealed class SlotWriter : IDisposable
             if (free.Length == 0) throw new InvalidOperationException("chunk full");
             var n = source.Read(free);
             if (n <= 0) return;
-            if (_written + _fill + n > _capacity)
-                throw new InstallRefusedException($"image is larger than {_where}: more than {_capacity} bytes (the slot's capacity) arrived");
             Advance(n);
         }
     }

@@ -32,8 +32,14 @@ internal static class AbCli
 
     public static FileBlockDevice OpenImage(string path, bool readOnly = false)
     {
-        if (!File.Exists(path)) throw new Loading.UsageException($"{path}: no such disk image");
-        return FileBlockDevice.Open(path, readOnly);
+        try
+        {
+            return FileBlockDevice.Open(path, readOnly);
+        }
+        catch (FileNotFoundException)
+        {
+            throw new Loading.UsageException($"{path}: no such disk image");
+        }
     }
 
     public static long Size(string text, string option)

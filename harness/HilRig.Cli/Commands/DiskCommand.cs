@@ -143,8 +143,7 @@ public static class DiskCommand
             var reports = new AbUpdater(AbDisk.Open(dev)).VerifyAll(markBad: false);
             if (p.GetValue(json))
             {
-                Console.Out.WriteLine(JsonSerializer.Serialize(new { disk = path, slots = reports },
-                    new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+                Console.Out.WriteLine(JsonSerializer.Serialize(new { disk = path, slots = reports }, AbStatus.JsonOptions));
             }
             else
             {
