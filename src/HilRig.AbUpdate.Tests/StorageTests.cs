@@ -225,4 +225,59 @@ public class StorageTests
     [TestCase("2G", 2L << 30)]
     [TestCase("4096", 4096L)]
     public void Sizes_parse(string text, long bytes) => Assert.That(BlockDevice.ParseSize(text), Is.EqualTo(bytes));
+
+    /// <summary>A size means the same on the command line (--size, replay ids) as in a rig file.</summary>
+    [TestCase("4096")]
+    [TestCase("16MiB")]
+    [TestCase("512KiB")]
+    [TestCase("256M")]
+    [TestCase("2G")]
+    [TestCase("1.5GiB")]
+    [TestCase("0.5K")]
+    [TestCase("1.3M")]
+    [TestCase("16 MiB")]
+    [TestCase(" 16MiB ")]
+    [TestCase("16mib")]
+    [TestCase("16MB")]
+    [TestCase("16Mb")]
+    [TestCase("16B")]
+    [TestCase("0")]
+    [TestCase("16Mi")]
+    [TestCase("16Q")]
+    [TestCase("16KiBB")]
+    [TestCase("16 M iB")]
+    [TestCase("")]
+    [TestCase("MiB")]
+    [TestCase("-1")]
+    [TestCase("+16")]
+    [TestCase("1.")]
+    [TestCase(".5K")]
+    [TestCase("1,5G")]
+    [TestCase("1e3")]
+    [TestCase("0x10")]
+    public void Sizes_parse_as_the_rig_file_parses_them(string text)
+    {
+        var rig = HilRig.Harness.Rig.SizeParser.TryParse(text, out var rigBytes);
+        long? bytes = null;
+        string? error = null;
+        try
+        {
+            bytes = BlockDevice.ParseSize(text);
+        }
+        catch (FormatException e)
+        {
+            error = e.Message;
+        }
+        if (rig) Assert.That(bytes, Is.EqualTo(rigBytes), $"'{text}': the rig file reads {rigBytes} bytes");
+        else
+        {
+            Assert.That(bytes, Is.Null, $"'{text}': the rig file refuses it");
+            Assert.That(error, Is.EqualTo(Assert.Throws<FormatException>(() => HilRig.Harness.Rig.SizeParser.Parse(text))!.Message), "the same wording");
+        }
+    }
+
+    [Test]
+    public void A_size_too_large_for_a_disk_is_refused_not_overflowed() =>
+        Assert.That(Assert.Throws<FormatException>(() => BlockDevice.ParseSize("9999999999G"))!.Message,
+            Is.EqualTo("'9999999999G' is not a size (write e.g. 4096, 512KiB, 16MiB, 1G)"));
 }

@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
 namespace HilRig.Storage;
 
 /// <summary>How a write reaches stable storage.</summary>
@@ -43,7 +46,7 @@ public interface IBlockDevice : IDisposable
 /// <summary>Raised for an I/O request that breaks the block-device rules; the message names the device, the offset and the rule.</summary>
 public sealed class BlockDeviceException(string message) : IOException(message);
 
-public static class BlockDevice
+public static partial class BlockDevice
 {
     public static void CheckRead(IBlockDevice device, long offset, int count)
     {
@@ -86,25 +89,29 @@ public static class BlockDevice
 
     public static long AlignDown(long value, long alignment) => value / alignment * alignment;
 
-    /// <summary>Parses sizes such as 16MiB, 512KiB, 1GiB, 4096, 16M, 2G.</summary>
+    /// <summary>
+    /// Parses sizes as people write them, with the rules of the rig file's sizes: <c>4096</c>, <c>512KiB</c>, <c>16MiB</c>,
+    /// <c>256M</c>, <c>1.5GiB</c> (K/M/G are binary, with an optional i and B, any case; a fraction of a byte is dropped).
+    /// </summary>
     public static long ParseSize(string text)
     {
-        var t = text.Trim();
-        var i = 0;
-        while (i < t.Length && char.IsAsciiDigit(t[i])) i++;
-        if (i == 0 || !long.TryParse(t.AsSpan(0, i), out var n))
-            throw new FormatException($"size '{text}': expected a number with an optional unit (B, KiB, MiB, GiB, K, M, G)");
-        var unit = t[i..].Trim().ToUpperInvariant();
-        long mul = unit switch
+        var m = SizePattern().Match(text.Trim());
+        long multiplier = !m.Success ? 0 : m.Groups[2].Value.ToUpperInvariant() switch
         {
             "" or "B" => 1,
             "K" or "KB" or "KIB" => 1L << 10,
             "M" or "MB" or "MIB" => 1L << 20,
             "G" or "GB" or "GIB" => 1L << 30,
-            _ => throw new FormatException($"size '{text}': unknown unit '{t[i..]}' (use B, KiB, MiB or GiB)"),
+            _ => 0,
         };
-        return checked(n * mul);
+        if (multiplier == 0 || !decimal.TryParse(m.Groups[1].Value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n) ||
+            n > long.MaxValue / (decimal)multiplier)
+            throw new FormatException($"'{text}' is not a size (write e.g. 4096, 512KiB, 16MiB, 1G)");
+        return (long)decimal.Truncate(n * multiplier);
     }
+
+    [GeneratedRegex(@"^([0-9]+(?:\.[0-9]+)?)\s*([KMG]i?B?|B|)$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex SizePattern();
 
     public static string FormatSize(long bytes)
     {
