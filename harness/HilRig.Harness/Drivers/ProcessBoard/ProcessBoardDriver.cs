@@ -222,7 +222,7 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IBoar
         };
         File.WriteAllText(configPath, JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }));
 
-        var arguments = LaunchPrefix.Concat([DotnetHost(), DevicePath, "--console", _pty.SlavePath, "--config", configPath, "--lifeline"]).ToList();
+        var arguments = LaunchPrefix.Concat([DeviceLocator.DotnetHost(), DevicePath, "--console", _pty.SlavePath, "--config", configPath, "--lifeline"]).ToList();
         var info = new ProcessStartInfo(arguments[0])
         {
             RedirectStandardInput = true,
@@ -329,9 +329,6 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IBoar
         lock (_gate) _history.Add(new PowerEvent(DateTimeOffset.Now, kind, detail));
         if (kind is PowerEventKind.On or PowerEventKind.Off or PowerEventKind.Cut) Log.Annotate($"power {kind.ToString().ToLowerInvariant()}");
     }
-
-    private static string DotnetHost() =>
-        Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
 
     public async ValueTask DisposeAsync()
     {
