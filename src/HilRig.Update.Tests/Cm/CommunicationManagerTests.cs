@@ -145,4 +145,27 @@ public class CommunicationManagerTests
         var version = await rig.UploadAsync(await rig.MakeBundleAsync("2.0"));
         Assert.That((await rig.Cm.CheckInAsync(default)).Outcome, Is.EqualTo(UpdateOutcome.Installed(version)));
     }
+
+    [Test]
+    public async Task CheckIn_PreparationEndsWithAnUnexpectedError_LeavesNoDecryptedImagesBehind()
+    {
+        await using var rig = await UnitRig.StartAsync("cm-prep-error", startUnit: false);
+        rig.CmHttpInterceptor = new BrokenDownloads();
+        await rig.StartUnitAsync();
+        var version = await rig.UploadAsync(await rig.MakeBundleAsync("2.0"));
+
+        Assert.ThrowsAsync<InvalidOperationException>(() => rig.Cm.CheckInAsync(default));
+
+        Assert.That(Directory.Exists(Path.Combine(rig.Cm.Config.ImageDirectory, version.ToString())), Is.False);
+        Assert.That(rig.Cm.Store.InProgress, Is.Null);
+    }
+
+    /// <summary>Fails every component download with an error the downloader does not know.</summary>
+    private sealed class BrokenDownloads() : DelegatingHandler(new HttpClientHandler())
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct) =>
+            request.RequestUri!.AbsolutePath.StartsWith("/files/", StringComparison.Ordinal)
+                ? throw new InvalidOperationException("the download broke in an unexpected way")
+                : base.SendAsync(request, ct);
+    }
 }

@@ -99,6 +99,13 @@ public sealed class CommunicationManager : IDisposable
                 await FinishAsync(refused, ct);
                 return new CheckInResult(true, response.Reason, refused);
             }
+            catch (UmsNotConnectedException e)
+            {
+                _log?.LogWarning("update not started: {Error}", e.Message);
+                var timedOut = new UpdateOutcome(e.ImageVersion, false, UpdateOutcome.UmTimeout, e.Message);
+                await FinishAsync(timedOut, ct);
+                return new CheckInResult(true, response.Reason, timedOut);
+            }
             UpdateOutcome outcome;
             if (plan.Nodes.Count == 0)
             {
@@ -127,8 +134,17 @@ public sealed class CommunicationManager : IDisposable
         var metadataBytes = await _cloud.GetAsync(metadataUrl, ct);
         var metadata = MetadataDocument.ReadVerified(metadataBytes, metadataUrl.AbsolutePath, _trust, now);
 
-        var statuses = await Registry.WaitAsync(s => _config.ExpectedNodes.All(s.ContainsKey), _config.StepTimeout,
-            $"UMs {string.Join(", ", _config.ExpectedNodes)} to connect", ct);
+        IReadOnlyDictionary<string, UpdateStatus> statuses;
+        try
+        {
+            statuses = await Registry.WaitAsync(s => _config.ExpectedNodes.All(s.ContainsKey), _config.StepTimeout,
+                $"UMs {string.Join(", ", _config.ExpectedNodes)} to connect", ct);
+        }
+        catch (TimeoutException e)
+        {
+            // A UM that is offline is an expected failure of an update, not of the CM: it ends as um-timeout.
+            throw new UmsNotConnectedException(metadata.ImageVersion, e.Message);
+        }
         var owners = Registry.ComponentOwners;
         new UpdatePolicy(Store.InstalledImageVersion, offer.ImageVersion, owners.Keys.ToHashSet()).Check(metadata);
         var digest = Convert.ToHexStringLower(SHA256.HashData(metadataBytes));
@@ -177,8 +193,9 @@ public sealed class CommunicationManager : IDisposable
             finally { CryptographicOperations.ZeroMemory(bundleKey); }
             return new UpdatePlan((ulong)version, nodes.ToDictionary(n => n.Key, n => (IReadOnlyList<PrepareComponentInfo>)n.Value));
         }
-        catch (BundleRejectedException)
+        catch
         {
+            // No plan points at these images: whatever ended the preparation, they are of no further use.
             if (Directory.Exists(images)) Directory.Delete(images, recursive: true);
             throw;
         }
@@ -226,4 +243,9 @@ public sealed class CommunicationManager : IDisposable
     }
 
     public void Dispose() => Store.Dispose();
+
+    private sealed class UmsNotConnectedException(long imageVersion, string message) : Exception(message)
+    {
+        public long ImageVersion { get; } = imageVersion;
+    }
 }

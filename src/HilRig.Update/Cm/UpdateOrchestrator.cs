@@ -66,7 +66,7 @@ public sealed class UpdateOrchestrator(UmRegistry registry, CmStateStore store, 
         }
         catch (Exception e) when (e is TimeoutException or UmUnavailableException)
         {
-            return await RevertAsync(plan, ("um-timeout", e.Message), ct);
+            return await RevertAsync(plan, (UpdateOutcome.UmTimeout, e.Message), ct);
         }
     }
 

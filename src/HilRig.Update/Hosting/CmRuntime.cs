@@ -82,13 +82,18 @@ public sealed class CmRuntime : IAsyncDisposable
             LastError = null;
             return result;
         }
-        catch (HttpRequestException e)
+        catch (Exception e) when (!IsStopping(e, linked.Token))
         {
             LastError = e.Message;
             throw;
         }
     }
 
+    /// <summary>
+    /// Resumes a persisted update, then checks in every period. A check-in that fails in any way (cloud unreachable, a
+    /// revert still pending, an answer that does not parse) is logged and kept in <see cref="LastError"/>, and the next
+    /// period checks in again; only being stopped, or a CM fault point (the CM is dead), ends the loop.
+    /// </summary>
     private async Task RunAsync(CancellationToken ct)
     {
         try
@@ -99,17 +104,22 @@ public sealed class CmRuntime : IAsyncDisposable
                 if (outcome is not null) LastResult = new CheckInResult(false, "resumed after restart", outcome);
                 _resumption.TrySetResult(outcome);
             }
-            catch (Exception e)
+            catch (Exception e) when (!IsStopping(e, ct))
             {
                 _resumption.TrySetException(e);
-                throw;
+                if (e is CmCrashedException) throw;
+                LastError = e.Message;
+                _log?.LogWarning("resuming the update failed, the next check-in tries again: {Error}", e.Message);
             }
             if (CheckInPeriod <= TimeSpan.Zero) return;
             using var timer = new PeriodicTimer(CheckInPeriod, _time);
             do
             {
                 try { await CheckInNowAsync(ct); }
-                catch (HttpRequestException e) { _log?.LogWarning("check-in failed: {Error}", e.Message); }
+                catch (Exception e) when (e is not CmCrashedException && !IsStopping(e, ct))
+                {
+                    _log?.LogWarning("check-in failed: {Error}", e.Message);
+                }
             }
             while (await timer.WaitForNextTickAsync(ct));
         }
@@ -120,6 +130,8 @@ public sealed class CmRuntime : IAsyncDisposable
             _log?.LogError("{Error}", e.Message);
         }
     }
+
+    private static bool IsStopping(Exception e, CancellationToken ct) => e is OperationCanceledException && ct.IsCancellationRequested;
 
     public async ValueTask DisposeAsync()
     {
