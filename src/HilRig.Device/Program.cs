@@ -45,9 +45,8 @@ catch (Exception e) when (e is IOException or InvalidDataException or Unauthoriz
 
 if (lifeline) Lifeline.Watch(() => Environment.Exit(DeviceExitCode.ConsoleLost));
 
-using var stop = new CancellationTokenSource();
 var device = new DeviceHost(config, console, DeviceServices.For(config));
-// SIGTERM is the driver's orderly "power off": shut down cleanly, as on `poweroff`.
+// SIGTERM is the driver's orderly "power off": shut down cleanly, as on `poweroff` (or finish the shutdown already under way).
 using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
 {
     context.Cancel = true;
@@ -57,7 +56,7 @@ using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
 });
 try
 {
-    return await device.RunAsync(stop.Token);
+    return await device.RunAsync(CancellationToken.None);
 }
 catch (Exception e)
 {
