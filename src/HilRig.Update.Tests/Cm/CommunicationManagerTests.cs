@@ -147,6 +147,25 @@ public class CommunicationManagerTests
     }
 
     [Test]
+    public async Task CheckIn_DecryptedImagesAreOnDiskBeforeThePlanNamesThem()
+    {
+        await using var rig = await UnitRig.StartAsync("cm-durable");
+        var version = await rig.UploadAsync(await rig.MakeBundleAsync("2.0"));
+        var events = new List<string>();
+        Update.Storage.DurableFile.Observer.Value = e => { lock (events) events.Add(e); };
+
+        Assert.That((await rig.Cm.CheckInAsync(default)).Outcome, Is.EqualTo(UpdateOutcome.Installed(version)));
+
+        var images = Path.Combine(rig.Cm.Config.ImageDirectory, version.ToString());
+        foreach (var node in UnitRig.Nodes)
+        {
+            var image = Path.Combine(images, $"{node}-app");
+            Assert.That(events, Does.Contain($"fsync {image}.hilrig-tmp").And.Contain($"rename {image}.hilrig-tmp -> {image}"));
+        }
+        Assert.That(events, Does.Contain($"fsync-dir {images}"));
+    }
+
+    [Test]
     public async Task CheckIn_PreparationEndsWithAnUnexpectedError_LeavesNoDecryptedImagesBehind()
     {
         await using var rig = await UnitRig.StartAsync("cm-prep-error", startUnit: false);

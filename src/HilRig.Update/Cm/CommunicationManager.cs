@@ -6,6 +6,7 @@ using HilRig.Update.Bundles;
 using HilRig.Update.Cloud;
 using HilRig.Update.Grpc;
 using HilRig.Update.Protocol;
+using HilRig.Update.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace HilRig.Update.Cm;
@@ -171,11 +172,9 @@ public sealed class CommunicationManager : IDisposable
                     var installed = statuses[node].Components.FirstOrDefault(s => s.ComponentId == c.Id && s.State == ComponentState.Installed);
                     if (installed?.Version == c.Version) continue; // already there: nothing for its UM to do
                     var image = Path.Combine(images, c.Id);
-                    var partial = image + ".partial";
+                    // On disk before the plan that points at it is persisted: a restarted CM sends the UMs there.
                     await using (var cipher = File.OpenRead(Path.Combine(downloads, c.Id + ".enc")))
-                    await using (var plain = new FileStream(partial, FileMode.Create, FileAccess.Write))
-                        await ComponentCipher.DecryptAsync(cipher, plain, bundleKey, c.Id, metadata.DecryptionInfo.ChunkSize, ct);
-                    File.Move(partial, image, overwrite: true);
+                        await DurableFile.WriteAsync(image, (plain, token) => ComponentCipher.DecryptAsync(cipher, plain, bundleKey, c.Id, metadata.DecryptionInfo.ChunkSize, token), ct);
                     var (sha256, _, size) = await ComponentIntegrity.HashFileAsync(image, ct);
                     if (!nodes.TryGetValue(node, out var list)) nodes[node] = list = new();
                     list.Add(new PrepareComponentInfo
