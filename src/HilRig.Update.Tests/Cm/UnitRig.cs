@@ -87,7 +87,7 @@ internal sealed class UnitRig : IAsyncDisposable
         var config = new CmConfig(UnitId, Platform, Cloud.Address, Path.Combine(Directory, "cm"), ExpectedNodes, Deployment)
         {
             StepTimeout = TimeSpan.FromSeconds(20),
-            Download = new DownloadOptions { AttemptsPerUrl = 3, FirstRetryDelay = TimeSpan.FromMilliseconds(20), AttemptTimeout = TimeSpan.FromSeconds(10) },
+            Download = new DownloadOptions { AttemptsPerUrl = 3, FirstRetryDelay = TimeSpan.FromMilliseconds(20) },
             CrashAt = crashAt,
         };
         _cm = await CmRuntime.StartAsync(config, UnitTrust, UnitKey, new IPEndPoint(IPAddress.Loopback, _cmPort), null,
