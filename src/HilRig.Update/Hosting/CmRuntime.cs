@@ -53,19 +53,33 @@ public sealed class CmRuntime : IAsyncDisposable
         TimeSpan checkInPeriod, TimeProvider time, ILogger? log = null, HttpMessageHandler? cloudHandler = null, CancellationToken ct = default)
     {
         KestrelHost? files = null;
-        if (config.Deployment == ImageDeployment.HttpFileServer)
+        HttpClient? http = null;
+        CommunicationManager? manager = null;
+        KestrelHost grpc;
+        try
         {
-            files = await KestrelHost.StartAsync(fileServerEndpoint ?? new IPEndPoint(IPAddress.Loopback, 0), HttpProtocols.Http1AndHttp2,
-                CmFileServer.Create(config.ImageDirectory), ct: ct);
-            config = config with { FileServerUrl = config.FileServerUrl ?? files.Address };
+            if (config.Deployment == ImageDeployment.HttpFileServer)
+            {
+                files = await KestrelHost.StartAsync(fileServerEndpoint ?? new IPEndPoint(IPAddress.Loopback, 0), HttpProtocols.Http1AndHttp2,
+                    CmFileServer.Create(config.ImageDirectory), ct: ct);
+                config = config with { FileServerUrl = config.FileServerUrl ?? files.Address };
+            }
+            http = cloudHandler is null ? new HttpClient() : new HttpClient(cloudHandler, disposeHandler: false);
+            http.Timeout = TimeSpan.FromMinutes(2);
+            var m = manager = new CommunicationManager(config, trust, unitKey, http, time, log);
+            grpc = await KestrelHost.StartAsync(grpcEndpoint, HttpProtocols.Http2, async context =>
+            {
+                if (!await m.Endpoint.TryHandleAsync(context)) context.Response.StatusCode = Microsoft.AspNetCore.Http.StatusCodes.Status404NotFound;
+            }, ct: ct);
         }
-        var http = cloudHandler is null ? new HttpClient() : new HttpClient(cloudHandler, disposeHandler: false);
-        http.Timeout = TimeSpan.FromMinutes(2);
-        var manager = new CommunicationManager(config, trust, unitKey, http, time, log);
-        var grpc = await KestrelHost.StartAsync(grpcEndpoint, HttpProtocols.Http2, async context =>
+        catch
         {
-            if (!await manager.Endpoint.TryHandleAsync(context)) context.Response.StatusCode = Microsoft.AspNetCore.Http.StatusCodes.Status404NotFound;
-        }, ct: ct);
+            // What started before the failure (a listener, the open database) must not outlive it.
+            manager?.Dispose();
+            http?.Dispose();
+            if (files is not null) await files.DisposeAsync();
+            throw;
+        }
         var runtime = new CmRuntime(manager, http, grpc, files, checkInPeriod, time, log);
         runtime._loop = Task.Run(() => runtime.RunAsync(runtime._stop.Token), CancellationToken.None);
         return runtime;
