@@ -172,10 +172,16 @@ public sealed class CommunicationManager : IDisposable
                     var installed = statuses[node].Components.FirstOrDefault(s => s.ComponentId == c.Id && s.State == ComponentState.Installed);
                     if (installed?.Version == c.Version) continue; // already there: nothing for its UM to do
                     var image = Path.Combine(images, c.Id);
-                    // On disk before the plan that points at it is persisted: a restarted CM sends the UMs there.
+                    // On disk before the plan that points at it is persisted: a restarted CM sends the UMs there. Hashed
+                    // as it is decrypted, for the UM to check what it fetches.
+                    ComponentHashes hashes = null!;
                     await using (var cipher = File.OpenRead(Path.Combine(downloads, c.Id + ".enc")))
-                        await DurableFile.WriteAsync(image, (plain, token) => ComponentCipher.DecryptAsync(cipher, plain, bundleKey, c.Id, metadata.DecryptionInfo.ChunkSize, token), ct);
-                    var (sha256, _, size) = await ComponentIntegrity.HashFileAsync(image, ct);
+                        await DurableFile.WriteAsync(image, async (plain, token) =>
+                        {
+                            await using var hashing = new HashingStream(plain);
+                            await ComponentCipher.DecryptAsync(cipher, hashing, bundleKey, c.Id, metadata.DecryptionInfo.ChunkSize, token);
+                            hashes = hashing.Hashes();
+                        }, ct);
                     if (!nodes.TryGetValue(node, out var list)) nodes[node] = list = new();
                     list.Add(new PrepareComponentInfo
                     {
@@ -184,8 +190,8 @@ public sealed class CommunicationManager : IDisposable
                         Version = c.Version,
                         Annotations = Annotations(c.AnnotationsJson, offer.Direction == UpdateOffer.Previous),
                         Url = ImageUrl(version, c.Id, image),
-                        Sha256 = ByteString.CopyFrom(sha256),
-                        Size = (ulong)size,
+                        Sha256 = ByteString.CopyFrom(hashes.Sha256),
+                        Size = (ulong)hashes.Size,
                     });
                 }
             }
