@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using HilRig.Device;
 using HilRig.Device.Console;
+using HilRig.Update.Hosting;
 
 // HilRig.Device: the software of a board. Started by a board driver with its console tty and its config:
 //   HilRig.Device --console /dev/pts/N --config board.json [--lifeline]
