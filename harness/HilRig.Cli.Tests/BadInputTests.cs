@@ -13,6 +13,7 @@ public class BadInputTests
         Assert.That(r.ExitCode, Is.EqualTo(2), r.ToString());
         Assert.That(r.Stderr, Does.Contain("fixtures/features/bad/ragged.feature:5:").And.Contain("inconsistent cell count"));
         Assert.That(r.Stderr, Does.Contain("fixtures/features/bad/unknown-keyword.feature:4:").And.Contain("got 'Whenn I run"));
+        Assert.That(r.Stderr, Does.Contain("fixtures/features/bad/duplicate-column.feature:5:").And.Contain("<n> twice"));
         Assert.That(r.Stderr, Does.Contain("nothing was run"));
         Assert.That(Directory.Exists(results), Is.False, "no results are written when the features do not parse");
     }

@@ -118,6 +118,44 @@ public class ProcessBoardTests
     }
 
     [Test]
+    public async Task CutBetweenASelfRebootsExitAndItsRestart_LeavesTheBoardOff()
+    {
+        await using var board = NewBoard();
+        var driver = board.Get<ProcessBoardDriver>();
+        await board.Power.OnAsync();
+        await BootedAsync(board);
+        var gap = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        driver.RebootGap = async () =>
+        {
+            await board.Power.CutAsync();
+            gap.TrySetResult();
+        };
+        await board.Console.SendAsync("reboot\n");
+        await gap.Task.WaitAsync(Boot);
+        var cameBack = await HilRig.Harness.Runtime.Poll.UntilAsync(() => board.Power.State == PowerState.On,
+            TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(20), CancellationToken.None);
+        Assert.That(cameBack, Is.False, "a cut while the board reboots must keep it off");
+        Assert.That(board.Power.History.Select(h => h.Kind), Is.EqualTo(new[] { PowerEventKind.On, PowerEventKind.Reboot, PowerEventKind.Cut }));
+        Assert.That(board.Console.Log.Text, Does.Not.Contain("boot #2"));
+    }
+
+    [Test]
+    public async Task PowerCycles_NeverRecordAnExitOfAnEarlierLaunch()
+    {
+        await using var board = NewBoard();
+        var health = board.Get<IBoardHealth>();
+        for (var i = 0; i < 3; i++)
+        {
+            await board.Power.OnAsync();
+            await board.Power.CycleAsync();
+            await board.Power.CutAsync();
+        }
+        Assert.That(health.StopReason, Is.Null);
+        Assert.That(board.Power.History.Select(h => h.Kind), Is.EqualTo(Enumerable.Repeat(new[] { PowerEventKind.On, PowerEventKind.Off, PowerEventKind.On, PowerEventKind.Cut }, 3).SelectMany(x => x)));
+        Assert.That(board.Power.State, Is.EqualTo(PowerState.Off));
+    }
+
+    [Test]
     public async Task Lifeline_DeviceExitsWhenItsHarnessGoesAway()
     {
         // Start the device as the driver does, then drop our end of its stdin as a killed harness would.

@@ -26,6 +26,14 @@ public class FeatureParserTests
     }
 
     [Test]
+    public void Compile_ExamplesWithADuplicateColumn_IsAnErrorAtTheSecondHeaderCell()
+    {
+        var document = FeatureParser.ParseText("Feature: F\n  Scenario Outline: o <n>\n    Given x <n>\n    Examples:\n      | n | n |\n      | 1 | 2 |\n", "dup.feature");
+        var e = Assert.Throws<FeatureParseException>(() => PickleCompiler.Compile(document))!;
+        Assert.That(e.Errors.Single().ToString(), Does.StartWith("dup.feature:5:13:").And.Contain("<n> twice"));
+    }
+
+    [Test]
     public void Parse_UnknownLanguage_IsAnErrorOnLineOne()
     {
         var e = Assert.Throws<FeatureParseException>(() => FeatureParser.ParseText("# language: xx-nope\nFeature: F\n", "lang.feature"))!;

@@ -51,6 +51,15 @@ public class RigLoaderTests
     }
 
     [Test]
+    public void Parse_RelativePaths_AreRelativeToTheRigFile_NotTheWorkingDirectory()
+    {
+        var rig = RigLoader.Parse("boards:\n  b:\n    kind: physical\n    drivers:\n      serial: {port: ttys/adapter0}\n      external_power: {on: a, off: b}\n  d:\n    kind: process\n    drivers:\n      process: {device: ../builds/HilRig.Device.dll}\n",
+            "/srv/rigs/lab/rig.yaml");
+        Assert.That(rig.FindBoard("b")!.Driver("serial")!.String("port"), Is.EqualTo("/srv/rigs/lab/ttys/adapter0"));
+        Assert.That(rig.FindBoard("d")!.Driver("process")!.String("device"), Is.EqualTo("/srv/rigs/builds/HilRig.Device.dll"));
+    }
+
+    [Test]
     public void Parse_DefaultRigOfTheRepository_IsValid()
     {
         var rig = RigLoader.Load(Path.Combine(HilRig.Testing.RepoPaths.Root, "rig.yaml"));

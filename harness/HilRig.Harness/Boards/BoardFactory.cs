@@ -30,7 +30,7 @@ public static class BoardFactory
         var options = new ProcessBoardOptions
         {
             Firmware = process.String("firmware")!,
-            DevicePath = process.String("device") is { } d ? Path.GetFullPath(d) : null,
+            DevicePath = process.String("device"),
             BootTimeout = process.Duration("boot_timeout"),
             Roles = definition.Roles,
             Settings = process.Map("settings"),

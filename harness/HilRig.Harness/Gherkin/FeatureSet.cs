@@ -41,7 +41,16 @@ public sealed class FeatureSet
                     continue;
                 }
                 documents.Add(document);
-                var compiled = PickleCompiler.Compile(document);
+                IReadOnlyList<Pickle> compiled;
+                try
+                {
+                    compiled = PickleCompiler.Compile(document);
+                }
+                catch (FeatureParseException e)
+                {
+                    errors.AddRange(e.Errors);
+                    continue;
+                }
                 if (selection.Lines.Count > 0)
                 {
                     var unmatched = selection.Lines.Where(l => !compiled.Any(p => Selects(document, p, l))).ToList();

@@ -71,6 +71,12 @@ public static partial class PickleCompiler
         {
             if (table.TableHeader is null) continue;
             var header = table.TableHeader.Cells.Select(c => c.Value).ToList();
+            if (header.GroupBy(h => h).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            {
+                var second = table.TableHeader.Cells.Where(c => c.Value == twice.Key).Skip(1).First();
+                throw new FeatureParseException([new FeatureParseError(context.Uri, second.Location.Line, second.Location.Column,
+                    $"the Examples table names the column <{twice.Key}> twice; each placeholder needs one column")]);
+            }
             var tags = Distinct(inherited.Concat(TagNames(table.Tags)));
             var index = 0;
             foreach (var row in table.TableBody)

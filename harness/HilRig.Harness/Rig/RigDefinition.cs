@@ -12,10 +12,8 @@ public sealed record RigDefinition(
 {
     public BoardDefinition? FindBoard(string name) => Boards.FirstOrDefault(b => b.Name == name);
 
-    /// <summary>The directory relative paths in the rig file are resolved against.</summary>
+    /// <summary>The directory relative paths in the rig file are resolved against (path options arrive resolved).</summary>
     public string BaseDirectory => Path.GetDirectoryName(Path.GetFullPath(SourcePath))!;
-
-    public string ResolvePath(string path) => Path.IsPathRooted(path) ? path : Path.GetFullPath(Path.Combine(BaseDirectory, path));
 }
 
 /// <summary>One board: its kind, the roles scenarios address it by, and its drivers with their options.</summary>

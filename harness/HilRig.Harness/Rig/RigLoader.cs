@@ -245,8 +245,10 @@ public sealed class RigLoader
         switch (spec.Type)
         {
             case OptionType.String:
-            case OptionType.Path:
                 return text;
+            case OptionType.Path:
+                // Relative to the rig file, once, here: every user of the option (run, rig check) sees the same file.
+                return Path.IsPathRooted(text) ? text : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(_file))!, text));
             case OptionType.Int when int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i):
                 return i;
             case OptionType.Bool when text is "true" or "yes" or "on":

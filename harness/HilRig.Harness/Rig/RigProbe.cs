@@ -22,7 +22,7 @@ public static class RigProbe
                 case BoardKind.Process:
                     var process = board.Driver("process")!;
                     results.Add(Try(subject, "device build", () =>
-                        DeviceLocator.Find(process.String("device") is { } d ? rig.ResolvePath(d) : null)));
+                        DeviceLocator.Find(process.String("device"))));
                     results.Add(Tool(subject, "dotnet"));
                     results.Add(Try(subject, "pty", () =>
                     {
@@ -32,7 +32,7 @@ public static class RigProbe
                     break;
                 case BoardKind.Physical:
                     var serial = board.Driver("serial")!;
-                    var port = rig.ResolvePath(serial.RequiredString("port"));
+                    var port = serial.RequiredString("port");
                     results.Add(Try(subject, "serial port", () =>
                     {
                         using var sp = SerialPort.Open(port, int.Parse(serial.RequiredString("baud")));
@@ -47,7 +47,7 @@ public static class RigProbe
                     results.Add(Tool(subject, qemu.String("binary")!));
                     foreach (var key in new[] { "kernel", "initrd", "disk" }.Where(qemu.Has))
                     {
-                        var file = rig.ResolvePath(qemu.RequiredString(key));
+                        var file = qemu.RequiredString(key);
                         results.Add(new ProbeResult(subject, key, File.Exists(file), File.Exists(file) ? file : $"{file} does not exist"));
                     }
                     results.Add(new ProbeResult(subject, "driver", false, "no QEMU board driver in this build yet"));

@@ -179,7 +179,6 @@ public sealed class ScenarioRunner(BindingRegistry registry, ScenarioServices ru
     {
         RigFaultException => Outcome.Broken,
         AggregateException a when a.InnerExceptions.All(x => x is RigFaultException) => Outcome.Broken,
-        BindingException => Outcome.Failed,
         _ => Outcome.Failed,
     };
 }

@@ -37,11 +37,16 @@ public static class StableSeed
         }
     }
 
+    /// <summary>
+    /// A short name for a scenario's artifact directory: readable (file name and line) and unique within a run —
+    /// scenarios/ab/update.feature:11 and scenarios/update/update.feature:11 must never share a board's data — so a
+    /// hash of the feature's path is part of it.
+    /// </summary>
     public static string Slug(string uri, int line)
     {
         var name = Path.GetFileNameWithoutExtension(uri);
         var clean = new string(name.Select(c => char.IsLetterOrDigit(c) ? char.ToLowerInvariant(c) : '-').ToArray()).Trim('-');
         if (clean.Length > 24) clean = clean[..24];
-        return $"{clean}-{line}";
+        return $"{clean}-{line}-{Derive(0, NormalizeUri(uri)) & 0xffffff:x6}";
     }
 }

@@ -4,7 +4,7 @@ namespace HilRig.Harness.Drivers.Console;
 
 /// <summary>
 /// Everything a console printed, decoded as UTF-8 with carriage returns dropped, plus a file copy with a
-/// time stamp per line (the report attachment). Readers wait on <see cref="WaitForChangeAsync"/>.
+/// time stamp per line (the report attachment). Readers wait on <see cref="Snapshot"/>'s change signal.
 /// Harness annotations ("power on", "power cut") go to the file only, so they can never satisfy an expectation.
 /// </summary>
 public sealed class ConsoleLog : IDisposable
@@ -19,6 +19,7 @@ public sealed class ConsoleLog : IDisposable
     private bool _atLineStart = true;
     private readonly char[] _chars = new char[8192];
     private readonly System.Text.StringBuilder _partialLine = new();
+    private readonly System.Text.StringBuilder _fileChunk = new();
 
     public ConsoleLog(string? filePath, TimeProvider? time = null)
     {
@@ -133,13 +134,6 @@ public sealed class ConsoleLog : IDisposable
         }
     }
 
-    public Task WaitForChangeAsync(CancellationToken cancellation)
-    {
-        Task signal;
-        lock (_gate) signal = _changed.Task;
-        return signal.WaitAsync(cancellation);
-    }
-
     /// <summary>A signal that completes on the next append after this call; compare lengths to avoid a lost wake-up.</summary>
     public (long Length, Task Changed) Snapshot()
     {
@@ -148,21 +142,30 @@ public sealed class ConsoleLog : IDisposable
 
     private void AppendChars_NeedsLock(ReadOnlySpan<char> chars, ref List<string>? lines)
     {
+        // Lines are only assembled for a live follower, and the file gets one write per chunk, not per character.
+        var following = LineReceived is not null;
+        var stamp = _file is null ? null : $"[{Elapsed():0000.000}] ";
         foreach (var c in chars)
         {
             if (c == '\r') continue;
             _text.Append(c);
-            if (c == '\n')
+            if (following)
             {
-                (lines ??= new List<string>()).Add(_partialLine.ToString());
-                _partialLine.Clear();
+                if (c == '\n')
+                {
+                    (lines ??= new List<string>()).Add(_partialLine.ToString());
+                    _partialLine.Clear();
+                }
+                else _partialLine.Append(c);
             }
-            else _partialLine.Append(c);
-            if (_file is null) continue;
-            if (_atLineStart) _file.Write($"[{Elapsed():0000.000}] ");
-            _file.Write(c);
+            if (stamp is null) continue;
+            if (_atLineStart) _fileChunk.Append(stamp);
+            _fileChunk.Append(c);
             _atLineStart = c == '\n';
         }
+        if (_fileChunk.Length == 0) return;
+        _file!.Write(_fileChunk);
+        _fileChunk.Clear();
     }
 
     private void Signal_NeedsLock()

@@ -3,30 +3,39 @@ using HilRig.Harness.Runtime;
 namespace HilRig.Harness.Drivers.ProcessBoard;
 
 /// <summary>
-/// Finds the HilRig.Device build to run on process boards: an explicit path, <c>HILRIG_DEVICE</c>, or the
-/// build in this repository made with the same configuration as the running harness.
+/// Finds the builds of this repository's programs that the harness starts (HilRig.Device on process boards,
+/// HilRig.Cloud on a SimNet rig): an explicit path, an environment variable, or the build in this repository made
+/// with the same configuration as the running harness.
 /// </summary>
 public static class DeviceLocator
 {
-    public static string Find(string? explicitPath = null)
+    /// <summary>The HilRig.Device build: <paramref name="explicitPath"/>, <c>HILRIG_DEVICE</c>, or src/HilRig.Device's build.</summary>
+    public static string Find(string? explicitPath = null) => FindProgram("HilRig.Device", "HILRIG_DEVICE", explicitPath);
+
+    /// <summary>The build of <c>src/<paramref name="project"/></c>, unless <paramref name="explicitPath"/> or <paramref name="environmentVariable"/> names one.</summary>
+    public static string FindProgram(string project, string environmentVariable, string? explicitPath = null)
     {
-        var path = explicitPath ?? Environment.GetEnvironmentVariable("HILRIG_DEVICE");
+        var path = explicitPath ?? Environment.GetEnvironmentVariable(environmentVariable);
         if (path is not null)
         {
             if (File.Exists(path)) return Path.GetFullPath(path);
-            throw new RigFaultException($"the device build {path} does not exist");
+            throw new RigFaultException($"the {project} build {path} does not exist");
         }
         var root = RepositoryRoot()
-            ?? throw new RigFaultException($"cannot find the HilRig repository above {AppContext.BaseDirectory} to locate HilRig.Device; set HILRIG_DEVICE");
+            ?? throw new RigFaultException($"cannot find the HilRig repository above {AppContext.BaseDirectory} to locate {project}; set {environmentVariable}");
         var configuration = CurrentConfiguration();
         var candidates = new[] { configuration, "Release", "Debug" }
             .Distinct()
-            .Select(c => Path.Combine(root, "src", "HilRig.Device", "bin", c, "net10.0", "HilRig.Device.dll"))
+            .Select(c => Path.Combine(root, "src", project, "bin", c, "net10.0", project + ".dll"))
             .Where(File.Exists)
             .ToList();
         return candidates.FirstOrDefault()
-            ?? throw new RigFaultException($"HilRig.Device is not built; run `dotnet build src/HilRig.Device -c {configuration}` in {root}");
+            ?? throw new RigFaultException($"{project} is not built; run `dotnet build src/{project} -c {configuration}` in {root}");
     }
+
+    /// <summary>The dotnet host running this harness, so children start on the same runtime.</summary>
+    public static string DotnetHost() =>
+        Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
 
     public static string? RepositoryRoot()
     {

@@ -34,10 +34,34 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IBoar
     private readonly List<PowerEvent> _history = new();
     private readonly object _gate = new();
     private readonly Dictionary<string, string> _settings;
-    private System.Diagnostics.Process? _process;
-    private bool _stopExpected;
-    private TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Launch? _current;
+    private TaskCompletionSource<int> _nextLaunchExit = NewExitSignal();
     private bool _firstPowerOnDone;
+    private bool _disposed;
+
+    /// <summary>
+    /// One start of the device process. Power actions and the exit watcher act on a launch, never on "whatever runs
+    /// now", so a cut racing a self-reboot, or the exit of a previous launch, cannot be mistaken for the current one.
+    /// </summary>
+    private sealed class Launch(System.Diagnostics.Process process, TaskCompletionSource<int> exited)
+    {
+        public System.Diagnostics.Process Process { get; } = process;
+
+        public TaskCompletionSource<int> Exited { get; } = exited;
+
+        /// <summary>Set (under the driver's gate) when a power action ended this launch on purpose.</summary>
+        public bool StopExpected { get; set; }
+
+        /// <summary>Set (under the gate) once the watcher has handled the exit.</summary>
+        public bool Finished { get; set; }
+
+        /// <summary>Set (under the gate) between a self-reboot's exit and the restart, so a cut in that gap still wins.</summary>
+        public bool RestartPending { get; set; }
+
+        public bool Running_NeedsLock => !Finished && !Process.HasExited;
+    }
+
+    private static TaskCompletionSource<int> NewExitSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ProcessBoardDriver(string name, ProcessBoardOptions options, string stateDirectory, int seed, TimeProvider? time = null)
     {
@@ -95,7 +119,7 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IBoar
     {
         get
         {
-            lock (_gate) return _process is { HasExited: false } ? PowerState.On : PowerState.Off;
+            lock (_gate) return _current is { Running_NeedsLock: true } ? PowerState.On : PowerState.Off;
         }
     }
 
@@ -111,16 +135,16 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IBoar
     {
         get
         {
-            lock (_gate) return _process is { HasExited: false } p ? p.Id : null;
+            lock (_gate) return _current is { Running_NeedsLock: true } c ? c.Process.Id : null;
         }
     }
 
-    /// <summary>Completes when the device process exits on its own or by a power action; yields its exit code.</summary>
+    /// <summary>Completes when the device process running now (or, if none runs, the next one) exits; yields its exit code.</summary>
     public Task<int> NextExit
     {
         get
         {
-            lock (_gate) return _exited.Task;
+            lock (_gate) return _current is { Running_NeedsLock: true } c ? c.Exited.Task : _nextLaunchExit.Task;
         }
     }
 
@@ -152,22 +176,26 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IBoar
         await _powerLock.WaitAsync(cancellation);
         try
         {
-            var process = Running();
-            if (process is null) return;
+            var launch = EndCurrentLaunch();
+            if (launch is null) return;
             Record(PowerEventKind.Off);
-            lock (_gate) _stopExpected = true;
-            Libc.kill(process.Id, Libc.SIGTERM);
+            if (!IsRunning(launch))
+            {
+                await launch.Exited.Task;
+                return;
+            }
+            Libc.kill(launch.Process.Id, Libc.SIGTERM);
             using var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
             grace.CancelAfter(TimeSpan.FromSeconds(10));
             try
             {
-                await process.WaitForExitAsync(grace.Token);
+                await launch.Exited.Task.WaitAsync(grace.Token);
             }
             catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
             {
                 Log.Annotate("device ignored SIGTERM for 10 s; killing it");
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync(CancellationToken.None);
+                launch.Process.Kill(entireProcessTree: true);
+                await launch.Exited.Task;
             }
         }
         finally
@@ -187,12 +215,11 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IBoar
         await _powerLock.WaitAsync(cancellation);
         try
         {
-            var process = Running();
-            if (process is null) return;
+            var launch = EndCurrentLaunch();
+            if (launch is null) return;
             Record(PowerEventKind.Cut);
-            lock (_gate) _stopExpected = true;
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(CancellationToken.None);
+            if (IsRunning(launch)) launch.Process.Kill(entireProcessTree: true);
+            await launch.Exited.Task;
         }
         finally
         {
@@ -200,9 +227,23 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IBoar
         }
     }
 
-    private System.Diagnostics.Process? Running()
+    /// <summary>
+    /// Marks the current launch as ended on purpose and returns it, or null when the board is off. A launch that
+    /// has just exited to reboot counts as current: cutting it must keep the board off, not let the reboot win.
+    /// </summary>
+    private bool IsRunning(Launch launch)
     {
-        lock (_gate) return _process is { HasExited: false } p ? p : null;
+        lock (_gate) return launch.Running_NeedsLock;
+    }
+
+    private Launch? EndCurrentLaunch()
+    {
+        lock (_gate)
+        {
+            if (_current is null || (_current.Finished && !_current.RestartPending)) return null;
+            _current.StopExpected = true;
+            return _current;
+        }
     }
 
     private void Start(string bootReason)
@@ -222,7 +263,7 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IBoar
         };
         File.WriteAllText(configPath, JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }));
 
-        var arguments = LaunchPrefix.Concat([DotnetHost(), DevicePath, "--console", _pty.SlavePath, "--config", configPath, "--lifeline"]).ToList();
+        var arguments = LaunchPrefix.Concat([DeviceLocator.DotnetHost(), DevicePath, "--console", _pty.SlavePath, "--config", configPath, "--lifeline"]).ToList();
         var info = new ProcessStartInfo(arguments[0])
         {
             RedirectStandardInput = true,
@@ -249,45 +290,44 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IBoar
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (diagnostics) diagnostics.WriteLine(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        Launch launch;
+        Launch? previous;
         lock (_gate)
         {
-            _process = process;
-            _stopExpected = false;
+            launch = new Launch(process, _nextLaunchExit);
+            _nextLaunchExit = NewExitSignal();
+            previous = _current;
+            _current = launch;
         }
+        // Starts happen under the power lock, so no power action is using the previous launch's process any more.
+        previous?.Process.Dispose();
         Log.Annotate($"{bootReason}: started device pid {process.Id}");
-        _ = WatchAsync(process, diagnostics);
+        _ = WatchAsync(launch, diagnostics);
     }
 
-    private async Task WatchAsync(System.Diagnostics.Process process, StreamWriter diagnostics)
+    private async Task WatchAsync(Launch launch, StreamWriter diagnostics)
     {
+        var process = launch.Process;
         await process.WaitForExitAsync();
         ChildProcesses.Forget(process);
         var code = process.ExitCode;
-        bool expected;
-        TaskCompletionSource<int> exited;
+        bool expected, rebooting;
         lock (_gate)
         {
-            expected = _stopExpected;
-            exited = _exited;
-            _exited = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+            expected = launch.StopExpected;
+            rebooting = !expected && code == RebootExitCode;
+            launch.Finished = true;
+            launch.RestartPending = rebooting;
         }
         lock (diagnostics) diagnostics.Dispose();
         if (expected)
         {
             Log.Annotate($"device stopped (exit {code})");
         }
-        else if (code == RebootExitCode)
+        else if (rebooting)
         {
             Record(PowerEventKind.Reboot);
             Log.Annotate("device rebooted itself");
-            try
-            {
-                Start("reboot");
-            }
-            catch (RigFaultException e)
-            {
-                Log.Annotate($"restart after reboot failed: {e.Message}");
-            }
         }
         else if (code == 0)
         {
@@ -306,7 +346,46 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IBoar
                 StopWasRigFault = code == UsageExitCode;
             }
         }
-        exited.TrySetResult(code);
+        // This launch is over before any restart, so a power action waiting on it never waits on the restart.
+        launch.Exited.TrySetResult(code);
+        if (!rebooting) return;
+        if (RebootGap is { } gap) await gap();
+        await RestartAfterRebootAsync(launch);
+    }
+
+    /// <summary>Runs between a self-reboot's exit and the restart: tests land a power action exactly in that gap.</summary>
+    internal Func<Task>? RebootGap { get; set; }
+
+    /// <summary>
+    /// The reset circuit: boot the device again, under the power lock and only if nobody switched the board off
+    /// meanwhile, so a cut that races a reboot leaves the board off.
+    /// </summary>
+    private async Task RestartAfterRebootAsync(Launch launch)
+    {
+        await _powerLock.WaitAsync();
+        try
+        {
+            bool restart;
+            lock (_gate)
+            {
+                restart = !_disposed && !launch.StopExpected && ReferenceEquals(_current, launch);
+                launch.RestartPending = false;
+            }
+            if (!restart)
+            {
+                Log.Annotate("not restarting after the reboot: power was switched off meanwhile");
+                return;
+            }
+            Start("reboot");
+        }
+        catch (RigFaultException e)
+        {
+            Log.Annotate($"restart after reboot failed: {e.Message}");
+        }
+        finally
+        {
+            _powerLock.Release();
+        }
     }
 
     /// <summary>HilRig.Device's reboot exit code (src/HilRig.Device/DeviceExitCode.cs).</summary>
@@ -330,11 +409,9 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IBoar
         if (kind is PowerEventKind.On or PowerEventKind.Off or PowerEventKind.Cut) Log.Annotate($"power {kind.ToString().ToLowerInvariant()}");
     }
 
-    private static string DotnetHost() =>
-        Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
-
     public async ValueTask DisposeAsync()
     {
+        lock (_gate) _disposed = true;
         try
         {
             await CutAsync();
@@ -344,7 +421,7 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IBoar
             Console.Dispose();
             Log.Dispose();
             _pty.Dispose();
-            _powerLock.Dispose();
+            _current?.Process.Dispose();
         }
     }
 }
