@@ -1,14 +1,11 @@
 using System.Net;
 using HilRig.Update.Bundles;
 using HilRig.Update.Cloud;
+using HilRig.Update.Hosting;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace HilRig.Cloud;
@@ -16,20 +13,22 @@ namespace HilRig.Cloud;
 /// <summary>The cloud on Kestrel: the HTTP API, <c>/files/</c> with Range, <c>/api/dashboard</c> and the HTML dashboard at <c>/</c>.</summary>
 public sealed class CloudHost : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    /// <summary>Uploads are whole bundles: a rootfs image fits.</summary>
+    private const long MaxUploadSize = 4L * 1024 * 1024 * 1024;
+
+    private readonly KestrelHost _host;
     private readonly CloudStore _store;
     private readonly SigningKey _key;
 
-    private CloudHost(WebApplication app, CloudStore store, SigningKey key, VersionService service, Uri address)
+    private CloudHost(KestrelHost host, CloudStore store, SigningKey key, VersionService service)
     {
-        _app = app;
+        _host = host;
         _store = store;
         _key = key;
         Service = service;
-        Address = address;
     }
 
-    public Uri Address { get; }
+    public Uri Address => _host.Address;
     public VersionService Service { get; }
 
     public static async Task<CloudHost> StartAsync(CloudOptions options, TimeProvider? time = null, Action<ILoggingBuilder>? logging = null, CancellationToken ct = default)
@@ -43,24 +42,22 @@ public sealed class CloudHost : IAsyncDisposable
         var store = new CloudStore(options.DatabasePath);
         var service = new VersionService(options, store, key, trust, time);
 
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        logging?.Invoke(builder.Logging);
         var listen = new Uri(options.Listen);
-        builder.WebHost.ConfigureKestrel(k =>
+        var address = listen.Host is "localhost" or "127.0.0.1" ? IPAddress.Loopback : IPAddress.Parse(listen.Host);
+        KestrelHost host;
+        try
         {
-            var address = listen.Host is "localhost" or "127.0.0.1" ? IPAddress.Loopback : IPAddress.Parse(listen.Host);
-            k.Listen(address, listen.Port, l => l.Protocols = HttpProtocols.Http1AndHttp2);
-            k.AddServerHeader = false;
-            k.Limits.MaxRequestBodySize = 4L * 1024 * 1024 * 1024;
-        });
-        var app = builder.Build();
-        Map(app, service, options, time);
-        await app.StartAsync(ct);
-        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var url = new UriBuilder(bound.Replace("[::]", "127.0.0.1")) { Path = "/" }.Uri;
-        if (options.PublicUrl is null) service.PublicUrl = url;
-        return new CloudHost(app, store, key, service, url);
+            host = await KestrelHost.StartAsync(new IPEndPoint(address, listen.Port), HttpProtocols.Http1AndHttp2,
+                app => Map(app, service, options, time), MaxUploadSize, logging, ct);
+        }
+        catch
+        {
+            store.Dispose();
+            key.Dispose();
+            throw;
+        }
+        if (options.PublicUrl is null) service.PublicUrl = host.Address;
+        return new CloudHost(host, store, key, service);
     }
 
     private static void Map(WebApplication app, VersionService service, CloudOptions options, TimeProvider time)
@@ -139,10 +136,7 @@ public sealed class CloudHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        try { await _app.StopAsync(timeout.Token); }
-        catch (OperationCanceledException) { }
-        await _app.DisposeAsync();
+        await _host.DisposeAsync();
         _store.Dispose();
         _key.Dispose();
     }

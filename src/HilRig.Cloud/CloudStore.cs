@@ -25,12 +25,8 @@ public sealed class CloudStore : IDisposable
     private readonly SqliteConnection _db;
     private readonly SemaphoreSlim _lock = new(1, 1);
 
-    public CloudStore(string path)
-    {
-        _db = SqliteDatabase.Open(path, Schema);
-        // The cloud's writes are many and small; WAL with NORMAL keeps them durable across a crash of the process.
-        SqliteDatabase.Execute(_db, "PRAGMA synchronous=NORMAL;");
-    }
+    // The cloud's writes are many and small; WAL with NORMAL keeps them durable across a crash of the process.
+    public CloudStore(string path) => _db = SqliteDatabase.Open(path, Schema, SqliteDurability.ProcessCrash);
 
     /// <summary>Runs <paramref name="work"/> in one transaction under the store's lock.</summary>
     public async Task<T> InTransactionAsync<T>(Func<Session, T> work)
@@ -53,10 +49,8 @@ public sealed class CloudStore : IDisposable
     {
         private SqliteCommand Command(string sql, params (string, object?)[] args)
         {
-            var c = db.CreateCommand();
+            var c = SqliteDatabase.Command(db, sql, args);
             c.Transaction = tx;
-            c.CommandText = sql;
-            foreach (var (name, value) in args) c.Parameters.AddWithValue(name, value ?? DBNull.Value);
             return c;
         }
 
@@ -126,11 +120,13 @@ public sealed class CloudStore : IDisposable
             ("$u", u.UnitId), ("$p", u.PlatformId), ("$v", u.ImageVersion), ("$seen", u.LastSeen.ToString("O")), ("$g", u.Group),
             ("$auto", u.LastAutomaticOffer?.ToString("O")), ("$manual", u.ManualTriggerPending ? 1 : 0), ("$ov", u.OfferedVersion), ("$oat", u.OfferedAt?.ToString("O")));
 
-        public GroupRecord? Group(string name) => Groups().FirstOrDefault(g => g.Name == name);
+        public GroupRecord? Group(string name) => ReadGroups(Command("SELECT name, platform_id, target_version FROM groups WHERE name = $n", ("$n", name))).SingleOrDefault();
 
-        public IReadOnlyList<GroupRecord> Groups()
+        public IReadOnlyList<GroupRecord> Groups() => ReadGroups(Command("SELECT name, platform_id, target_version FROM groups ORDER BY name"));
+
+        private static List<GroupRecord> ReadGroups(SqliteCommand command)
         {
-            using var c = Command("SELECT name, platform_id, target_version FROM groups ORDER BY name");
+            using var c = command;
             using var r = c.ExecuteReader();
             var list = new List<GroupRecord>();
             while (r.Read()) list.Add(new GroupRecord(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetInt64(2)));

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using HilRig.Cloud;
+using HilRig.Update.Hosting;
 
 // hilrig-cloud --data DIR --key PEM --upload-trust JSON [--listen URL] [--public-url URL] [--throttle 1.00:00:00] [--mirror URL]… [--lifeline]
 // --lifeline: exit when standard input closes, so a cloud the harness started never outlives the harness.
@@ -34,13 +35,7 @@ try
     var done = new TaskCompletionSource();
     Console.CancelKeyPress += (_, e) => { e.Cancel = true; done.TrySetResult(); };
     AppDomain.CurrentDomain.ProcessExit += (_, _) => done.TrySetResult();
-    if (lifeline)
-        _ = Task.Run(async () =>
-        {
-            var buffer = new char[64];
-            while (await Console.In.ReadAsync(buffer) > 0) { }
-            done.TrySetResult();
-        });
+    if (lifeline) Lifeline.Watch(() => done.TrySetResult());
     await done.Task;
     return 0;
 }

@@ -15,6 +15,8 @@ public sealed class DeviceHost
     private readonly IReadOnlyList<IDeviceService> _services;
     private readonly Stopwatch _uptime = Stopwatch.StartNew();
     private readonly List<IDeviceService> _started = new();
+    private readonly object _shutdownGate = new();
+    private Task<int>? _shutdown;
 
     public DeviceHost(BoardConfig config, IDeviceConsole console, IReadOnlyList<IDeviceService> services)
     {
@@ -74,8 +76,17 @@ public sealed class DeviceHost
         return await ShutdownAsync(StopRequest ?? DeviceExitCode.PowerOff);
     }
 
-    /// <summary>Stops services, marks the shutdown clean and prints what Linux prints last.</summary>
-    public async Task<int> ShutdownAsync(int exitCode)
+    /// <summary>
+    /// Stops services, marks the shutdown clean and prints what Linux prints last — once: the shell ending the boot, a
+    /// module's reboot on a background task and SIGTERM may all ask, and every caller awaits the same shutdown and gets
+    /// the code of the first request.
+    /// </summary>
+    public Task<int> ShutdownAsync(int exitCode)
+    {
+        lock (_shutdownGate) return _shutdown ??= Task.Run(() => ShutdownCoreAsync(exitCode));
+    }
+
+    private async Task<int> ShutdownCoreAsync(int exitCode)
     {
         for (var i = _started.Count - 1; i >= 0; i--)
         {

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using HilRig.Device;
 using HilRig.Device.Console;
+using HilRig.Update.Hosting;
 
 // HilRig.Device: the software of a board. Started by a board driver with its console tty and its config:
 //   HilRig.Device --console /dev/pts/N --config board.json [--lifeline]
@@ -45,9 +46,8 @@ catch (Exception e) when (e is IOException or InvalidDataException or Unauthoriz
 
 if (lifeline) Lifeline.Watch(() => Environment.Exit(DeviceExitCode.ConsoleLost));
 
-using var stop = new CancellationTokenSource();
 var device = new DeviceHost(config, console, DeviceServices.For(config));
-// SIGTERM is the driver's orderly "power off": shut down cleanly, as on `poweroff`.
+// SIGTERM is the driver's orderly "power off": shut down cleanly, as on `poweroff` (or finish the shutdown already under way).
 using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
 {
     context.Cancel = true;
@@ -57,7 +57,7 @@ using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
 });
 try
 {
-    return await device.RunAsync(stop.Token);
+    return await device.RunAsync(CancellationToken.None);
 }
 catch (Exception e)
 {

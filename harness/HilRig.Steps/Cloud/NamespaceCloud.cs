@@ -40,23 +40,13 @@ public sealed class NamespaceCloud : IUpdateCloud
     public string Where => $"process {_process.Id} in {Host}";
 
     /// <summary>HilRig.Cloud.dll: <c>HILRIG_CLOUD</c>, or this repository's build of the harness's configuration.</summary>
-    public static string Locate()
-    {
-        if (Environment.GetEnvironmentVariable("HILRIG_CLOUD") is { Length: > 0 } explicitPath)
-            return File.Exists(explicitPath) ? explicitPath : throw new RigFaultException($"HILRIG_CLOUD={explicitPath} does not exist");
-        var root = DeviceLocator.RepositoryRoot() ?? throw new RigFaultException("cannot find the HilRig repository to locate HilRig.Cloud; set HILRIG_CLOUD");
-        var configuration = DeviceLocator.CurrentConfiguration();
-        return new[] { configuration, "Release", "Debug" }.Distinct()
-                   .Select(c => Path.Combine(root, "src", "HilRig.Cloud", "bin", c, "net10.0", "HilRig.Cloud.dll"))
-                   .FirstOrDefault(File.Exists)
-               ?? throw new RigFaultException($"HilRig.Cloud is not built; run `dotnet build src/HilRig.Cloud -c {configuration}` in {root}");
-    }
+    public static string Locate() => DeviceLocator.FindProgram("HilRig.Cloud", "HILRIG_CLOUD");
 
     public static async Task<NamespaceCloud> StartAsync(NamespaceHost host, CloudSettings settings, string logPath, CancellationToken ct)
     {
         Directory.CreateDirectory(settings.DataDirectory);
         var unitUrl = new Uri($"http://{host.Address}:{settings.Port}/");
-        var info = host.StartInfo(DotnetHost(), Locate(),
+        var info = host.StartInfo(DeviceLocator.DotnetHost(), Locate(),
             "--data", Path.GetFullPath(settings.DataDirectory),
             "--key", settings.SigningKeyPath,
             "--upload-trust", settings.UploadTrustPath,
@@ -104,9 +94,6 @@ public sealed class NamespaceCloud : IUpdateCloud
             throw;
         }
     }
-
-    private static string DotnetHost() =>
-        Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
 
     public async ValueTask DisposeAsync()
     {

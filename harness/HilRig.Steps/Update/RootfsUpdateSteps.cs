@@ -19,15 +19,19 @@ public sealed class RootfsUpdateSteps(UpdateUnit unit, ScenarioOutput output)
         Summary = "starts `cm checkin` on the main board, waits until the board has rebooted that many times (its update modules asked) and its shell is back")]
     public async Task CheckInWithReboots(Board board, int times, CancellationToken ct)
     {
-        var before = Reboots(board);
+        // Only what the console prints from now on: each line is read once, as it arrives.
+        var from = board.Console.Log.Length;
         await unit.Main!.Console.SendAsync("cm checkin\n", ct);
-        var deadline = DateTimeOffset.UtcNow + UpdateTimeout;
-        while (Reboots(board) < before + times)
+        var rebooted = 0;
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
         {
-            if (DateTimeOffset.UtcNow > deadline)
-                throw new AssertionFailedException($"board {board.Name} rebooted {Reboots(board) - before} of {times} time(s) within {UpdateTimeout.TotalSeconds} s of the check-in");
-            await Task.Delay(100, ct);
+            timeout.CancelAfter(UpdateTimeout);
+            await foreach (var line in board.Console.Log.ReadLinesAsync(from, timeout.Token))
+                if (line.Contains(UpdateUnit.RebootLine, StringComparison.Ordinal) && ++rebooted == times) break;
         }
+        ct.ThrowIfCancellationRequested();
+        if (rebooted < times)
+            throw new AssertionFailedException($"board {board.Name} rebooted {rebooted} of {times} time(s) within {UpdateTimeout.TotalSeconds} s of the check-in");
         await BootWait.UntilShellAsync(board, board.BootTimeout, ct);
         output.WriteLine($"{board.Name} rebooted {times} time(s) during the update");
     }
@@ -36,22 +40,13 @@ public sealed class RootfsUpdateSteps(UpdateUnit unit, ScenarioOutput output)
         Summary = "waits until the CM reports the update reverted for that reason and every UM is IDLE (the CM may have restarted on the way)")]
     public async Task Reverted(int version, string reason, int seconds, CancellationToken ct)
     {
-        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(seconds);
         var outcome = new Regex($@"^failed {version} {Regex.Escape(reason)}:");
-        while (true)
-        {
-            var status = await unit.Main!.Shell.RunAsync("cm status", TimeSpan.FromSeconds(30), ct);
-            var ums = UpdateUnit.ConnectedUms(status);
-            if (UpdateUnit.Field(status, "phase") == "idle" && outcome.IsMatch(UpdateUnit.Field(status, "outcome") ?? "") &&
-                unit.Nodes.All(n => ums.GetValueOrDefault(n.Name) == "IDLE"))
-            {
-                output.WriteLine($"{unit.Main.Name}$ cm status\n{status.Output}");
-                return;
-            }
-            if (DateTimeOffset.UtcNow > deadline)
-                throw new AssertionFailedException($"the unit did not revert image version {version} ({reason}) within {seconds} s:\n{status.Output}");
-            await Task.Delay(250, ct);
-        }
+        var status = await unit.WaitForCmStatusAsync(
+            s => UpdateUnit.Field(s, "phase") == "idle" && outcome.IsMatch(UpdateUnit.Field(s, "outcome") ?? "") &&
+                 unit.Nodes.All(n => UpdateUnit.ConnectedUms(s).GetValueOrDefault(n.Name) == "IDLE"),
+            TimeSpan.FromSeconds(seconds),
+            s => $"the unit did not revert image version {version} ({reason}) within {seconds} s:\n{s.Output}", ct);
+        output.WriteLine($"{unit.Main!.Name}$ cm status\n{status.Output}");
     }
 
     [Then("component {string} of board {board} is installed at version {string}", Summary = "`um status` on the board lists the component INSTALLED at that version")]
@@ -61,6 +56,4 @@ public sealed class RootfsUpdateSteps(UpdateUnit unit, ScenarioOutput output)
         if (!status.Lines.Contains($"component {component} {version} INSTALLED"))
             throw new AssertionFailedException($"{board.Name}: expected component {component} {version} INSTALLED:\n{status.Output}");
     }
-
-    private static int Reboots(Board board) => Regex.Matches(board.Console.Log.Text, "reboot: Restarting system").Count;
 }

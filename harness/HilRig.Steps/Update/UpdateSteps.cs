@@ -141,12 +141,8 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
     {
         var main = unit.Main!;
         await main.Console.SendAsync("cm checkin\n", ct);
-        var deadline = DateTimeOffset.UtcNow + CheckInTimeout;
-        while (main.Power.State == PowerState.On)
-        {
-            if (DateTimeOffset.UtcNow > deadline) throw new AssertionFailedException($"board {main.Name} did not crash at the armed CM fault point");
-            await Task.Delay(50, ct);
-        }
+        if (!await Poll.UntilAsync(() => main.Power.State != PowerState.On, CheckInTimeout, TimeSpan.FromMilliseconds(50), ct))
+            throw new AssertionFailedException($"board {main.Name} did not crash at the armed CM fault point");
     }
 
     [When("board {board} restarts without the fault", Summary = "disarms the CM fault point, powers the board on and waits for its shell")]
@@ -184,21 +180,12 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
     public Task Installed(int version, CancellationToken ct) => InstalledWithin(version, 30, ct);
 
     [Then("the unit installs image version {int} within {int} seconds", Summary = "waits until the CM holds that image and every UM is IDLE on it")]
-    public async Task InstalledWithin(int version, int seconds, CancellationToken ct)
-    {
-        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(seconds);
-        while (true)
-        {
-            var status = await unit.Main!.Shell.RunAsync("cm status", TimeSpan.FromSeconds(30), ct);
-            var ums = UpdateUnit.ConnectedUms(status);
-            if (UpdateUnit.Field(status, "installed") == version.ToString() && UpdateUnit.Field(status, "phase") == "idle" &&
-                unit.Nodes.All(n => ums.GetValueOrDefault(n.Name) == "IDLE"))
-                return;
-            if (DateTimeOffset.UtcNow > deadline)
-                throw new AssertionFailedException($"the unit did not install image version {version} within {seconds} s:\n{status.Output}");
-            await Task.Delay(250, ct);
-        }
-    }
+    public Task InstalledWithin(int version, int seconds, CancellationToken ct) =>
+        unit.WaitForCmStatusAsync(
+            status => UpdateUnit.Field(status, "installed") == version.ToString() && UpdateUnit.Field(status, "phase") == "idle" &&
+                      unit.Nodes.All(n => UpdateUnit.ConnectedUms(status).GetValueOrDefault(n.Name) == "IDLE"),
+            TimeSpan.FromSeconds(seconds),
+            status => $"the unit did not install image version {version} within {seconds} s:\n{status.Output}", ct);
 
     [Then("every node runs version {string} of its components", Summary = "`um status` on every node shows its app and fw components installed at that version")]
     public async Task NodesRun(string version, CancellationToken ct)
@@ -242,7 +229,7 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
     [Then("board {board} rebooted exactly {int} time(s)", Summary = "counts `reboot: Restarting system` on the board's console")]
     public void Rebooted(Board board, int times)
     {
-        var count = Regex.Matches(board.Console.Log.Text, "reboot: Restarting system").Count;
+        var count = Regex.Matches(board.Console.Log.Text, Regex.Escape(UpdateUnit.RebootLine)).Count;
         if (count != times) throw new AssertionFailedException($"board {board.Name} rebooted {count} time(s), expected {times}");
     }
 

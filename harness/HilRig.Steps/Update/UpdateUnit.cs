@@ -32,6 +32,12 @@ public sealed class UpdateUnit(Rig rig, ScenarioInfo scenario, ScenarioOutput ou
     /// <summary>The CM's port on the main board when the unit is on SimNet (each board has its own namespace, so any port is free).</summary>
     public const int SimNetCmPort = 7000;
 
+    /// <summary>What a board's console prints last when it reboots (an orderly shutdown with the reboot exit code).</summary>
+    public const string RebootLine = "reboot: Restarting system";
+
+    private static readonly TimeSpan CmStatusTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan CmStatusInterval = TimeSpan.FromMilliseconds(250);
+
     /// <summary>Bytes of each component payload the OEM uploads (before encryption).</summary>
     public int ComponentSize { get; set; } = 4096;
 
@@ -118,18 +124,21 @@ public sealed class UpdateUnit(Rig rig, ScenarioInfo scenario, ScenarioOutput ou
         await WaitForUmsAsync(TimeSpan.FromSeconds(30), ct);
     }
 
-    public async Task WaitForUmsAsync(TimeSpan timeout, CancellationToken ct)
+    public Task WaitForUmsAsync(TimeSpan timeout, CancellationToken ct) =>
+        WaitForCmStatusAsync(status => Nodes.All(n => ConnectedUms(status).ContainsKey(n.Name)), timeout,
+            status => $"the CM on {Main!.Name} did not see every UM ({string.Join(", ", Nodes.Select(n => n.Name))}) within {timeout}:\n{status.Output}", ct);
+
+    /// <summary>
+    /// Runs <c>cm status</c> on the main board until <paramref name="done"/> holds for its output, and returns that
+    /// output; past <paramref name="timeout"/> fails the step with <paramref name="failure"/> of the last output.
+    /// </summary>
+    public async Task<ShellResult> WaitForCmStatusAsync(Func<ShellResult, bool> done, TimeSpan timeout, Func<ShellResult, string> failure, CancellationToken ct)
     {
-        var deadline = DateTimeOffset.UtcNow + timeout;
-        ShellResult status;
-        while (true)
-        {
-            status = await Main!.Shell.RunAsync("cm status", TimeSpan.FromSeconds(30), ct);
-            if (Nodes.All(n => ConnectedUms(status).ContainsKey(n.Name))) return;
-            if (DateTimeOffset.UtcNow > deadline)
-                throw new AssertionFailedException($"the CM on {Main.Name} did not see every UM ({string.Join(", ", Nodes.Select(n => n.Name))}) within {timeout}:\n{status.Output}");
-            await Task.Delay(200, ct);
-        }
+        var main = Main ?? throw new InvalidOperationException("the unit is not started; use \"Given an update unit of main board …\"");
+        ShellResult? status = null;
+        if (await Poll.UntilAsync(async token => done(status = await main.Shell.RunAsync("cm status", CmStatusTimeout, token)), timeout, CmStatusInterval, ct))
+            return status!;
+        throw new AssertionFailedException(failure(status!));
     }
 
     /// <summary>The <c>ums: main=IDLE node-2=PREPARED</c> line of <c>cm status</c> as node → state.</summary>
@@ -144,10 +153,7 @@ public sealed class UpdateUnit(Rig rig, ScenarioInfo scenario, ScenarioOutput ou
     public static string? Field(ShellResult result, string key) =>
         result.Lines.FirstOrDefault(l => l.StartsWith(key + ":", StringComparison.Ordinal))?[(key.Length + 1)..].Trim();
 
-    private static string Fixture(string file) =>
-        Path.Combine(Harness.Drivers.ProcessBoard.DeviceLocator.RepositoryRoot()
-                     ?? throw new Harness.Runtime.RigFaultException("cannot find the repository's fixtures/update to provision the unit's keys"),
-            "fixtures", "update", file);
+    private static string Fixture(string file) => Path.Combine(CloudSettings.Fixtures, file);
 
     public void ClearCrash() => ProcessDriver(Main!).Configure("update.cm_crash_at", "");
 
@@ -155,8 +161,7 @@ public sealed class UpdateUnit(Rig rig, ScenarioInfo scenario, ScenarioOutput ou
     public async Task<long> UploadAsync(string version, IReadOnlyList<string> extraComponents)
     {
         var cloud = await EnsureCloudAsync();
-        var root = DeviceLocator.RepositoryRoot()!;
-        var fixtures = Path.Combine(root, "fixtures", "update");
+        var fixtures = CloudSettings.Fixtures;
         var dir = Path.Combine(output.Directory, "bundles", $"{version}-{Guid.NewGuid():N}"[..(version.Length + 9)]);
         Directory.CreateDirectory(dir);
         var random = scenario.RandomFor($"bundle/{version}");
@@ -184,9 +189,8 @@ public sealed class UpdateUnit(Rig rig, ScenarioInfo scenario, ScenarioOutput ou
         return assigned;
     }
 
-    public static ProcessBoardDriver ProcessDriver(Board board) =>
-        board.Drivers.OfType<ProcessBoardDriver>().SingleOrDefault()
-            ?? throw new RigFaultException($"board {board.Name} is not a process board; the update unit steps configure process boards");
+    /// <summary>The board's process driver (the update unit steps configure process boards); a rig fault naming the board otherwise.</summary>
+    public static ProcessBoardDriver ProcessDriver(Board board) => board.Get<ProcessBoardDriver>();
 
     private static int FreePort()
     {

@@ -37,9 +37,6 @@ public sealed class AbBootService : IDeviceService
 
     public bool IsEnabled(BoardConfig config) => File.Exists(DiskPath(config));
 
-    public AbDisk? Disk { get; private set; }
-    public BootResult? LastBoot { get; private set; }
-
     /// <summary>The disk and the slot this boot runs, once boot selection chose one.</summary>
     public BootedDisk? Booted { get; private set; }
     public VolatileOverlay? Root { get; private set; }
@@ -61,9 +58,8 @@ public sealed class AbBootService : IDeviceService
         };
         try
         {
-            Disk = AbDisk.Open(_disk);
-            var boot = Bootloader.Boot(Disk, policy);
-            LastBoot = boot;
+            var disk = AbDisk.Open(_disk);
+            var boot = Bootloader.Boot(disk, policy);
             foreach (var line in boot.Log) device.Log($"ab: {line}");
             if (boot.Slot is not { } slot)
             {
@@ -72,10 +68,10 @@ public sealed class AbBootService : IDeviceService
                 return;
             }
             // A power cut under any later user of the disk is dead hardware: say so and stop until the harness removes power.
-            Booted = new BootedDisk(Disk, slot, e => PowerLostAsync(e).GetAwaiter().GetResult());
-            Root = new AbUpdater(Disk, slot).OpenRoot();
+            Booted = new BootedDisk(disk, slot, e => PowerLostAsync(e).GetAwaiter().GetResult());
+            Root = new AbUpdater(disk, slot).OpenRoot();
             Release = ReleaseManifest.Read(Root);
-            device.Log($"ab: root: slot {slot} ({Disk[slot].Partition.Name}) read-only, runtime changes in a volatile overlay");
+            device.Log($"ab: root: slot {slot} ({disk[slot].Partition.Name}) read-only, runtime changes in a volatile overlay");
             HealthCheck(device, slot, boot.Info!);
             FireIfArmed();
         }

@@ -49,7 +49,7 @@ internal static class AbShellCommands
         yield return Command(ab, "ab mark-good", "confirm the booted slot (the health check does this)", (ctx, _) =>
         {
             var info = ab.Use(u => u.MarkGood());
-            ctx.WriteLine($"slot {ab.LastBoot!.Slot} marked good: {info.Label}");
+            ctx.WriteLine($"slot {ab.Booted!.Slot} marked good: {info.Label}");
             return 0;
         });
         yield return Command(ab, "ab rollback", "make the other good slot primary (takes effect at the next boot)", (ctx, _) =>
@@ -61,7 +61,7 @@ internal static class AbShellCommands
         yield return Command(ab, "ab verify", "check a slot (default: booted) against its Merkle tree [A|B] [--sampled]", (ctx, args) =>
         {
             var slot = args.FirstOrDefault(a => a is "A" or "B") is { } s ? SlotNames.Parse(s) : (SlotName?)null;
-            var which = slot ?? ab.LastBoot!.Slot!.Value;
+            var which = slot ?? (ab.Booted ?? throw new InvalidOperationException("no booted A/B slot")).Slot;
             var report = ab.Use(u => u.Verify(which, full: !args.Contains("--sampled")));
             ctx.WriteLine(report.Describe($"slot {which}"));
             if (!report.Ok) ctx.WriteLine($"slot {which} marked bad: it will not be booted again");

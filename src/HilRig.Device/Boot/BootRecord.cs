@@ -1,3 +1,5 @@
+using HilRig.Update.Storage;
+
 namespace HilRig.Device.Boot;
 
 /// <summary>
@@ -27,23 +29,10 @@ public sealed class BootRecord
         var wasClean = File.Exists(_cleanFile);
         BootNumber = previous + 1;
         Reason = previous > 0 && !wasClean ? "power-loss" : announcedReason;
-        WriteDurably(_countFile, BootNumber.ToString());
-        File.Delete(_cleanFile);
+        DurableFile.WriteText(_countFile, BootNumber.ToString());
+        DurableFile.Delete(_cleanFile);
     }
 
     /// <summary>Marks an orderly shutdown (poweroff or reboot), so the next boot is not taken for a power loss.</summary>
-    public void MarkClean() => WriteDurably(_cleanFile, Reason);
-
-    private static void WriteDurably(string path, string content)
-    {
-        var temp = path + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
-        {
-            using var writer = new StreamWriter(stream);
-            writer.Write(content);
-            writer.Flush();
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temp, path, overwrite: true);
-    }
+    public void MarkClean() => DurableFile.WriteText(_cleanFile, Reason);
 }

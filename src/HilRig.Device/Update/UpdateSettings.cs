@@ -67,7 +67,7 @@ public static class UpdateSettings
             Need("update.expected").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
             c.Setting("update.deployment", "shared") == "http" ? ImageDeployment.HttpFileServer : ImageDeployment.SharedStorage)
         {
-            StepTimeout = TimeSpan.FromSeconds(double.Parse(c.Setting("update.step_timeout", "60"), System.Globalization.CultureInfo.InvariantCulture)),
+            StepTimeout = Seconds(c, "update.step_timeout", TimeSpan.FromSeconds(60)),
             CrashAt = c.Setting("update.cm_crash_at", "") is { Length: > 0 } point ? point : null,
             Download = Download(c),
         };
@@ -80,9 +80,7 @@ public static class UpdateSettings
         return defaults with
         {
             AttemptsPerUrl = int.Parse(c.Setting("update.download_attempts", defaults.AttemptsPerUrl.ToString(System.Globalization.CultureInfo.InvariantCulture)), System.Globalization.CultureInfo.InvariantCulture),
-            StallTimeout = c.Settings.TryGetValue("update.download_stall_timeout", out var stall)
-                ? TimeSpan.FromSeconds(double.Parse(stall, System.Globalization.CultureInfo.InvariantCulture))
-                : defaults.StallTimeout,
+            StallTimeout = Seconds(c, "update.download_stall_timeout", defaults.StallTimeout),
         };
     }
 
@@ -90,8 +88,11 @@ public static class UpdateSettings
     public static IPEndPoint CmEndpoint(BoardConfig c) =>
         new(IPAddress.Parse(c.Setting("update.cm_listen", "127.0.0.1")), int.Parse(c.Setting("update.cm_port", "0")));
 
-    public static TimeSpan CheckInPeriod(BoardConfig c) =>
-        TimeSpan.FromSeconds(double.Parse(c.Setting("update.checkin_period", "0"), System.Globalization.CultureInfo.InvariantCulture));
+    public static TimeSpan CheckInPeriod(BoardConfig c) => Seconds(c, "update.checkin_period", TimeSpan.Zero);
+
+    /// <summary>A setting given in (possibly fractional) seconds, or <paramref name="fallback"/> when it is not set.</summary>
+    private static TimeSpan Seconds(BoardConfig c, string key, TimeSpan fallback) =>
+        c.Settings.TryGetValue(key, out var seconds) ? TimeSpan.FromSeconds(double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture)) : fallback;
 
     /// <summary>
     /// A file the CM cannot work without (its trust store, the unit's key). There is no default: a device must never

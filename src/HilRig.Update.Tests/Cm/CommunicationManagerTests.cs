@@ -145,4 +145,46 @@ public class CommunicationManagerTests
         var version = await rig.UploadAsync(await rig.MakeBundleAsync("2.0"));
         Assert.That((await rig.Cm.CheckInAsync(default)).Outcome, Is.EqualTo(UpdateOutcome.Installed(version)));
     }
+
+    [Test]
+    public async Task CheckIn_DecryptedImagesAreOnDiskBeforeThePlanNamesThem()
+    {
+        await using var rig = await UnitRig.StartAsync("cm-durable");
+        var version = await rig.UploadAsync(await rig.MakeBundleAsync("2.0"));
+        var events = new List<string>();
+        Update.Storage.DurableFile.Observer.Value = e => { lock (events) events.Add(e); };
+
+        Assert.That((await rig.Cm.CheckInAsync(default)).Outcome, Is.EqualTo(UpdateOutcome.Installed(version)));
+
+        var images = Path.Combine(rig.Cm.Config.ImageDirectory, version.ToString());
+        foreach (var node in UnitRig.Nodes)
+        {
+            var image = Path.Combine(images, $"{node}-app");
+            Assert.That(events, Does.Contain($"fsync {image}.hilrig-tmp").And.Contain($"rename {image}.hilrig-tmp -> {image}"));
+        }
+        Assert.That(events, Does.Contain($"fsync-dir {images}"));
+    }
+
+    [Test]
+    public async Task CheckIn_PreparationEndsWithAnUnexpectedError_LeavesNoDecryptedImagesBehind()
+    {
+        await using var rig = await UnitRig.StartAsync("cm-prep-error", startUnit: false);
+        rig.CmHttpInterceptor = new BrokenDownloads();
+        await rig.StartUnitAsync();
+        var version = await rig.UploadAsync(await rig.MakeBundleAsync("2.0"));
+
+        Assert.ThrowsAsync<InvalidOperationException>(() => rig.Cm.CheckInAsync(default));
+
+        Assert.That(Directory.Exists(Path.Combine(rig.Cm.Config.ImageDirectory, version.ToString())), Is.False);
+        Assert.That(rig.Cm.Store.InProgress, Is.Null);
+    }
+
+    /// <summary>Fails every component download with an error the downloader does not know.</summary>
+    private sealed class BrokenDownloads() : DelegatingHandler(new HttpClientHandler())
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct) =>
+            request.RequestUri!.AbsolutePath.StartsWith("/files/", StringComparison.Ordinal)
+                ? throw new InvalidOperationException("the download broke in an unexpected way")
+                : base.SendAsync(request, ct);
+    }
 }

@@ -21,7 +21,6 @@ public class ComponentDownloaderTests
     {
         AttemptsPerUrl = 3,
         FirstRetryDelay = TimeSpan.FromMilliseconds(10),
-        AttemptTimeout = TimeSpan.FromSeconds(5),
     }, TimeProvider.System);
 
     /// <summary>A server that serves <see cref="Payload"/> with Range, and breaks the first <c>breakCount</c> transfers half-way.</summary>
@@ -87,14 +86,13 @@ public class ComponentDownloaderTests
         {
             AttemptsPerUrl = 3,
             FirstRetryDelay = TimeSpan.FromMilliseconds(10),
-            AttemptTimeout = TimeSpan.FromSeconds(30),
             StallTimeout = TimeSpan.FromMilliseconds(300),
         }, TimeProvider.System);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         await downloader.DownloadAsync(Info("rootfs.enc"), new Uri(host.Address, "files/"), destination, default);
         Assert.That(File.ReadAllBytes(destination), Is.EqualTo(Payload));
         Assert.That(server.Ranges, Is.EqualTo(new[] { null, $"bytes={Payload.Length / 2}-" }), "the stalled half is kept and the rest asked for");
-        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(20)), "abandoned at the stall timeout, not the attempt timeout");
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(20)), "abandoned at the stall timeout");
     }
 
     [Test]
@@ -134,5 +132,72 @@ public class ComponentDownloaderTests
         // Port 9 (discard) on loopback: nothing listens, so every attempt is refused.
         var e = Assert.ThrowsAsync<BundleRejectedException>(() => Downloader(http).DownloadAsync(Info("http://127.0.0.1:9/x"), new Uri("http://127.0.0.1:9/"), destination, default))!;
         Assert.That(e.Reason, Is.EqualTo(BundleRejection.DownloadFailed));
+    }
+
+    [Test]
+    public async Task Download_SlowButSteadyLink_IsNotCutOffHowEverLongItTakes()
+    {
+        // Virtual time: every 4 KiB takes 15 s to arrive — well inside the 20 s stall timeout, and 49 reads need
+        // over 12 minutes, longer than any number of fixed-length attempts at 60 s.
+        var time = new ManualTimeProvider();
+        var start = time.GetUtcNow();
+        var server = new FlakyServer();
+        await using var host = await KestrelHost.StartLoopbackAsync(HttpProtocols.Http1, server.Handler);
+        using var http = new HttpClient(new SlowLink(time, TimeSpan.FromSeconds(15), 4096));
+        var destination = Path.Combine(RepoPaths.NewTempDirectory("dl-slow"), "rootfs.enc");
+        var downloader = new ComponentDownloader(http, new DownloadOptions
+        {
+            AttemptsPerUrl = 3,
+            FirstRetryDelay = TimeSpan.Zero,
+            StallTimeout = TimeSpan.FromSeconds(20),
+        }, time);
+
+        await downloader.DownloadAsync(Info("rootfs.enc"), new Uri(host.Address, "files/"), destination, default).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.That(File.ReadAllBytes(destination), Is.EqualTo(Payload));
+        Assert.That(time.GetUtcNow() - start, Is.GreaterThan(TimeSpan.FromMinutes(12)));
+        Assert.That((server.Requests, downloader.Attempts), Is.EqualTo((1, 1)), "one attempt: the data never stopped flowing");
+    }
+
+    /// <summary>A link that delivers at most <c>readSize</c> bytes per read and takes <c>perRead</c> of virtual time for each.</summary>
+    private sealed class SlowLink(ManualTimeProvider time, TimeSpan perRead, int readSize) : DelegatingHandler(new HttpClientHandler())
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
+        {
+            var response = await base.SendAsync(request, ct);
+            var original = response.Content;
+            var slow = new StreamContent(new SlowStream(await original.ReadAsStreamAsync(ct), time, perRead, readSize));
+            foreach (var header in original.Headers) slow.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            response.Content = slow;
+            return response;
+        }
+    }
+
+    private sealed class SlowStream(Stream inner, ManualTimeProvider time, TimeSpan perRead, int readSize) : Stream
+    {
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
+        {
+            var n = await inner.ReadAsync(buffer[..Math.Min(buffer.Length, readSize)], ct);
+            if (n > 0) time.Advance(perRead);
+            return n;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, default).GetAwaiter().GetResult();
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) inner.Dispose();
+            base.Dispose(disposing);
+        }
     }
 }

@@ -41,6 +41,9 @@ internal sealed class UnitRig : IAsyncDisposable
     public HttpMessageHandler? CmHttpInterceptor { get; set; }
     public ImageDeployment Deployment { get; set; } = ImageDeployment.SharedStorage;
     public TimeProvider CmTime { get; set; } = TimeProvider.System;
+
+    /// <summary>The CM's periodic check-in (zero: only on demand, the default).</summary>
+    public TimeSpan CheckInPeriod { get; set; } = TimeSpan.Zero;
     public IReadOnlyList<Uri> Mirrors { get; set; } = [];
     public HttpClient Http => _plainHttp;
 
@@ -84,11 +87,11 @@ internal sealed class UnitRig : IAsyncDisposable
         var config = new CmConfig(UnitId, Platform, Cloud.Address, Path.Combine(Directory, "cm"), ExpectedNodes, Deployment)
         {
             StepTimeout = TimeSpan.FromSeconds(20),
-            Download = new DownloadOptions { AttemptsPerUrl = 3, FirstRetryDelay = TimeSpan.FromMilliseconds(20), AttemptTimeout = TimeSpan.FromSeconds(10) },
+            Download = new DownloadOptions { AttemptsPerUrl = 3, FirstRetryDelay = TimeSpan.FromMilliseconds(20) },
             CrashAt = crashAt,
         };
         _cm = await CmRuntime.StartAsync(config, UnitTrust, UnitKey, new IPEndPoint(IPAddress.Loopback, _cmPort), null,
-            checkInPeriod: TimeSpan.Zero, CmTime, cloudHandler: CmHttpInterceptor);
+            checkInPeriod: CheckInPeriod, CmTime, cloudHandler: CmHttpInterceptor);
         _cmPort = _cm.GrpcAddress.Port;
     }
 

@@ -47,12 +47,17 @@ public sealed class BundleBuilder
             foreach (var c in _components)
             {
                 var encPath = Path.Combine(work, c.Id + ".enc");
+                ComponentHashes hashes;
                 await using (var plain = File.OpenRead(c.Path))
                 await using (var cipher = new FileStream(encPath, FileMode.Create, FileAccess.Write))
-                    await ComponentCipher.EncryptAsync(plain, cipher, bundleKey, c.Id, ChunkSize, ct);
-                var (sha256, sha512, size) = await ComponentIntegrity.HashFileAsync(encPath, ct);
+                await using (var hashing = new HashingStream(cipher, sha512: true))
+                {
+                    // Hashed as it is written: the metadata's hashes without reading the payload back.
+                    await ComponentCipher.EncryptAsync(plain, hashing, bundleKey, c.Id, ChunkSize, ct);
+                    hashes = hashing.Hashes();
+                }
                 var url = UrlBase is null ? BundleArchive.ComponentEntry(c.Id) : $"{UrlBase.TrimEnd('/')}/{c.Id}.enc";
-                infos.Add(new ComponentInfo(c.Id, c.Version, c.Description, c.AnnotationsJson, [url], sha256, sha512, size));
+                infos.Add(new ComponentInfo(c.Id, c.Version, c.Description, c.AnnotationsJson, [url], hashes.Sha256, hashes.Sha512!, hashes.Size));
                 encrypted.Add((c.Id, encPath));
             }
             var wrapped = _recipients.Select(r => KeyWrap.Wrap(bundleKey, r)).ToList();

@@ -11,7 +11,7 @@ public static class CmFileServer
     public static RequestDelegate Create(string imageDirectory)
     {
         // Results.File resolves a relative path against the web root, not the working directory.
-        imageDirectory = Path.GetFullPath(imageDirectory);
+        imageDirectory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(imageDirectory));
         return async context =>
     {
         var segments = (context.Request.Path.Value ?? "").Split('/', StringSplitOptions.RemoveEmptyEntries);
@@ -22,8 +22,9 @@ public static class CmFileServer
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return;
         }
-        var path = Path.Combine(imageDirectory, segments[1], Uri.UnescapeDataString(segments[2]));
-        if (!File.Exists(path))
+        // Kestrel has decoded the path once; decoding again would turn %252e%252e%252f into ../ after the check above.
+        var path = Path.GetFullPath(Path.Combine(imageDirectory, segments[1], segments[2]));
+        if (!path.StartsWith(imageDirectory + Path.DirectorySeparatorChar, StringComparison.Ordinal) || !File.Exists(path))
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return;

@@ -22,13 +22,18 @@ public sealed class CmStateStore : IDisposable
         set => Set("installedImageVersion", value.ToString());
     }
 
-    public (UpdatePlan Plan, UpdatePhase Phase, string? RevertReason)? InProgress
+    /// <summary>The update in progress; <c>Revert</c> is why it is being reverted (wire reason and detail), once it is.</summary>
+    public (UpdatePlan Plan, UpdatePhase Phase, (string Reason, string Detail)? Revert)? InProgress
     {
         get
         {
-            if (Get("plan") is not { } json) return null;
-            var p = JsonSerializer.Deserialize<PersistedPlan>(json)!;
-            return (UpdatePlan.FromPersisted(p), Enum.Parse<UpdatePhase>(Get("phase")!), Get("revertReason"));
+            lock (_gate)
+            {
+                if (Get("plan") is not { } json) return null;
+                var p = JsonSerializer.Deserialize<PersistedPlan>(json)!;
+                var revert = Get("revertReason") is { } reason ? (reason, Get("revertDetail") ?? "") : ((string, string)?)null;
+                return (UpdatePlan.FromPersisted(p), Enum.Parse<UpdatePhase>(Get("phase")!), revert);
+            }
         }
     }
 
@@ -37,12 +42,23 @@ public sealed class CmStateStore : IDisposable
         Set("plan", JsonSerializer.Serialize(plan.ToPersisted()));
         Set("phase", UpdatePhase.Preparing.ToString());
         Set("revertReason", null);
+        Set("revertDetail", null);
     });
 
-    public void SetPhase(UpdatePhase phase, string? revertReason = null) => Transaction(() =>
+    public void SetPhase(UpdatePhase phase) => Transaction(() => Set("phase", phase.ToString()));
+
+    /// <summary>
+    /// Moves the update to <see cref="UpdatePhase.Reverting"/> for this reason, and returns the reason it is reverted for:
+    /// a revert already under way keeps the one it started with (a resumed revert, or a timeout on its way, says
+    /// nothing new about why the update failed).
+    /// </summary>
+    public (string Reason, string Detail) BeginRevert(string reason, string detail) => Transaction(() =>
     {
-        Set("phase", phase.ToString());
-        if (revertReason is not null) Set("revertReason", revertReason);
+        if (Get("phase") == nameof(UpdatePhase.Reverting) && Get("revertReason") is { } persisted) return (persisted, Get("revertDetail") ?? "");
+        Set("phase", nameof(UpdatePhase.Reverting));
+        Set("revertReason", reason);
+        Set("revertDetail", detail);
+        return (reason, detail);
     });
 
     /// <summary>Ends the update; on success the image version becomes the installed one, in the same transaction.</summary>
@@ -52,6 +68,7 @@ public sealed class CmStateStore : IDisposable
         Set("plan", null);
         Set("phase", null);
         Set("revertReason", null);
+        Set("revertDetail", null);
     });
 
     public string? PendingResult
@@ -60,13 +77,20 @@ public sealed class CmStateStore : IDisposable
         set => Set("pendingResult", value);
     }
 
-    private void Transaction(Action action)
+    private void Transaction(Action action) => Transaction(() =>
+    {
+        action();
+        return 0;
+    });
+
+    private T Transaction<T>(Func<T> action)
     {
         lock (_gate)
         {
             using var tx = _db.BeginTransaction();
-            action();
+            var result = action();
             tx.Commit();
+            return result;
         }
     }
 

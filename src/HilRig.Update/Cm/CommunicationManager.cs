@@ -6,6 +6,7 @@ using HilRig.Update.Bundles;
 using HilRig.Update.Cloud;
 using HilRig.Update.Grpc;
 using HilRig.Update.Protocol;
+using HilRig.Update.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace HilRig.Update.Cm;
@@ -99,6 +100,13 @@ public sealed class CommunicationManager : IDisposable
                 await FinishAsync(refused, ct);
                 return new CheckInResult(true, response.Reason, refused);
             }
+            catch (UmsNotConnectedException e)
+            {
+                _log?.LogWarning("update not started: {Error}", e.Message);
+                var timedOut = new UpdateOutcome(e.ImageVersion, false, UpdateOutcome.UmTimeout, e.Message);
+                await FinishAsync(timedOut, ct);
+                return new CheckInResult(true, response.Reason, timedOut);
+            }
             UpdateOutcome outcome;
             if (plan.Nodes.Count == 0)
             {
@@ -127,8 +135,17 @@ public sealed class CommunicationManager : IDisposable
         var metadataBytes = await _cloud.GetAsync(metadataUrl, ct);
         var metadata = MetadataDocument.ReadVerified(metadataBytes, metadataUrl.AbsolutePath, _trust, now);
 
-        var statuses = await Registry.WaitAsync(s => _config.ExpectedNodes.All(s.ContainsKey), _config.StepTimeout,
-            $"UMs {string.Join(", ", _config.ExpectedNodes)} to connect", ct);
+        IReadOnlyDictionary<string, UpdateStatus> statuses;
+        try
+        {
+            statuses = await Registry.WaitAsync(s => _config.ExpectedNodes.All(s.ContainsKey), _config.StepTimeout,
+                $"UMs {string.Join(", ", _config.ExpectedNodes)} to connect", ct);
+        }
+        catch (TimeoutException e)
+        {
+            // A UM that is offline is an expected failure of an update, not of the CM: it ends as um-timeout.
+            throw new UmsNotConnectedException(metadata.ImageVersion, e.Message);
+        }
         var owners = Registry.ComponentOwners;
         new UpdatePolicy(Store.InstalledImageVersion, offer.ImageVersion, owners.Keys.ToHashSet()).Check(metadata);
         var digest = Convert.ToHexStringLower(SHA256.HashData(metadataBytes));
@@ -155,12 +172,16 @@ public sealed class CommunicationManager : IDisposable
                     var installed = statuses[node].Components.FirstOrDefault(s => s.ComponentId == c.Id && s.State == ComponentState.Installed);
                     if (installed?.Version == c.Version) continue; // already there: nothing for its UM to do
                     var image = Path.Combine(images, c.Id);
-                    var partial = image + ".partial";
+                    // On disk before the plan that points at it is persisted: a restarted CM sends the UMs there. Hashed
+                    // as it is decrypted, for the UM to check what it fetches.
+                    ComponentHashes hashes = null!;
                     await using (var cipher = File.OpenRead(Path.Combine(downloads, c.Id + ".enc")))
-                    await using (var plain = new FileStream(partial, FileMode.Create, FileAccess.Write))
-                        await ComponentCipher.DecryptAsync(cipher, plain, bundleKey, c.Id, metadata.DecryptionInfo.ChunkSize, ct);
-                    File.Move(partial, image, overwrite: true);
-                    var (sha256, _, size) = await ComponentIntegrity.HashFileAsync(image, ct);
+                        await DurableFile.WriteAsync(image, async (plain, token) =>
+                        {
+                            await using var hashing = new HashingStream(plain);
+                            await ComponentCipher.DecryptAsync(cipher, hashing, bundleKey, c.Id, metadata.DecryptionInfo.ChunkSize, token);
+                            hashes = hashing.Hashes();
+                        }, ct);
                     if (!nodes.TryGetValue(node, out var list)) nodes[node] = list = new();
                     list.Add(new PrepareComponentInfo
                     {
@@ -169,16 +190,17 @@ public sealed class CommunicationManager : IDisposable
                         Version = c.Version,
                         Annotations = Annotations(c.AnnotationsJson, offer.Direction == UpdateOffer.Previous),
                         Url = ImageUrl(version, c.Id, image),
-                        Sha256 = ByteString.CopyFrom(sha256),
-                        Size = (ulong)size,
+                        Sha256 = ByteString.CopyFrom(hashes.Sha256),
+                        Size = (ulong)hashes.Size,
                     });
                 }
             }
             finally { CryptographicOperations.ZeroMemory(bundleKey); }
             return new UpdatePlan((ulong)version, nodes.ToDictionary(n => n.Key, n => (IReadOnlyList<PrepareComponentInfo>)n.Value));
         }
-        catch (BundleRejectedException)
+        catch
         {
+            // No plan points at these images: whatever ended the preparation, they are of no further use.
             if (Directory.Exists(images)) Directory.Delete(images, recursive: true);
             throw;
         }
@@ -226,4 +248,9 @@ public sealed class CommunicationManager : IDisposable
     }
 
     public void Dispose() => Store.Dispose();
+
+    private sealed class UmsNotConnectedException(long imageVersion, string message) : Exception(message)
+    {
+        public long ImageVersion { get; } = imageVersion;
+    }
 }

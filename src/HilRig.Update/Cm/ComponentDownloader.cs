@@ -4,15 +4,15 @@ using HilRig.Update.Bundles;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
-using Polly.Timeout;
 
 namespace HilRig.Update.Cm;
 
 /// <summary>
 /// Downloads one component from its URLs in order. An interrupted transfer resumes with <c>Range: bytes=N-</c>
-/// from what is already on disk; each attempt runs under a Polly timeout and transient failures are retried with
-/// exponential back-off; when a URL's attempts are spent, or what it served fails the size/SHA-256/SHA-512 check,
-/// the next URL is tried. Only a payload that passed all three checks is left at the destination.
+/// from what is already on disk; an attempt is abandoned when nothing arrives for the stall timeout (never for
+/// taking long while data flows) and transient failures are retried with exponential back-off; when a URL's attempts
+/// are spent, or what it served fails the size/SHA-256/SHA-512 check, the next URL is tried. Only a payload that
+/// passed all three checks is left at the destination.
 /// </summary>
 public sealed class ComponentDownloader
 {
@@ -31,7 +31,7 @@ public sealed class ComponentDownloader
         _pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions
             {
-                ShouldHandle = new PredicateBuilder().Handle<TransientDownloadException>().Handle<HttpRequestException>().Handle<TimeoutRejectedException>(),
+                ShouldHandle = new PredicateBuilder().Handle<TransientDownloadException>().Handle<HttpRequestException>(),
                 MaxRetryAttempts = Math.Max(0, options.AttemptsPerUrl - 1),
                 BackoffType = DelayBackoffType.Exponential,
                 Delay = options.FirstRetryDelay,
@@ -43,7 +43,6 @@ public sealed class ComponentDownloader
                     return ValueTask.CompletedTask;
                 },
             })
-            .AddTimeout(options.AttemptTimeout)
             .Build();
     }
 
@@ -77,7 +76,7 @@ public sealed class ComponentDownloader
                 failures.Add($"{url}: {e.Message}");
                 File.Delete(partial);
             }
-            catch (Exception e) when (e is TransientDownloadException or PermanentDownloadException or HttpRequestException or TimeoutRejectedException)
+            catch (Exception e) when (e is TransientDownloadException or PermanentDownloadException or HttpRequestException)
             {
                 failures.Add($"{url}: {e.Message}");
             }

@@ -1,6 +1,10 @@
 namespace HilRig.Update.Cm;
 
-/// <summary>How the CM downloads a component: per URL a few attempts with exponential back-off, each attempt under a timeout; then the next URL.</summary>
+/// <summary>
+/// How the CM downloads a component: per URL a few attempts with exponential back-off, each abandoned when nothing
+/// arrives for <see cref="StallTimeout"/>; then the next URL. An attempt has no time limit as a whole: a large image on
+/// a slow link that keeps delivering takes as long as it takes.
+/// </summary>
 public sealed record DownloadOptions
 {
     /// <value>3</value>
@@ -12,13 +16,10 @@ public sealed record DownloadOptions
     /// <value>5 s</value>
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <value>60 s: one attempt, headers to last byte</value>
-    public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(60);
-
     /// <summary>
     /// An attempt that receives nothing for this long (connecting, waiting for headers, or mid-body) is abandoned and
     /// retried; the retry resumes with a Range request. A link that went dark mid-transfer then costs this long, not
-    /// the whole <see cref="AttemptTimeout"/> or TCP's own back-off.
+    /// TCP's own back-off. This is the dead-link detector: a transfer that keeps delivering is never cut off.
     /// </summary>
     /// <value>20 s</value>
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(20);

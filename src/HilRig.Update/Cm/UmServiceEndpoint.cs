@@ -11,6 +11,7 @@ namespace HilRig.Update.Cm;
 /// </summary>
 public static class UmServiceEndpoint
 {
+    /// <summary>The method's path, for the CM that serves it and the UMs that call it.</summary>
     public const string RegisterUmPath = "/updatemanager.v2.UMService/RegisterUM";
 
     public static GrpcServerEndpoint Map(this GrpcServerEndpoint endpoint, UmRegistry registry, ILogger? log = null) =>

@@ -18,7 +18,7 @@ public sealed class UpdateOrchestrator(UmRegistry registry, CmStateStore store, 
     /// <summary>Runs (or resumes) the persisted update to its end.</summary>
     public async Task<UpdateOutcome> RunAsync(CancellationToken ct)
     {
-        var (plan, phase, revertReason) = store.InProgress ?? throw new InvalidOperationException("no update in progress");
+        var (plan, phase, revert) = store.InProgress ?? throw new InvalidOperationException("no update in progress");
         var nodes = plan.Nodes.Keys.ToList();
         var version = (long)plan.ImageVersion;
         try
@@ -62,11 +62,11 @@ public sealed class UpdateOrchestrator(UmRegistry registry, CmStateStore store, 
                 log?.LogInformation("image {Version} installed on {Nodes}", version, string.Join(", ", nodes));
                 return UpdateOutcome.Installed(version);
             }
-            return await RevertAsync(plan, (revertReason ?? "um-failed", "resumed revert"), ct);
+            return await RevertAsync(plan, revert ?? ("um-failed", "a revert resumed without a persisted reason"), ct);
         }
         catch (Exception e) when (e is TimeoutException or UmUnavailableException)
         {
-            return await RevertAsync(plan, ("um-timeout", e.Message), ct);
+            return await RevertAsync(plan, (UpdateOutcome.UmTimeout, e.Message), ct);
         }
     }
 
@@ -75,10 +75,15 @@ public sealed class UpdateOrchestrator(UmRegistry registry, CmStateStore store, 
         if (crashAt == name) throw new CmCrashedException(name);
     }
 
+    /// <summary>
+    /// Reverts every UM and ends the update with the reason the revert started with. UMs that are not all IDLE within
+    /// the step timeout leave the update in <see cref="UpdatePhase.Reverting"/>: <see cref="RevertPendingException"/>,
+    /// and the next run (check-in or restart) resumes the revert, for the same reason.
+    /// </summary>
     private async Task<UpdateOutcome> RevertAsync(UpdatePlan plan, (string Reason, string Detail) why, CancellationToken ct)
     {
         var nodes = plan.Nodes.Keys.ToList();
-        store.SetPhase(UpdatePhase.Reverting, why.Reason + ": " + why.Detail);
+        why = store.BeginRevert(why.Reason, why.Detail);
         log?.LogWarning("image {Version}: reverting on {Nodes}: {Why}", plan.ImageVersion, string.Join(", ", nodes), why.Detail);
         var statuses = registry.Statuses;
         foreach (var node in Ordered(statuses, nodes))
@@ -86,17 +91,17 @@ public sealed class UpdateOrchestrator(UmRegistry registry, CmStateStore store, 
             try { await registry.SendAsync(node, new CMMessages { RevertUpdate = new RevertUpdate() }, ct); }
             catch (UmUnavailableException) { /* it reverts when it reconnects: the CM resumes this phase */ }
         }
-        await registry.WaitAsync(s => nodes.All(n => s.TryGetValue(n, out var st) && st.UpdateState == UpdateState.Idle),
-            stepTimeout, "every UM IDLE after RevertUpdate", ct);
-        var reason = why.Reason;
-        var detail = why.Detail;
-        if (store.InProgress is { RevertReason: { } persisted } && why.Detail == "resumed revert")
+        try
         {
-            var colon = persisted.IndexOf(": ", StringComparison.Ordinal);
-            (reason, detail) = colon > 0 ? (persisted[..colon], persisted[(colon + 2)..]) : (persisted, persisted);
+            await registry.WaitAsync(s => nodes.All(n => s.TryGetValue(n, out var st) && st.UpdateState == UpdateState.Idle),
+                stepTimeout, "every UM IDLE after RevertUpdate", ct);
+        }
+        catch (TimeoutException e)
+        {
+            throw new RevertPendingException((long)plan.ImageVersion, why.Reason, e);
         }
         store.Finish(installed: null);
-        return new UpdateOutcome((long)plan.ImageVersion, false, reason, detail);
+        return new UpdateOutcome((long)plan.ImageVersion, false, why.Reason, why.Detail);
     }
 
     private async Task<IReadOnlyDictionary<string, UpdateStatus>> WaitAllAsync(IReadOnlyList<string> nodes, UpdateState target, string what, CancellationToken ct) =>
@@ -120,4 +125,14 @@ public sealed class UpdateOrchestrator(UmRegistry registry, CmStateStore store, 
 }
 
 /// <summary>The CM stopped at a named fault-injection point (<see cref="CmConfig.CrashAt"/>), leaving its state as a kill would.</summary>
+/// <summary>
+/// A revert whose UMs were not all IDLE in time: the update stays in <see cref="UpdatePhase.Reverting"/> with its reason,
+/// and the next check-in (or a restart) resumes it. Not an outcome: nothing is reported to the cloud yet.
+/// </summary>
+public sealed class RevertPendingException(long imageVersion, string reason, TimeoutException inner)
+    : Exception($"image {imageVersion}: still reverting ({reason}), resumed at the next check-in: {inner.Message}", inner)
+{
+    public long ImageVersion { get; } = imageVersion;
+}
+
 public sealed class CmCrashedException(string point) : Exception($"CM crashed at fault point '{point}'");

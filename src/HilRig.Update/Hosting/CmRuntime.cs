@@ -53,19 +53,33 @@ public sealed class CmRuntime : IAsyncDisposable
         TimeSpan checkInPeriod, TimeProvider time, ILogger? log = null, HttpMessageHandler? cloudHandler = null, CancellationToken ct = default)
     {
         KestrelHost? files = null;
-        if (config.Deployment == ImageDeployment.HttpFileServer)
+        HttpClient? http = null;
+        CommunicationManager? manager = null;
+        KestrelHost grpc;
+        try
         {
-            files = await KestrelHost.StartAsync(fileServerEndpoint ?? new IPEndPoint(IPAddress.Loopback, 0), HttpProtocols.Http1AndHttp2,
-                CmFileServer.Create(config.ImageDirectory), ct: ct);
-            config = config with { FileServerUrl = config.FileServerUrl ?? files.Address };
+            if (config.Deployment == ImageDeployment.HttpFileServer)
+            {
+                files = await KestrelHost.StartAsync(fileServerEndpoint ?? new IPEndPoint(IPAddress.Loopback, 0), HttpProtocols.Http1AndHttp2,
+                    CmFileServer.Create(config.ImageDirectory), ct: ct);
+                config = config with { FileServerUrl = config.FileServerUrl ?? files.Address };
+            }
+            http = cloudHandler is null ? new HttpClient() : new HttpClient(cloudHandler, disposeHandler: false);
+            http.Timeout = TimeSpan.FromMinutes(2);
+            var m = manager = new CommunicationManager(config, trust, unitKey, http, time, log);
+            grpc = await KestrelHost.StartAsync(grpcEndpoint, HttpProtocols.Http2, async context =>
+            {
+                if (!await m.Endpoint.TryHandleAsync(context)) context.Response.StatusCode = Microsoft.AspNetCore.Http.StatusCodes.Status404NotFound;
+            }, ct: ct);
         }
-        var http = cloudHandler is null ? new HttpClient() : new HttpClient(cloudHandler, disposeHandler: false);
-        http.Timeout = TimeSpan.FromMinutes(2);
-        var manager = new CommunicationManager(config, trust, unitKey, http, time, log);
-        var grpc = await KestrelHost.StartAsync(grpcEndpoint, HttpProtocols.Http2, async context =>
+        catch
         {
-            if (!await manager.Endpoint.TryHandleAsync(context)) context.Response.StatusCode = Microsoft.AspNetCore.Http.StatusCodes.Status404NotFound;
-        }, ct: ct);
+            // What started before the failure (a listener, the open database) must not outlive it.
+            manager?.Dispose();
+            http?.Dispose();
+            if (files is not null) await files.DisposeAsync();
+            throw;
+        }
         var runtime = new CmRuntime(manager, http, grpc, files, checkInPeriod, time, log);
         runtime._loop = Task.Run(() => runtime.RunAsync(runtime._stop.Token), CancellationToken.None);
         return runtime;
@@ -82,13 +96,18 @@ public sealed class CmRuntime : IAsyncDisposable
             LastError = null;
             return result;
         }
-        catch (HttpRequestException e)
+        catch (Exception e) when (!IsStopping(e, linked.Token))
         {
             LastError = e.Message;
             throw;
         }
     }
 
+    /// <summary>
+    /// Resumes a persisted update, then checks in every period. A check-in that fails in any way (cloud unreachable, a
+    /// revert still pending, an answer that does not parse) is logged and kept in <see cref="LastError"/>, and the next
+    /// period checks in again; only being stopped, or a CM fault point (the CM is dead), ends the loop.
+    /// </summary>
     private async Task RunAsync(CancellationToken ct)
     {
         try
@@ -99,17 +118,22 @@ public sealed class CmRuntime : IAsyncDisposable
                 if (outcome is not null) LastResult = new CheckInResult(false, "resumed after restart", outcome);
                 _resumption.TrySetResult(outcome);
             }
-            catch (Exception e)
+            catch (Exception e) when (!IsStopping(e, ct))
             {
                 _resumption.TrySetException(e);
-                throw;
+                if (e is CmCrashedException) throw;
+                LastError = e.Message;
+                _log?.LogWarning("resuming the update failed, the next check-in tries again: {Error}", e.Message);
             }
             if (CheckInPeriod <= TimeSpan.Zero) return;
             using var timer = new PeriodicTimer(CheckInPeriod, _time);
             do
             {
                 try { await CheckInNowAsync(ct); }
-                catch (HttpRequestException e) { _log?.LogWarning("check-in failed: {Error}", e.Message); }
+                catch (Exception e) when (e is not CmCrashedException && !IsStopping(e, ct))
+                {
+                    _log?.LogWarning("check-in failed: {Error}", e.Message);
+                }
             }
             while (await timer.WaitForNextTickAsync(ct));
         }
@@ -120,6 +144,8 @@ public sealed class CmRuntime : IAsyncDisposable
             _log?.LogError("{Error}", e.Message);
         }
     }
+
+    private static bool IsStopping(Exception e, CancellationToken ct) => e is OperationCanceledException && ct.IsCancellationRequested;
 
     public async ValueTask DisposeAsync()
     {

@@ -11,9 +11,9 @@ using Microsoft.Extensions.Logging;
 namespace HilRig.Update.Hosting;
 
 /// <summary>
-/// One Kestrel listener running one request delegate: the CM's gRPC endpoint (HTTP/2 cleartext only, so h2c
-/// with prior knowledge works), its file server and the cloud (HTTP/1.1 and HTTP/2). Port 0 picks a free port;
-/// <see cref="Address"/> says which.
+/// One Kestrel listener running one request delegate — the CM's gRPC endpoint (HTTP/2 cleartext only, so h2c
+/// with prior knowledge works) and its file server — or one mapped application: the cloud (HTTP/1.1 and HTTP/2).
+/// Port 0 picks a free port; <see cref="Address"/> says which, as an address a client can dial.
 /// </summary>
 public sealed class KestrelHost : IAsyncDisposable
 {
@@ -29,7 +29,25 @@ public sealed class KestrelHost : IAsyncDisposable
 
     public int Port => Address.Port;
 
-    public static async Task<KestrelHost> StartAsync(IPEndPoint endpoint, HttpProtocols protocols, RequestDelegate handler, Action<ILoggingBuilder>? logging = null, CancellationToken ct = default)
+    /// <summary>One request delegate for every request (the CM's gRPC endpoint and file server).</summary>
+    public static Task<KestrelHost> StartAsync(IPEndPoint endpoint, HttpProtocols protocols, RequestDelegate handler, Action<ILoggingBuilder>? logging = null, CancellationToken ct = default) =>
+        StartAsync(endpoint, protocols, app =>
+        {
+            var stopping = app.Lifetime.ApplicationStopping;
+            // Long-lived gRPC streams would hold a stop for its whole timeout; abort them so peers reconnect at once.
+            app.Run(async context =>
+            {
+                using var abort = stopping.Register(context.Abort);
+                await handler(context);
+            });
+        }, maxRequestBodySize: null, logging, ct);
+
+    /// <summary>
+    /// A listener whose application <paramref name="map"/> builds (middleware, routes: the cloud). Request bodies are
+    /// limited to <paramref name="maxRequestBodySize"/> bytes (null: unlimited).
+    /// </summary>
+    public static async Task<KestrelHost> StartAsync(IPEndPoint endpoint, HttpProtocols protocols, Action<WebApplication> map, long? maxRequestBodySize = null,
+        Action<ILoggingBuilder>? logging = null, CancellationToken ct = default)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -38,7 +56,7 @@ public sealed class KestrelHost : IAsyncDisposable
         {
             options.Listen(endpoint, listen => listen.Protocols = protocols);
             options.AddServerHeader = false;
-            options.Limits.MaxRequestBodySize = null;
+            options.Limits.MaxRequestBodySize = maxRequestBodySize;
             options.Limits.MinRequestBodyDataRate = null;
             options.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
             options.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(10);
@@ -46,13 +64,7 @@ public sealed class KestrelHost : IAsyncDisposable
             options.Limits.Http2.MaxStreamsPerConnection = 1000;
         });
         var app = builder.Build();
-        var stopping = app.Lifetime.ApplicationStopping;
-        // Long-lived gRPC streams would hold a stop for its whole timeout; abort them so peers reconnect at once.
-        app.Run(async context =>
-        {
-            using var abort = stopping.Register(context.Abort);
-            await handler(context);
-        });
+        map(app);
         await app.StartAsync(ct);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         // Kestrel reports the bound address; make it one a client can dial.

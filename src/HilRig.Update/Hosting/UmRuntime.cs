@@ -41,14 +41,16 @@ public sealed class UmRuntime : IAsyncDisposable
         Directory.CreateDirectory(config.StateDirectory);
         var store = new UmStateStore(config.DatabasePath);
         var fileHttp = new HttpClient();
-        var handler = new UpdateHandler(config, store, reboot, new ImageFetcher(fileHttp, config.DownloadDirectory), time, log, disk);
+        UpdateHandler? handler = null;
         try
         {
+            handler = new UpdateHandler(config, store, reboot, new ImageFetcher(fileHttp, config.DownloadDirectory), time, log, disk);
             await handler.InitAsync(ct);
         }
         catch
         {
-            await handler.DisposeAsync();
+            // A module that cannot be made or initialised must not leave the database open behind it.
+            if (handler is not null) await handler.DisposeAsync();
             store.Dispose();
             fileHttp.Dispose();
             throw;

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using HilRig.Update.Storage;
 
 namespace HilRig.Update.Um;
 
@@ -23,15 +24,13 @@ public sealed class ImageFetcher(HttpClient http, string downloadDirectory)
         {
             Directory.CreateDirectory(downloadDirectory);
             path = Path.Combine(downloadDirectory, componentId + ".img");
-            var temp = path + ".partial";
             using (var response = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, ct))
             {
                 if (!response.IsSuccessStatusCode)
                     throw new IOException($"component '{componentId}': GET {url} answered {(int)response.StatusCode}");
-                await using var output = new FileStream(temp, FileMode.Create, FileAccess.Write);
-                await response.Content.CopyToAsync(output, ct);
+                // On disk before a module is handed the path: Prepare's result is persisted and acted on after a reboot.
+                await DurableFile.WriteAsync(path, response.Content.CopyToAsync, ct);
             }
-            File.Move(temp, path, overwrite: true);
         }
         else throw new InvalidDataException($"component '{componentId}': scheme '{uri.Scheme}' is not file or http");
 

@@ -1,3 +1,4 @@
+using HilRig.Update.Cm;
 using HilRig.Update.Grpc;
 using HilRig.Update.Protocol;
 using Microsoft.Extensions.Logging;
@@ -11,7 +12,6 @@ namespace HilRig.Update.Um;
 /// </summary>
 public sealed class UmClient(UpdateHandler handler, GrpcClient grpc, TimeProvider time, ILogger? log = null)
 {
-    public const string RegisterUmPath = "/updatemanager.v2.UMService/RegisterUM";
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(2);
 
@@ -54,7 +54,7 @@ public sealed class UmClient(UpdateHandler handler, GrpcClient grpc, TimeProvide
 
     private async Task RunOnceAsync(CancellationToken ct)
     {
-        await using var call = grpc.StartDuplex<UpdateStatus, CMMessages>(RegisterUmPath, CMMessages.Parser, ct);
+        await using var call = grpc.StartDuplex<UpdateStatus, CMMessages>(UmServiceEndpoint.RegisterUmPath, CMMessages.Parser, ct);
         await call.WriteAsync(handler.Status(), ct);
         Interlocked.Increment(ref _connections);
         while (await call.ReadAsync(ct) is { } command)

@@ -1,10 +1,13 @@
+using HilRig.Update.Storage;
+
 namespace HilRig.Update.Um.Modules;
 
 /// <summary>
 /// <c>file</c>: installs a component as one file at <c>Params.path</c>. Prepare stages the image beside the target,
 /// Update keeps the old file as a backup and renames the staged one over the target (atomic), Apply drops the
-/// backup, Revert puts the backup back (or removes a file that did not exist before). Every step checks what is on
-/// disk first, so it is safe to repeat. Never needs a reboot.
+/// backup, Revert puts the backup back (or removes a file that did not exist before). Every file and rename is on disk
+/// (<see cref="DurableFile"/>) before the step that relies on it, and every step checks what is on disk first, so it is
+/// safe to repeat, after a power cut too. Never needs a reboot.
 /// </summary>
 public sealed class FileModule(ModuleContext context) : IUpdateModule
 {
@@ -25,27 +28,28 @@ public sealed class FileModule(ModuleContext context) : IUpdateModule
 
     public async Task PrepareAsync(string imagePath, string version, string? annotations, CancellationToken ct)
     {
-        await AtomicFile.CopyAsync(imagePath, Staged, ct);
+        await DurableFile.CopyAsync(imagePath, Staged, ct);
         Storage.Set("pendingVersion", version);
     }
 
-    public Task<bool> UpdateAsync(CancellationToken ct)
+    public async Task<bool> UpdateAsync(CancellationToken ct)
     {
         if (!File.Exists(Staged))
         {
             // Already renamed in an earlier run of this step; nothing is staged only if it was installed.
-            if (Storage.Get("updated") == "1") return Task.FromResult(false);
+            if (Storage.Get("updated") == "1") return false;
             throw new InvalidOperationException($"file module '{Id}': nothing staged at {Staged}");
         }
         if (Storage.Get("hadOriginal") is null)
         {
+            // The backup must be whole on disk before the target is replaced: Revert moves it back over the target.
             var existed = File.Exists(_target);
-            if (existed) File.Copy(_target, Backup, overwrite: true);
+            if (existed) await DurableFile.CopyAsync(_target, Backup, ct);
             Storage.Set("hadOriginal", existed ? "1" : "0");
         }
-        File.Move(Staged, _target, overwrite: true);
+        DurableFile.Move(Staged, _target);
         Storage.Set("updated", "1");
-        return Task.FromResult(false);
+        return false;
     }
 
     public Task<bool> ApplyAsync(CancellationToken ct)
@@ -61,7 +65,7 @@ public sealed class FileModule(ModuleContext context) : IUpdateModule
         if (File.Exists(Staged)) File.Delete(Staged);
         if (Storage.Get("updated") == "1")
         {
-            if (File.Exists(Backup)) File.Move(Backup, _target, overwrite: true);
+            if (File.Exists(Backup)) DurableFile.Move(Backup, _target);
             else if (Storage.Get("hadOriginal") == "0" && File.Exists(_target)) File.Delete(_target);
         }
         Clear();

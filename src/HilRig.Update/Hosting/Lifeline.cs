@@ -1,9 +1,9 @@
-namespace HilRig.Device.Console;
+namespace HilRig.Update.Hosting;
 
 /// <summary>
-/// Ends the device when its harness is gone. The harness holds the write end of our stdin; the kernel closes
-/// it when the harness exits for any reason, even SIGKILL, and our read sees end-of-file. So no device
-/// process outlives the run that started it.
+/// Ends a process the harness started (a device, the cloud) when the harness is gone. The harness holds the write
+/// end of our stdin; the kernel closes it when the harness exits for any reason, even SIGKILL, and our read sees
+/// end-of-file. So no such process outlives the run that started it.
 /// </summary>
 public static class Lifeline
 {
