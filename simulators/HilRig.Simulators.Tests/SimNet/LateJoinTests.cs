@@ -53,6 +53,40 @@ public class LateJoinTests
     }
 
     [Test]
+    public void Heal_OneOfTwoPartitionedHosts_TheOtherStaysCutOff()
+    {
+        using var sw = new SimNetSwitch(new SimNetOptions { Time = _time });
+        sw.AddPort(new RecordingPort("a", _time));
+        sw.AddPort(new RecordingPort("b", _time));
+        sw.AddPort(new RecordingPort("c", _time));
+        sw.Partition(["a"]);
+        sw.Partition(["b"]);
+        sw.Heal(["a"]);
+        Assert.That((sw.IsBlocked("b", "a"), sw.IsBlocked("a", "b"), sw.IsBlocked("b", "c"), sw.IsBlocked("a", "c")), Is.EqualTo((true, true, true, false)),
+            "b's own partition still covers its links to a");
+        sw.AddPort(new RecordingPort("d", _time));
+        Assert.That((sw.IsBlocked("b", "d"), sw.IsBlocked("a", "d")), Is.EqualTo((true, false)), "a late joiner sees the same rule");
+        sw.Heal(["b"]);
+        Assert.That(sw.AllStatistics().Select(s => sw.IsBlocked(s.From, s.To)), Is.All.False);
+    }
+
+    [Test]
+    public void Heal_OneSideOfATwoSidedPartition_OtherPartitionsStay()
+    {
+        using var sw = new SimNetSwitch(new SimNetOptions { Time = _time });
+        sw.AddPort(new RecordingPort("a", _time));
+        sw.AddPort(new RecordingPort("b", _time));
+        sw.AddPort(new RecordingPort("c", _time));
+        sw.Partition(["a"], ["b"], PartitionDirection.Outbound);
+        sw.Partition(["c"], PartitionDirection.Inbound);
+        Assert.That((sw.IsBlocked("a", "b"), sw.IsBlocked("b", "a"), sw.IsBlocked("a", "c"), sw.IsBlocked("c", "a")), Is.EqualTo((true, false, true, false)));
+        sw.Heal(["a"]);
+        Assert.That((sw.IsBlocked("a", "b"), sw.IsBlocked("a", "c"), sw.IsBlocked("b", "c")), Is.EqualTo((false, true, true)), "c is still cut off inbound");
+        sw.HealAll();
+        Assert.That(sw.AllStatistics().Select(s => sw.IsBlocked(s.From, s.To)), Is.All.False);
+    }
+
+    [Test]
     public void ControlLog_NamesPartitionedAndHealedHosts()
     {
         using var sw = new SimNetSwitch(new SimNetOptions { Time = _time });
