@@ -102,6 +102,12 @@ public sealed partial class SimNetSwitch : IDisposable, Faults.INetworkFaults
                 OnFrame(port, buffer.AsSpan(0, n));
             }
         }
+        catch (Exception e)
+        {
+            // An exception on this thread would end the process: this port stops reading, the switch and its other ports go on.
+            port.Failure = e;
+            Record($"port {port.Host} stopped: {e.GetType().Name}: {e.Message}");
+        }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
