@@ -26,6 +26,17 @@ public class ImpairmentProfileTests
         }));
     }
 
+    [Test]
+    public void Profile_SeveralImpossibleValues_EachAnError_WithItsKey()
+    {
+        var e = Assert.Throws<FaultPlanException>(() => FaultPlanParser.ParseImpairment(Node("{delay: 5ms, jitter: 9ms, rate: 100bit}"), "network.profiles.p", "rig.yaml"))!;
+        Assert.That(e.Errors.Select(x => x.ToString()), Is.EqualTo(new[]
+        {
+            "rig.yaml:1:1: network.profiles.p.jitter: 9 ms exceeds delay 5 ms (a frame cannot arrive before it was sent)",
+            "rig.yaml:1:1: network.profiles.p.rate: 100 bit/s is below 8 kbit/s, too slow for one 1500-byte frame per 1.5 s",
+        }));
+    }
+
     [TestCase("{loss: 130%}", "rig.yaml:1:8: network.profiles.p.loss: '130%' is not between 0% and 100%")]
     [TestCase("{delay: 5ms, jitter: 9ms}", "rig.yaml:1:1: network.profiles.p.jitter: 9 ms exceeds delay 5 ms (a frame cannot arrive before it was sent)")]
     [TestCase("{los: 3%}", "rig.yaml:1:2: network.profiles.p.los: unknown key (allowed: loss, burst_loss, delay, jitter, duplicate, reorder, reorder_gap, corrupt, rate, queue_limit)")]
