@@ -26,6 +26,19 @@ public class ImpairmentProfileTests
         }));
     }
 
+    [TestCase("{}", true)]
+    [TestCase("{loss: 5%, delay: 40ms}", false)]
+    public void Text_Parsed(string yaml, bool none) =>
+        Assert.That(FaultPlanParser.ParseImpairment(yaml, "impairment", "step").IsNone, Is.EqualTo(none));
+
+    [TestCase("", "step:1:1: impairment: is empty (write {} for none, or e.g. {loss: 5%, delay: 40ms})")]
+    [TestCase("   \n", "step:1:1: impairment: is empty (write {} for none, or e.g. {loss: 5%, delay: 40ms})")]
+    [TestCase("{loss: [5%", "step:2:1: not valid YAML: ")]
+    [TestCase("{los: 5%}", "step:1:2: impairment.los: unknown key (allowed: loss, burst_loss, delay, jitter, duplicate, reorder, reorder_gap, corrupt, rate, queue_limit)")]
+    [TestCase("loss", "step:1:1: impairment: expected a mapping (key: value lines)")]
+    public void Text_Bad_FaultPlanErrorAtSourceLineColumn(string yaml, string expected) =>
+        Assert.That(Assert.Throws<FaultPlanException>(() => FaultPlanParser.ParseImpairment(yaml, "impairment", "step"))!.Message, Does.StartWith(expected));
+
     [Test]
     public void Profile_SeveralImpossibleValues_EachAnError_WithItsKey()
     {

@@ -47,6 +47,29 @@ public static class FaultPlanParser
         return reader.ImpairmentValuesOf(reader.Mapping(node, where), where, []);
     }
 
+    /// <summary>
+    /// Reads an impairment written as YAML text (a step's <c>"{delay: 40ms, loss: 5%}"</c>; <c>{}</c> is none). Text that is
+    /// not YAML, is empty or is not an impairment is a <see cref="FaultPlanException"/> naming <paramref name="source"/>:line:column.
+    /// </summary>
+    public static LinkImpairment ParseImpairment(string yaml, string where, string source) =>
+        ParseImpairment(LoadDocument(yaml, source, () => new FaultPlanError(source, 1, 1, where, "is empty (write {} for none, or e.g. {loss: 5%, delay: 40ms})")),
+            where, source);
+
+    /// <summary>The root node of the one YAML document in <paramref name="yaml"/>; YAML errors and an empty text become plan errors.</summary>
+    private static YamlNode LoadDocument(string yaml, string source, Func<FaultPlanError> empty)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlException e)
+        {
+            throw new FaultPlanException(new FaultPlanError(source, (int)e.Start.Line, (int)e.Start.Column, null, $"not valid YAML: {e.Message}"), e);
+        }
+        return stream.Documents.Count > 0 ? stream.Documents[0].RootNode : throw new FaultPlanException(empty());
+    }
+
     public static FaultPlan ParseFile(string path)
     {
         try
@@ -61,18 +84,9 @@ public static class FaultPlanParser
 
     public static FaultPlan Parse(string yaml, string source = "plan")
     {
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(yaml));
-        }
-        catch (YamlException e)
-        {
-            throw new FaultPlanException(new FaultPlanError(source, (int)e.Start.Line, (int)e.Start.Column, null, $"not valid YAML: {e.Message}"), e);
-        }
-        if (stream.Documents.Count == 0) throw new FaultPlanException(new FaultPlanError(source, 1, 1, null, "the fault plan is empty"));
+        var document = LoadDocument(yaml, source, () => new FaultPlanError(source, 1, 1, null, "the fault plan is empty"));
         var reader = new Reader(source);
-        var root = reader.Mapping(stream.Documents[0].RootNode, "plan");
+        var root = reader.Mapping(document, "plan");
         reader.OnlyKeys(root, "plan", "name", "seed", "steps");
         var name = reader.String(reader.Required(root, "name", "plan"), "name");
         ulong? seed = root.Children.TryGetValue(new YamlScalarNode("seed"), out var seedNode) ? reader.ULong(seedNode, "seed") : null;
