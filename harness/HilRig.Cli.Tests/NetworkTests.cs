@@ -98,6 +98,15 @@ public class NetworkTests
     }
 
     [Test]
+    public async Task Run_RigWithProfiles_AHostImpairedBeforeOthersJoin_KeepsThatImpairmentOnTheirLinks()
+    {
+        RequiredTool.RequireRoot("the rig's boards live in SimNet network namespaces");
+        var r = await Hilrig.RunAsync("run", "fixtures/features/network/profiles-late-join.feature", "--rig", "fixtures/rigs/profiles.yaml", "--results", Hilrig.Results("profiles-late"));
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
+        Assert.That(r.Stdout, Does.Contain("1 scenario(s): 1 passed"));
+    }
+
+    [Test]
     public async Task Run_UpdateScenario_OnARigWithoutSimNet_CloudInTheHarnessOnLoopback()
     {
         var r = await Hilrig.RunAsync("run", "scenarios/update/update.feature:11", "--rig", "fixtures/rigs/loopback.yaml", "--results", Hilrig.Results("loopback"));

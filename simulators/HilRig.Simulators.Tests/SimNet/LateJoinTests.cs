@@ -39,6 +39,33 @@ public class LateJoinTests
     }
 
     [Test]
+    public void HostProfiles_StartEveryLinkOfTheHost_SendersWins_BelowTheControlApi()
+    {
+        var lossy = new LinkImpairment { Loss = 0.3 };
+        var slow = new LinkImpairment { Delay = TimeSpan.FromMilliseconds(40) };
+        var wan = new LinkImpairment { Delay = TimeSpan.FromMilliseconds(5) };
+        using var sw = new SimNetSwitch(new SimNetOptions
+        {
+            Time = _time,
+            DefaultImpairment = wan,
+            HostImpairments = new Dictionary<string, LinkImpairment> { ["node-2"] = lossy, ["node-3"] = slow },
+        });
+        sw.AddPort(new RecordingPort("main", _time));
+        sw.AddPort(new RecordingPort("node-2", _time));
+        sw.AddPort(new RecordingPort("node-3", _time));
+        Assert.That((sw.ImpairmentOf("main", "node-2"), sw.ImpairmentOf("node-2", "main")), Is.EqualTo((lossy, lossy)), "both directions of node-2's links");
+        Assert.That((sw.ImpairmentOf("node-2", "node-3"), sw.ImpairmentOf("node-3", "node-2")), Is.EqualTo((lossy, slow)), "the sender's profile wins");
+
+        // A fault plan's host-level impairment of main, then a host with a profile joins: the plan's setting holds on its links.
+        var plan = new LinkImpairment { Duplicate = 0.05 };
+        sw.ImpairHost("main", plan);
+        var logged = sw.ControlLog.Count;
+        sw.AddPort(new RecordingPort("node-4", _time));
+        Assert.That((sw.ImpairmentOf("main", "node-4"), sw.ImpairmentOf("node-4", "main")), Is.EqualTo((plan, plan)));
+        Assert.That(sw.ControlLog, Has.Count.EqualTo(logged), "a host joining is no control action");
+    }
+
+    [Test]
     public void Partition_ThenAHostJoins_CutOffFromIt_UntilHealed()
     {
         using var sw = new SimNetSwitch(new SimNetOptions { Time = _time });

@@ -40,7 +40,8 @@ public sealed partial class SimNetSwitch
     /// <summary>The state a new link direction starts in, from the host-level settings so far (called under _gate).</summary>
     private (LinkImpairment Impairment, bool Blocked) InitialLinkState_NeedsLock(string from, string to)
     {
-        var impairment = _allImpairment ?? _options.DefaultImpairment;
+        var impairment = _allImpairment
+            ?? _options.HostImpairments.GetValueOrDefault(from) ?? _options.HostImpairments.GetValueOrDefault(to) ?? _options.DefaultImpairment;
         if (_hostImpairments.TryGetValue(to, out var inbound) && inbound.Direction != PartitionDirection.Outbound) impairment = inbound.Impairment;
         if (_hostImpairments.TryGetValue(from, out var outbound) && outbound.Direction != PartitionDirection.Inbound) impairment = outbound.Impairment;
         return (impairment, IsPartitioned_NeedsLock(from, to));
