@@ -27,6 +27,8 @@ public class NetworkTests
     [TestCase("unknown-host.yaml", "--plan: fixtures/plans/unknown-host.yaml:3:5: partition: 'mainframe' is not a network host of this rig")]
     [TestCase("bad-value.yaml", "--plan: fixtures/plans/bad-value.yaml:4:13: steps[0].impair.jitter: 20 ms exceeds delay 0 ms")]
     [TestCase("no-such-plan.yaml", "--plan: fixtures/plans/no-such-plan.yaml: fault plan file not found")]
+    [TestCase("two-strangers.yaml", "--plan: fixtures/plans/two-strangers.yaml:3:5: partition: 'mainframe' is not a network host of this rig")]
+    [TestCase("two-strangers.yaml", "\nfixtures/plans/two-strangers.yaml:5:5: kill: 'toaster' is not a board of this rig")]
     public async Task Run_BadPlan_Exit2NamingWhereAndWhat_NothingRuns(string plan, string expected)
     {
         var results = Hilrig.Results("bad-plan");
@@ -91,6 +93,15 @@ public class NetworkTests
     {
         RequiredTool.RequireRoot("the rig's boards live in SimNet network namespaces");
         var r = await Hilrig.RunAsync("run", "fixtures/features/network/profiles.feature", "--rig", "fixtures/rigs/profiles.yaml", "--results", Hilrig.Results("profiles"));
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
+        Assert.That(r.Stdout, Does.Contain("1 scenario(s): 1 passed"));
+    }
+
+    [Test]
+    public async Task Run_RigWithProfiles_AHostImpairedBeforeOthersJoin_KeepsThatImpairmentOnTheirLinks()
+    {
+        RequiredTool.RequireRoot("the rig's boards live in SimNet network namespaces");
+        var r = await Hilrig.RunAsync("run", "fixtures/features/network/profiles-late-join.feature", "--rig", "fixtures/rigs/profiles.yaml", "--results", Hilrig.Results("profiles-late"));
         Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
         Assert.That(r.Stdout, Does.Contain("1 scenario(s): 1 passed"));
     }

@@ -1,6 +1,7 @@
 using HilRig.Capture.Assertions;
 using HilRig.Capture.Decoding;
 using HilRig.Capture.Decoding.Grpc;
+using HilRig.Capture.Files;
 using HilRig.Capture.Tests.Demo;
 using HilRig.Testing;
 using NUnit.Framework;
@@ -18,6 +19,20 @@ public class CaptureAssertTests
         var registry = new GrpcMessageRegistry();
         registry.RegisterFile(DemoReflection.Descriptor);
         return CaptureLog.Load(RepoPaths.Fixtures("captures", "grpc-demo.pcap"), Hosts, new DecoderOptions { Grpc = registry });
+    }
+
+    [Test]
+    public void Count_Packets_CountsFramesNotTheEventsDecodedFromThem()
+    {
+        var log = Grpc();
+        var frames = CaptureFile.ReadAll(log.PcapPath).Count;
+        Assert.That(log.Events, Has.Count.GreaterThan(frames), "the capture has frames that decode to several events");
+        CaptureAssert.Count(log, EventMatch.Any, frames, frames);
+        var fromServer = log.Events.Where(e => Hosts.Is(e.Source, "server")).Select(e => e.Frame).Distinct().Count();
+        CaptureAssert.Count(log, EventMatch.Any.Narrow("packet from server", e => Hosts.Is(e.Source, "server")), fromServer, fromServer);
+        var e = Assert.Throws<CaptureAssertionException>(() => CaptureAssert.Count(log, EventMatch.Any, 0, frames - 1))!;
+        Assert.That(e.Reason, Is.EqualTo($"expected between 0 and {frames - 1} × packet, found {frames}"));
+        Assert.That(e.Frame, Is.EqualTo(frames), "the first frame past the bound");
     }
 
     [Test]

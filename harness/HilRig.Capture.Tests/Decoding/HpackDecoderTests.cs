@@ -38,6 +38,20 @@ public class HpackDecoderTests
     }
 
     [Test]
+    public void Decode_ValueWithOctetsAbove0x7F_EntrySizeCountsOctets()
+    {
+        // §4.1: an entry's size is its name and value in octets plus 32. Two entries of 1 + 40 + 32 = 73 octets fill a
+        // table of 146 exactly; counting 0xE9 as two UTF-8 bytes would evict the first before the second went in.
+        var d = new HpackDecoder(maxTableSize: 146);
+        var value = string.Concat(Enumerable.Repeat("e9", 40));
+        Decode(d, "4001" + "78" + "28" + value + "4001" + "79" + "28" + value);
+        Assert.That(d.DynamicTableSize, Is.EqualTo(146));
+        var indexed = Decode(d, "bebf");
+        Assert.That(indexed.Select(f => f.Name), Is.EqualTo(new[] { "y", "x" }));
+        Assert.That(indexed[1].Value, Is.EqualTo(new string('\u00e9', 40)));
+    }
+
+    [Test]
     public void Decode_IndexBeyondTables_ViolationWithOffset()
     {
         var e = Assert.Throws<HpackException>(() => Decode(new HpackDecoder(), "82ff00"))!;

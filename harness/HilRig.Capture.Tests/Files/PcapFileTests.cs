@@ -26,6 +26,27 @@ public class PcapFileTests
     }
 
     [Test]
+    public void Writers_AfterDispose_WriteAndFlushAreIgnored()
+    {
+        // A capture stopped while a switch thread still holds it: the late frame is dropped, not an exception on that thread.
+        var pcapng = new MemoryStream();
+        var ng = new PcapngWriter(pcapng);
+        var id = ng.AddInterface("a", LinkType.Ethernet);
+        ng.Write(1, FrameA, id);
+        ng.Dispose();
+        Assert.DoesNotThrow(() => ng.Write(2, FrameB, id));
+        Assert.DoesNotThrow(ng.Flush);
+        Assert.That(ng.FrameCount, Is.EqualTo(1));
+
+        var pcap = new PcapWriter(new MemoryStream());
+        pcap.Write(1, FrameA);
+        pcap.Dispose();
+        Assert.DoesNotThrow(() => pcap.Write(2, FrameB));
+        Assert.DoesNotThrow(pcap.Flush);
+        Assert.That(pcap.FrameCount, Is.EqualTo(1));
+    }
+
+    [Test]
     public void Pcap_BigEndianMicroseconds_IsRead()
     {
         var file = new byte[24 + 16 + 4];

@@ -8,7 +8,20 @@ public sealed record EventMatch(string Name, Func<DecodedEvent, bool> Predicate)
 {
     public bool Matches(DecodedEvent e) => Predicate(e);
 
+    /// <summary>
+    /// Counts frames rather than events: a frame decodes to several events (a TCP segment carrying HTTP/2 frames and a
+    /// gRPC message), but it is one packet.
+    /// </summary>
+    public bool CountsFrames { get; init; }
+
     public override string ToString() => Name;
+
+    /// <summary>This match narrowed by <paramref name="condition"/> under a new name ("packet from main"); what it counts stays.</summary>
+    public EventMatch Narrow(string name, Func<DecodedEvent, bool> condition)
+    {
+        var predicate = Predicate;
+        return this with { Name = name, Predicate = e => condition(e) && predicate(e) };
+    }
 
     /// <summary>gRPC messages whose kind (oneof case or type name) is <paramref name="kind"/>.</summary>
     public static EventMatch Grpc(string kind) => new(kind, e => e is GrpcEvent g && g.MessageKind == kind);
@@ -16,7 +29,8 @@ public sealed record EventMatch(string Name, Func<DecodedEvent, bool> Predicate)
     public static EventMatch CoapRequest(string? path = null) =>
         new($"CoAP request{(path is null ? "" : " " + path)}", e => e is CoapEvent c && c.Message.IsRequest && (path is null || c.Message.UriPath == path));
 
-    public static EventMatch Any { get; } = new("any packet", _ => true);
+    /// <summary>Every packet (frame) of the capture.</summary>
+    public static EventMatch Any { get; } = new("packet", _ => true) { CountsFrames = true };
 }
 
 /// <summary>
@@ -47,10 +61,11 @@ public static class CaptureAssert
         throw Fail(log, message, firstThen?.Frame);
     }
 
-    /// <summary>The number of events matching <paramref name="match"/> lies in [min, max].</summary>
+    /// <summary>The number of events matching <paramref name="match"/> (of frames, when it <see cref="EventMatch.CountsFrames"/>) lies in [min, max].</summary>
     public static void Count(CaptureLog log, EventMatch match, int min, int max = int.MaxValue)
     {
-        var hits = log.Events.Where(match.Matches).ToList();
+        var matching = log.Events.Where(match.Matches);
+        var hits = (match.CountsFrames ? matching.DistinctBy(e => e.Frame) : matching).ToList();
         if (hits.Count >= min && hits.Count <= max) return;
         var bound = max == int.MaxValue ? $"at least {min}" : min == max ? $"exactly {min}" : $"between {min} and {max}";
         throw Fail(log, $"expected {bound} × {match}, found {hits.Count}", hits.Count > max ? hits[max].Frame : hits.LastOrDefault()?.Frame);

@@ -63,8 +63,13 @@ public sealed class CaptureLog
     /// <summary>Readable lines of the events around <paramref name="frame"/> (marked with ▶), for failure reports.</summary>
     public string Excerpt(long frame, int around = 6)
     {
-        var index = Events.ToList().FindIndex(e => e.Frame >= frame);
-        if (index < 0) index = Events.Count - 1;
+        var index = Events.Count - 1;
+        for (var i = 0; i < Events.Count; i++)
+        {
+            if (Events[i].Frame < frame) continue;
+            index = i;
+            break;
+        }
         return Excerpt(Math.Max(0, index - around), Math.Min(Events.Count, index + around + 1), frame);
     }
 

@@ -10,6 +10,7 @@ public sealed class PcapWriter : ICaptureWriter
     private readonly byte[] _header = new byte[PcapFormat.RecordHeaderLength];
     private bool _interfaceTaken;
     private long _frames;
+    private bool _disposed;
 
     public PcapWriter(Stream stream, LinkType linkType = LinkType.Ethernet, bool nanosecond = true, uint snapLength = 262144)
     {
@@ -42,6 +43,7 @@ public sealed class PcapWriter : ICaptureWriter
     {
         lock (_gate)
         {
+            if (_disposed) return;
             PcapFormat.WriteRecordHeader(_header, timestampNanos, frame.Length, frame.Length, _nanosecond);
             _stream.Write(_header);
             _stream.Write(frame);
@@ -50,13 +52,20 @@ public sealed class PcapWriter : ICaptureWriter
         _ = _interfaceTaken;
     }
 
+    /// <summary>Pushes buffered records to the file; nothing once disposed.</summary>
     public void Flush()
     {
-        lock (_gate) _stream.Flush();
+        lock (_gate)
+            if (!_disposed) _stream.Flush();
     }
 
+    /// <summary>Closes the file. A <see cref="Write"/> racing with this (a switch thread holding a stopped capture) is dropped.</summary>
     public void Dispose()
     {
-        lock (_gate) _stream.Dispose();
+        lock (_gate)
+        {
+            _disposed = true;
+            _stream.Dispose();
+        }
     }
 }

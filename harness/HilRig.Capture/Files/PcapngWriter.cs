@@ -14,6 +14,7 @@ public sealed class PcapngWriter : ICaptureWriter
     private byte[] _scratch = new byte[2048];
     private int _interfaces;
     private long _frames;
+    private bool _disposed;
 
     public PcapngWriter(Stream stream, string? application = "HilRig")
     {
@@ -69,6 +70,7 @@ public sealed class PcapngWriter : ICaptureWriter
     {
         lock (_gate)
         {
+            if (_disposed) return;
             if ((uint)interfaceId >= (uint)_interfaces)
                 throw new ArgumentOutOfRangeException(nameof(interfaceId), $"interface {interfaceId} was never added ({_interfaces} exist)");
             var commentBytes = comment is null ? 0 : Encoding.UTF8.GetByteCount(comment);
@@ -102,14 +104,21 @@ public sealed class PcapngWriter : ICaptureWriter
         }
     }
 
+    /// <summary>Pushes buffered records to the file; nothing once disposed.</summary>
     public void Flush()
     {
-        lock (_gate) _stream.Flush();
+        lock (_gate)
+            if (!_disposed) _stream.Flush();
     }
 
+    /// <summary>Closes the file. A <see cref="Write"/> racing with this (a switch thread holding a stopped capture) is dropped.</summary>
     public void Dispose()
     {
-        lock (_gate) _stream.Dispose();
+        lock (_gate)
+        {
+            _disposed = true;
+            _stream.Dispose();
+        }
     }
 
     /*

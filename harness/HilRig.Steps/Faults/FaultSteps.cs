@@ -5,7 +5,6 @@ using HilRig.Harness.Runtime;
 using HilRig.Simulators.Faults;
 using HilRig.Simulators.SimNet;
 using HilRig.Steps.Network;
-using YamlDotNet.RepresentationModel;
 
 namespace HilRig.Steps.Faults;
 
@@ -72,12 +71,8 @@ public sealed class FaultSteps(ScenarioFaults faults, Rig rig, ScenarioInfo scen
     }
 
     [When("the link of {host} is impaired with {string}", Summary = "any impairment in plan syntax, e.g. \"{delay: 40ms, jitter: 10ms, loss: 5%}\"")]
-    public Task ImpairWith(NetworkHost host, string yaml, CancellationToken ct)
-    {
-        var stream = new YamlStream();
-        stream.Load(new StringReader(yaml));
-        return Impair(host, Parse(() => FaultPlanParser.ParseImpairment(stream.Documents[0].RootNode, "impairment", Where(yaml))), ct);
-    }
+    public Task ImpairWith(NetworkHost host, string yaml, CancellationToken ct) =>
+        Impair(host, Parse(() => FaultPlanParser.ParseImpairment(yaml, "impairment", Where(yaml))), ct);
 
     [When("the network is clean again", Summary = "heals every partition and clears every impairment")]
     public Task Clean(CancellationToken ct) => faults.ApplyAsync(new HealFault(null), Where("heal all"), ct);

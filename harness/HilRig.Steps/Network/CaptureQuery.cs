@@ -8,7 +8,8 @@ namespace HilRig.Steps.Network;
 /// <summary>
 /// The words capture steps use for kinds of decoded events: "packets", "HTTP requests", "HTTP Range requests",
 /// "HTTP responses", "TCP retransmissions", "CON requests", "CoAP requests", "gRPC messages", or the name of a gRPC
-/// message as the update stack speaks of it ("PrepareUpdate", "UpdateStatus"). Singular or plural.
+/// message as the update stack speaks of it ("PrepareUpdate", "UpdateStatus"). Singular or plural. "packets" counts frames
+/// (one TCP segment is one packet however many events it decodes to); every other kind counts events.
 /// </summary>
 public static partial class CaptureQuery
 {
@@ -24,7 +25,7 @@ public static partial class CaptureQuery
         var singular = w.EndsWith('s') && !MessageName().IsMatch(w) ? w[..^1] : w;
         return singular.ToLowerInvariant() switch
         {
-            "packet" => new("packet", _ => true),
+            "packet" => EventMatch.Any,
             "http request" => new("HTTP request", e => e is HttpEvent { Message.IsRequest: true }),
             "http range request" => new("HTTP Range request", e => e is HttpEvent { Message.IsRequest: true } h && h.Message.RangeStart is not null),
             "http response" => new("HTTP response", e => e is HttpEvent { Message.IsRequest: false }),
@@ -42,7 +43,7 @@ public static partial class CaptureQuery
     {
         hosts.RequireKnown(from);
         if (to is not null) hosts.RequireKnown(to);
-        return new($"{match.Name} from {from}{(to is null ? "" : " to " + to)}",
-            e => hosts.Is(e.Source, from) && (to is null || hosts.Is(e.Destination, to)) && match.Matches(e));
+        return match.Narrow($"{match.Name} from {from}{(to is null ? "" : " to " + to)}",
+            e => hosts.Is(e.Source, from) && (to is null || hosts.Is(e.Destination, to)));
     }
 }

@@ -3,7 +3,6 @@ using HilRig.Harness.Boards;
 using HilRig.Harness.Protocols;
 using HilRig.Simulators.Faults;
 using HilRig.Simulators.SimNet;
-using YamlDotNet.RepresentationModel;
 
 namespace HilRig.Steps.Network;
 
@@ -22,9 +21,7 @@ public sealed class RigNetworkSteps(ScenarioCapture capture)
     [Then("SimNet impairs the link from {host} to {host} with {string}", Summary = "the impairment in effect on one direction of a link, in plan syntax (\"{}\" for none)")]
     public void Impairment(NetworkHost from, NetworkHost to, string yaml)
     {
-        var stream = new YamlStream();
-        stream.Load(new StringReader(yaml));
-        var expected = FaultPlanParser.ParseImpairment(stream.Documents[0].RootNode, "expected impairment", "step");
+        var expected = FaultPlanParser.ParseImpairment(yaml, "expected impairment", "step");
         var actual = capture.Network.Switch.ImpairmentOf(from.Name, to.Name);
         if (actual != expected) throw new AssertionFailedException($"SimNet impairs {from} → {to} with {actual}, expected {expected}");
     }

@@ -25,8 +25,11 @@ public sealed class ScenarioCapture(Rig rig, ScenarioOutput output)
         ? n
         : throw new RigFaultException($"capture assertions read SimNet's capture; the rig's network is '{rig.Definition.Network.Type}'");
 
+    private CaptureLogCache? _decoded;
+
     /// <summary>
-    /// Decodes the capture so far. <see cref="DirectionView.Sent"/>: what hosts put on the wire, each frame once;
+    /// Decodes the capture so far (again only when it has grown since the last load of that view).
+    /// <see cref="DirectionView.Sent"/>: what hosts put on the wire, each frame once;
     /// <see cref="DirectionView.Delivered"/>: what SimNet handed on, after loss and partitions.
     /// </summary>
     public CaptureLog Load(DirectionView view)
@@ -34,7 +37,8 @@ public sealed class ScenarioCapture(Rig rig, ScenarioOutput output)
         var network = Network;
         var path = network.CapturePath ?? throw new RigFaultException("the rig's SimNet has capture: false; capture assertions need it on");
         network.Switch.FlushCaptures();
-        return CaptureLog.Load(path, network.HostDirectory(), Options.Value, view);
+        if (_decoded?.PcapPath != path) _decoded = new CaptureLogCache(path, Options.Value);
+        return _decoded.Load(network.HostDirectory(), view);
     }
 
     /// <summary>Runs an assertion over the capture; a violation is attached as evidence and fails the step.</summary>

@@ -63,7 +63,7 @@ public sealed class SimNetProfiles
                     }
                     catch (FaultPlanException e)
                     {
-                        errors.Add(ToRigError(e, at.File, where));
+                        errors.AddRange(e.Errors.Select(x => new RigFileError(x.File, x.Line, x.Column, x.Key ?? where, x.Message)));
                     }
                 }
         }
@@ -87,18 +87,4 @@ public sealed class SimNetProfiles
 
     private static string Unknown(string name, Dictionary<string, LinkImpairment> profiles) =>
         $"no impairment profile '{name}' (network.profiles has {(profiles.Count == 0 ? "none" : string.Join(", ", profiles.Keys.Order()))})";
-
-    /// <summary>"rig.yaml:12:7: network.profiles.x.loss: '130%' is not between 0% and 100%" from the plan reader's error.</summary>
-    private static RigFileError ToRigError(FaultPlanException e, string file, string where)
-    {
-        var parts = e.Location.Split(':');
-        var line = parts.Length >= 3 && int.TryParse(parts[^2], out var l) ? l : 0;
-        var column = parts.Length >= 3 && int.TryParse(parts[^1], out var c) ? c : 0;
-        var reason = e.Reason;
-        // The reader prefixes the key path; keep it as the error's key path.
-        var colon = reason.IndexOf(": ", StringComparison.Ordinal);
-        return colon > 0 && reason.StartsWith(where, StringComparison.Ordinal)
-            ? new RigFileError(file, line, column, reason[..colon], reason[(colon + 2)..])
-            : new RigFileError(file, line, column, where, reason);
-    }
 }

@@ -14,14 +14,15 @@ namespace HilRig.Steps.Network;
 /// network namespace whose eth0 is a TAP port on one SimNet switch per scenario, seeded from the scenario's seed.
 /// Addresses come from <c>network.address</c> (a board) or <c>cloud.address</c>, else from <c>subnet</c> (the cloud
 /// .1, boards .2 upwards in rig-file order, so a board's address does not depend on which boards a scenario uses).
-/// Impairment profiles (<c>profiles</c>, <c>default_profile</c>, a board's <c>network.profile</c>) are applied as
-/// hosts join. Boards get the Network and Capture protocols; the switch-wide capture is the scenario's evidence.
+/// Impairment profiles (<c>profiles</c>, <c>default_profile</c>, a board's <c>network.profile</c>) are the switch's
+/// defaults for new links, below what a fault plan sets. Boards get the Network and Capture protocols; the switch-wide capture is the scenario's evidence.
 /// </summary>
 public sealed class SimNetRigNetwork : IRigNetwork
 {
     public const string CloudHost = "cloud";
 
     private readonly object _gate = new();
+    private readonly object _serviceHostGate = new();
     private readonly NetworkDefinition _definition;
     private readonly ScenarioServices _services;
     private readonly RigDefinition? _rig;
@@ -50,7 +51,13 @@ public sealed class SimNetRigNetwork : IRigNetwork
             {
                 if (_switch is not null) return _switch;
                 var seed = _services.TryGetExisting<ScenarioInfo>(out var info) && info is not null ? (ulong)(uint)info.SeedFor("simnet") : 0UL;
-                _switch = new SimNetSwitch(new SimNetOptions { Seed = seed, DefaultImpairment = _profiles?.Default ?? LinkImpairment.None });
+                _switch = new SimNetSwitch(new SimNetOptions
+                {
+                    Seed = seed,
+                    DefaultImpairment = _profiles?.Default ?? LinkImpairment.None,
+                    // A board's profile applies to both directions of every link touching it; the sender's wins.
+                    HostImpairments = _profiles?.Boards ?? new Dictionary<string, LinkImpairment>(),
+                });
                 if (!_definition.Options.Has("capture") || _definition.Options.Bool("capture"))
                     _capturePath = _switch.StartCapture(Path.Combine(OutputDirectory, "simnet.pcapng"));
                 return _switch;
@@ -94,20 +101,16 @@ public sealed class SimNetRigNetwork : IRigNetwork
     /// <summary>Adds a host that is not a board (the cloud) in its own namespace; returns the existing one when called again.</summary>
     public NamespaceHost AddServiceHost(string name, string? address)
     {
-        lock (_gate)
-        {
-            var existing = Hosts.FirstOrDefault(h => h.Name == name);
-            if (existing is not null) return existing;
-        }
-        return AddHost(name, address ?? AssignedAddress(name));
+        // Check and add under one lock: a fault plan's Ensure("cloud") may race the scenario starting its cloud.
+        lock (_serviceHostGate)
+            return Hosts.FirstOrDefault(h => h.Name == name) ?? AddHost(name, address ?? AssignedAddress(name));
     }
 
     internal NamespaceHost AddHost(string name, string address)
     {
-        NamespaceHost host;
         try
         {
-            host = Switch.AddNamespaceHost(new NamespaceHostOptions(name, [address]));
+            return Switch.AddNamespaceHost(new NamespaceHostOptions(name, [address]));
         }
         catch (SimNetRequiresRootException e)
         {
@@ -117,29 +120,9 @@ public sealed class SimNetRigNetwork : IRigNetwork
         {
             throw new RigFaultException($"SimNet could not set up host '{name}' ({address}): {e.Message}");
         }
-        ApplyProfiles(host.Name);
-        return host;
     }
 
     private string Describe() => _rig is null ? "network simnet" : $"{_rig.SourcePath}: network {_rig.Network.Type}";
-
-    /// <summary>
-    /// A board's profile applies to both directions of every link touching it; where two boards name one, the sender's
-    /// wins. Links with neither keep the default profile the switch gave them.
-    /// </summary>
-    private void ApplyProfiles(string joined)
-    {
-        if (_profiles is null || _profiles.Boards.Count == 0) return;
-        var sw = Switch;
-        foreach (var other in sw.Ports.Where(p => p.Host != joined).Select(p => p.Host))
-        {
-            foreach (var (from, to) in new[] { (joined, other), (other, joined) })
-            {
-                var profile = _profiles.Boards.GetValueOrDefault(from) ?? _profiles.Boards.GetValueOrDefault(to);
-                if (profile is not null) sw.Impair(from, to, profile);
-            }
-        }
-    }
 
     /// <summary>The address a host gets from the subnet: the cloud .1, board number i (rig-file order) .2+i.</summary>
     private string AssignedAddress(string host)

@@ -67,6 +67,27 @@ public class FaultTimelineTests
     }
 
     [Test]
+    public void Validate_TwoBadTargets_EachReportedAtItsOwnFileLineColumn()
+    {
+        const string twoBad = """
+            name: two-bad
+            steps:
+              - at: 1s
+                partition: { hosts: [um1, mainframe] }
+              - at: 2s
+                kill: { board: toaster }
+            """;
+        var timeline = FaultTimeline.Expand(FaultPlanParser.Parse(twoBad, "two.yaml"), 1);
+        var e = Assert.Throws<FaultPlanException>(() => timeline.Validate(["um1"], ["um1"]))!;
+        Assert.That(e.Message.Split('\n'), Is.EqualTo(new[]
+        {
+            "two.yaml:3:5: partition: 'mainframe' is not a network host of this rig (known: um1)",
+            "two.yaml:5:5: kill: 'toaster' is not a board of this rig (known: um1)",
+        }));
+        Assert.That(e.Errors.Select(x => (x.File, x.Line, x.Column, x.Key)), Is.EqualTo(new[] { ("two.yaml", 3, 5, "partition"), ("two.yaml", 5, 5, "kill") }));
+    }
+
+    [Test]
     public void Expand_RepeatTooOften_Rejected()
     {
         var plan = FaultPlanParser.Parse("name: x\nsteps:\n  - at: 0s\n    every: 1ms\n    until: 1h\n    heal: all\n", "x.yaml");

@@ -17,7 +17,7 @@ public class GsoSegmenterTests
     private const ushort Mss = 1448;
 
     /// <summary>An Ethernet/IPv4|IPv6/TCP super-frame as a TSO stack hands it over: total length for the whole, checksum field holding the pseudo-header sum.</summary>
-    private static (byte[] Frame, VirtioNetHeader Header) SuperFrame(bool ipv6, int payload, byte flags = 0x18 /* PSH|ACK */, bool ecn = false)
+    internal static (byte[] Frame, VirtioNetHeader Header) SuperFrame(bool ipv6, int payload, byte flags = 0x18 /* PSH|ACK */, bool ecn = false)
     {
         var ipHeader = ipv6 ? 40 : 20;
         var frame = new byte[14 + ipHeader + 32 + payload];
@@ -71,7 +71,7 @@ public class GsoSegmenterTests
         return (ushort)~sum;
     }
 
-    private static List<byte[]> Segment(byte[] frame, VirtioNetHeader header)
+    internal static List<byte[]> Segment(byte[] frame, VirtioNetHeader header)
     {
         var scratch = new byte[70_000];
         var segments = new GsoSegmenter(frame, header);

@@ -39,6 +39,33 @@ public class LateJoinTests
     }
 
     [Test]
+    public void HostProfiles_StartEveryLinkOfTheHost_SendersWins_BelowTheControlApi()
+    {
+        var lossy = new LinkImpairment { Loss = 0.3 };
+        var slow = new LinkImpairment { Delay = TimeSpan.FromMilliseconds(40) };
+        var wan = new LinkImpairment { Delay = TimeSpan.FromMilliseconds(5) };
+        using var sw = new SimNetSwitch(new SimNetOptions
+        {
+            Time = _time,
+            DefaultImpairment = wan,
+            HostImpairments = new Dictionary<string, LinkImpairment> { ["node-2"] = lossy, ["node-3"] = slow },
+        });
+        sw.AddPort(new RecordingPort("main", _time));
+        sw.AddPort(new RecordingPort("node-2", _time));
+        sw.AddPort(new RecordingPort("node-3", _time));
+        Assert.That((sw.ImpairmentOf("main", "node-2"), sw.ImpairmentOf("node-2", "main")), Is.EqualTo((lossy, lossy)), "both directions of node-2's links");
+        Assert.That((sw.ImpairmentOf("node-2", "node-3"), sw.ImpairmentOf("node-3", "node-2")), Is.EqualTo((lossy, slow)), "the sender's profile wins");
+
+        // A fault plan's host-level impairment of main, then a host with a profile joins: the plan's setting holds on its links.
+        var plan = new LinkImpairment { Duplicate = 0.05 };
+        sw.ImpairHost("main", plan);
+        var logged = sw.ControlLog.Count;
+        sw.AddPort(new RecordingPort("node-4", _time));
+        Assert.That((sw.ImpairmentOf("main", "node-4"), sw.ImpairmentOf("node-4", "main")), Is.EqualTo((plan, plan)));
+        Assert.That(sw.ControlLog, Has.Count.EqualTo(logged), "a host joining is no control action");
+    }
+
+    [Test]
     public void Partition_ThenAHostJoins_CutOffFromIt_UntilHealed()
     {
         using var sw = new SimNetSwitch(new SimNetOptions { Time = _time });
@@ -50,6 +77,40 @@ public class LateJoinTests
         sw.Heal(["main"]);
         sw.AddPort(new RecordingPort("node-3", _time));
         Assert.That((sw.IsBlocked("main", "cloud"), sw.IsBlocked("main", "node-3")), Is.EqualTo((false, false)));
+    }
+
+    [Test]
+    public void Heal_OneOfTwoPartitionedHosts_TheOtherStaysCutOff()
+    {
+        using var sw = new SimNetSwitch(new SimNetOptions { Time = _time });
+        sw.AddPort(new RecordingPort("a", _time));
+        sw.AddPort(new RecordingPort("b", _time));
+        sw.AddPort(new RecordingPort("c", _time));
+        sw.Partition(["a"]);
+        sw.Partition(["b"]);
+        sw.Heal(["a"]);
+        Assert.That((sw.IsBlocked("b", "a"), sw.IsBlocked("a", "b"), sw.IsBlocked("b", "c"), sw.IsBlocked("a", "c")), Is.EqualTo((true, true, true, false)),
+            "b's own partition still covers its links to a");
+        sw.AddPort(new RecordingPort("d", _time));
+        Assert.That((sw.IsBlocked("b", "d"), sw.IsBlocked("a", "d")), Is.EqualTo((true, false)), "a late joiner sees the same rule");
+        sw.Heal(["b"]);
+        Assert.That(sw.AllStatistics().Select(s => sw.IsBlocked(s.From, s.To)), Is.All.False);
+    }
+
+    [Test]
+    public void Heal_OneSideOfATwoSidedPartition_OtherPartitionsStay()
+    {
+        using var sw = new SimNetSwitch(new SimNetOptions { Time = _time });
+        sw.AddPort(new RecordingPort("a", _time));
+        sw.AddPort(new RecordingPort("b", _time));
+        sw.AddPort(new RecordingPort("c", _time));
+        sw.Partition(["a"], ["b"], PartitionDirection.Outbound);
+        sw.Partition(["c"], PartitionDirection.Inbound);
+        Assert.That((sw.IsBlocked("a", "b"), sw.IsBlocked("b", "a"), sw.IsBlocked("a", "c"), sw.IsBlocked("c", "a")), Is.EqualTo((true, false, true, false)));
+        sw.Heal(["a"]);
+        Assert.That((sw.IsBlocked("a", "b"), sw.IsBlocked("a", "c"), sw.IsBlocked("b", "c")), Is.EqualTo((false, true, true)), "c is still cut off inbound");
+        sw.HealAll();
+        Assert.That(sw.AllStatistics().Select(s => sw.IsBlocked(s.From, s.To)), Is.All.False);
     }
 
     [Test]

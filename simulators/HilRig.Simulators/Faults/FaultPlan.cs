@@ -14,6 +14,9 @@ public sealed record FaultPlan(string Name, ulong? Seed, IReadOnlyList<FaultStep
 /// </summary>
 public sealed record FaultStep(TimeSpan At, FaultAction Action, string Location)
 {
+    /// <summary>Where the step is written, when it comes from a plan's YAML (a step applied by a scenario step has only its <see cref="Location"/>).</summary>
+    public PlanPosition? Position { get; init; }
+
     public TimeSpan Jitter { get; init; }
     public TimeSpan? Every { get; init; }
     public TimeSpan? Until { get; init; }

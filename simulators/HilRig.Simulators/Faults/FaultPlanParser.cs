@@ -47,19 +47,16 @@ public static class FaultPlanParser
         return reader.ImpairmentValuesOf(reader.Mapping(node, where), where, []);
     }
 
-    public static FaultPlan ParseFile(string path)
-    {
-        try
-        {
-            return Parse(File.ReadAllText(path), path);
-        }
-        catch (FileNotFoundException e)
-        {
-            throw new FaultPlanException(path, "fault plan file not found", e);
-        }
-    }
+    /// <summary>
+    /// Reads an impairment written as YAML text (a step's <c>"{delay: 40ms, loss: 5%}"</c>; <c>{}</c> is none). Text that is
+    /// not YAML, is empty or is not an impairment is a <see cref="FaultPlanException"/> naming <paramref name="source"/>:line:column.
+    /// </summary>
+    public static LinkImpairment ParseImpairment(string yaml, string where, string source) =>
+        ParseImpairment(LoadDocument(yaml, source, () => new FaultPlanError(source, 1, 1, where, "is empty (write {} for none, or e.g. {loss: 5%, delay: 40ms})")),
+            where, source);
 
-    public static FaultPlan Parse(string yaml, string source = "plan")
+    /// <summary>The root node of the one YAML document in <paramref name="yaml"/>; YAML errors and an empty text become plan errors.</summary>
+    private static YamlNode LoadDocument(string yaml, string source, Func<FaultPlanError> empty)
     {
         var stream = new YamlStream();
         try
@@ -68,11 +65,28 @@ public static class FaultPlanParser
         }
         catch (YamlException e)
         {
-            throw new FaultPlanException($"{source}:{e.Start.Line}:{e.Start.Column}", $"not valid YAML: {e.Message}", e);
+            throw new FaultPlanException(new FaultPlanError(source, (int)e.Start.Line, (int)e.Start.Column, null, $"not valid YAML: {e.Message}"), e);
         }
-        if (stream.Documents.Count == 0) throw new FaultPlanException($"{source}:1:1", "the fault plan is empty");
+        return stream.Documents.Count > 0 ? stream.Documents[0].RootNode : throw new FaultPlanException(empty());
+    }
+
+    public static FaultPlan ParseFile(string path)
+    {
+        try
+        {
+            return Parse(File.ReadAllText(path), path);
+        }
+        catch (FileNotFoundException e)
+        {
+            throw new FaultPlanException(new FaultPlanError(path, 0, 0, null, "fault plan file not found"), e);
+        }
+    }
+
+    public static FaultPlan Parse(string yaml, string source = "plan")
+    {
+        var document = LoadDocument(yaml, source, () => new FaultPlanError(source, 1, 1, null, "the fault plan is empty"));
         var reader = new Reader(source);
-        var root = reader.Mapping(stream.Documents[0].RootNode, "plan");
+        var root = reader.Mapping(document, "plan");
         reader.OnlyKeys(root, "plan", "name", "seed", "steps");
         var name = reader.String(reader.Required(root, "name", "plan"), "name");
         ulong? seed = root.Children.TryGetValue(new YamlScalarNode("seed"), out var seedNode) ? reader.ULong(seedNode, "seed") : null;
@@ -80,15 +94,15 @@ public static class FaultPlanParser
         var steps = new List<FaultStep>();
         var index = 0;
         foreach (var item in stepsNode.Children) steps.Add(reader.Step(item, $"steps[{index++}]"));
-        if (steps.Count == 0) throw new FaultPlanException(reader.At(stepsNode), "steps: a plan needs at least one step");
+        if (steps.Count == 0) throw reader.Error(stepsNode, "steps", "a plan needs at least one step");
         return new FaultPlan(name, seed, steps, source);
     }
 
     private sealed class Reader(string source)
     {
-        public string At(YamlNode node) => $"{source}:{node.Start.Line}:{node.Start.Column}";
+        public PlanPosition At(YamlNode node) => new(source, (int)node.Start.Line, (int)node.Start.Column);
 
-        private FaultPlanException Error(YamlNode node, string key, string message) => new(At(node), $"{key}: {message}");
+        public FaultPlanException Error(YamlNode node, string key, string message) => new(new FaultPlanError(At(node), key, message));
 
         public YamlMappingNode Mapping(YamlNode node, string key) =>
             node as YamlMappingNode ?? throw Error(node, key, "expected a mapping (key: value lines)");
@@ -118,23 +132,14 @@ public static class FaultPlanParser
         public ulong ULong(YamlNode node, string key) =>
             ulong.TryParse(String(node, key), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : throw Error(node, key, $"'{String(node, key)}' is not a non-negative integer");
 
-        public TimeSpan Duration(YamlNode node, string key)
-        {
-            try { return ImpairmentValues.Duration(key, String(node, key)); }
-            catch (FormatException e) { throw new FaultPlanException(At(node), e.Message, e); }
-        }
+        public TimeSpan Duration(YamlNode node, string key) =>
+            ImpairmentValues.TryDuration(String(node, key), out var v, out var problem) ? v : throw Error(node, key, problem!);
 
-        private double Probability(YamlNode node, string key)
-        {
-            try { return ImpairmentValues.Probability(key, String(node, key)); }
-            catch (FormatException e) { throw new FaultPlanException(At(node), e.Message, e); }
-        }
+        private double Probability(YamlNode node, string key) =>
+            ImpairmentValues.TryProbability(String(node, key), out var v, out var problem) ? v : throw Error(node, key, problem!);
 
-        private long Rate(YamlNode node, string key)
-        {
-            try { return ImpairmentValues.Rate(key, String(node, key)); }
-            catch (FormatException e) { throw new FaultPlanException(At(node), e.Message, e); }
-        }
+        private long Rate(YamlNode node, string key) =>
+            ImpairmentValues.TryRate(String(node, key), out var v, out var problem) ? v : throw Error(node, key, problem!);
 
         private bool Bool(YamlNode node, string key) => String(node, key) switch
         {
@@ -163,8 +168,9 @@ public static class FaultPlanParser
                 "power_cut" => PowerCut(actionNode, $"{where}.power_cut"),
                 _ => Kill(actionNode, $"{where}.kill"),
             };
-            var step = new FaultStep(at, action, At(node))
+            var step = new FaultStep(at, action, At(node).ToString())
             {
+                Position = At(node),
                 Jitter = Optional(map, "jitter") is { } j ? Duration(j, $"{where}.jitter") : TimeSpan.Zero,
                 Every = Optional(map, "every") is { } e ? Duration(e, $"{where}.every") : null,
                 Until = Optional(map, "until") is { } u ? Duration(u, $"{where}.until") : null,
@@ -241,8 +247,8 @@ public static class FaultPlanParser
                         Optional(b, "loss_in_bad") is { } bad ? Probability(bad, $"{where}.burst_loss.loss_in_bad") : 1),
                 };
             }
-            var errors = impairment.Validate();
-            if (errors.Count > 0) throw new FaultPlanException(At(map), string.Join("; ", errors.Select(e => $"{where}.{e}")));
+            var problems = impairment.Problems();
+            if (problems.Count > 0) throw new FaultPlanException(problems.Select(p => new FaultPlanError(At(map), $"{where}.{p.Key}", p.Message)).ToList());
             return impairment;
         }
 

@@ -8,6 +8,13 @@ namespace HilRig.Simulators.Faults;
 /// <summary>One concrete fault at one offset from the plan's start, with its targets chosen.</summary>
 public sealed record ScheduledFault(TimeSpan At, FaultAction Action, IReadOnlyList<string> Targets, bool IsUndo, string StepLocation)
 {
+    /// <summary>Where the step is written in its plan, when known.</summary>
+    public PlanPosition? StepPosition { get; init; }
+
+    /// <summary>A problem of this fault, at its step's file:line:column (or its location text).</summary>
+    internal FaultPlanError Error(string? key, string message) =>
+        new(StepPosition ?? new PlanPosition(StepLocation, 0, 0), key, message);
+
     public string Describe()
     {
         var what = Action switch
@@ -61,11 +68,12 @@ public sealed class FaultTimeline
             for (var t = step.At; t <= (step.Until ?? step.At); t += step.Every ?? TimeSpan.MaxValue)
             {
                 if (++occurrences > MaxOccurrencesPerStep)
-                    throw new FaultPlanException(step.Location, $"{step.Action.Verb} repeats more than {MaxOccurrencesPerStep} times; raise every or lower until");
+                    throw new FaultPlanException(new FaultPlanError(step.Position ?? new PlanPosition(step.Location, 0, 0), null,
+                        $"{step.Action.Verb} repeats more than {MaxOccurrencesPerStep} times; raise every or lower until"));
                 var at = t + (step.Jitter > TimeSpan.Zero ? TimeSpan.FromTicks((long)(random.NextDouble() * step.Jitter.Ticks)) : TimeSpan.Zero);
                 var targets = Targets(step.Action, random);
-                entries.Add(new ScheduledFault(at, step.Action, targets, false, step.Location));
-                if (step.For is { } duration) entries.Add(new ScheduledFault(at + duration, step.Action, targets, true, step.Location));
+                entries.Add(new ScheduledFault(at, step.Action, targets, false, step.Location) { StepPosition = step.Position });
+                if (step.For is { } duration) entries.Add(new ScheduledFault(at + duration, step.Action, targets, true, step.Location) { StepPosition = step.Position });
                 if (step.Every is null) break;
             }
         }
@@ -100,7 +108,7 @@ public sealed class FaultTimeline
     /// <summary>Checks every target against the rig's hosts and boards before anything runs; all errors at once.</summary>
     public void Validate(IReadOnlyCollection<string> networkHosts, IReadOnlyCollection<string> boards)
     {
-        var errors = new List<string>();
+        var errors = new List<FaultPlanError>();
         foreach (var e in Entries.Where(e => !e.IsUndo))
         {
             var known = e.Action is PowerCutFault or KillFault ? boards : networkHosts;
@@ -115,9 +123,9 @@ public sealed class FaultTimeline
                 _ => e.Targets,
             };
             foreach (var t in all.Where(t => !known.Contains(t)).Distinct())
-                errors.Add($"{e.StepLocation}: {e.Action.Verb}: '{t}' is not a {kind} of this rig (known: {string.Join(", ", known.Order())})");
+                errors.Add(e.Error(e.Action.Verb, $"'{t}' is not a {kind} of this rig (known: {string.Join(", ", known.Order())})"));
         }
-        if (errors.Count > 0) throw new FaultPlanException(errors[0].Split(": ")[0], string.Join("\n", errors.Distinct().Select(x => x[(x.IndexOf(": ", StringComparison.Ordinal) + 2)..])));
+        if (errors.Count > 0) throw new FaultPlanException(errors.Distinct().ToList());
     }
 
     /// <summary>The timeline as report text, one line per fault.</summary>

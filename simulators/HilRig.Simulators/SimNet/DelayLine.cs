@@ -62,7 +62,7 @@ internal sealed class DelayLine : IDisposable
             lock (_gate)
             {
                 var now = _time.GetTimestamp();
-                while (_queue.TryPeek(out _, out var key) && key.Due <= now) _due.Add(_queue.Dequeue());
+                while (!_disposed && _queue.TryPeek(out _, out var key) && key.Due <= now) _due.Add(_queue.Dequeue());
                 _armedFor = long.MaxValue;
                 if (!_disposed && _queue.TryPeek(out _, out var next)) Arm_NeedsLock(next.Due);
             }
@@ -82,6 +82,7 @@ internal sealed class DelayLine : IDisposable
         }
     }
 
+    /// <summary>Drops every waiting frame and returns once no delivery pass is running, so nothing is delivered afterwards.</summary>
     public void Dispose()
     {
         lock (_gate)
@@ -93,6 +94,10 @@ internal sealed class DelayLine : IDisposable
                 f.Link.LeaveDelayLine();
                 ArrayPool<byte>.Shared.Return(f.Buffer);
             }
+        }
+        // A pass that took its frames before _disposed delivers them under _due: wait for it (after _gate, in Drain's lock order).
+        lock (_due)
+        {
         }
     }
 }

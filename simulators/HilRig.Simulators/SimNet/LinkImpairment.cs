@@ -42,17 +42,20 @@ public sealed record LinkImpairment
         && Reorder == 0 && Corrupt == 0 && RateBitsPerSecond == 0;
 
     /// <summary>Every impossible value, each naming its key (YAML spelling); empty when the profile is valid.</summary>
-    public IReadOnlyList<string> Validate()
+    public IReadOnlyList<string> Validate() => Problems().Select(p => $"{p.Key}: {p.Message}").ToList();
+
+    /// <summary>Every impossible value as its key (YAML spelling) and what is wrong with it; empty when the profile is valid.</summary>
+    public IReadOnlyList<(string Key, string Message)> Problems()
     {
-        var errors = new List<string>();
+        var errors = new List<(string Key, string Message)>();
         void Probability(string key, double v)
         {
-            if (double.IsNaN(v) || v < 0 || v > 1) errors.Add($"{key}: {v} is not a probability between 0 and 1 (0%–100%)");
+            if (double.IsNaN(v) || v < 0 || v > 1) errors.Add((key, $"{v} is not a probability between 0 and 1 (0%–100%)"));
         }
         void Duration(string key, TimeSpan v)
         {
-            if (v < TimeSpan.Zero) errors.Add($"{key}: {v.TotalMilliseconds} ms is negative");
-            else if (v > TimeSpan.FromMinutes(10)) errors.Add($"{key}: {v.TotalSeconds} s is longer than 10 minutes");
+            if (v < TimeSpan.Zero) errors.Add((key, $"{v.TotalMilliseconds} ms is negative"));
+            else if (v > TimeSpan.FromMinutes(10)) errors.Add((key, $"{v.TotalSeconds} s is longer than 10 minutes"));
         }
         Probability("loss", Loss);
         Probability("duplicate", Duplicate);
@@ -62,17 +65,17 @@ public sealed record LinkImpairment
         Duration("jitter", Jitter);
         Duration("reorder_gap", ReorderGap);
         Duration("queue_limit", QueueLimit);
-        if (Jitter > Delay) errors.Add($"jitter: {Jitter.TotalMilliseconds} ms exceeds delay {Delay.TotalMilliseconds} ms (a frame cannot arrive before it was sent)");
-        if (RateBitsPerSecond < 0) errors.Add($"rate: {RateBitsPerSecond} bit/s is negative");
-        else if (RateBitsPerSecond is > 0 and < 8_000) errors.Add($"rate: {RateBitsPerSecond} bit/s is below 8 kbit/s, too slow for one 1500-byte frame per 1.5 s");
-        if (Reorder > 0 && ReorderGap == TimeSpan.Zero) errors.Add("reorder_gap: must be above 0 when reorder is set");
+        if (Jitter > Delay) errors.Add(("jitter", $"{Jitter.TotalMilliseconds} ms exceeds delay {Delay.TotalMilliseconds} ms (a frame cannot arrive before it was sent)"));
+        if (RateBitsPerSecond < 0) errors.Add(("rate", $"{RateBitsPerSecond} bit/s is negative"));
+        else if (RateBitsPerSecond is > 0 and < 8_000) errors.Add(("rate", $"{RateBitsPerSecond} bit/s is below 8 kbit/s, too slow for one 1500-byte frame per 1.5 s"));
+        if (Reorder > 0 && ReorderGap == TimeSpan.Zero) errors.Add(("reorder_gap", "must be above 0 when reorder is set"));
         if (BurstLoss is { } ge)
         {
             Probability("burst_loss.p", ge.P);
             Probability("burst_loss.r", ge.R);
             Probability("burst_loss.loss_in_good", ge.LossInGood);
             Probability("burst_loss.loss_in_bad", ge.LossInBad);
-            if (ge.R == 0 && ge.P > 0) errors.Add("burst_loss.r: 0 means a burst never ends");
+            if (ge.R == 0 && ge.P > 0) errors.Add(("burst_loss.r", "0 means a burst never ends"));
         }
         return errors;
     }

@@ -15,4 +15,11 @@ public sealed record SimNetOptions
 
     /// <summary>Impairment every new link direction starts with.</summary>
     public LinkImpairment DefaultImpairment { get; init; } = LinkImpairment.None;
+
+    /// <summary>
+    /// Per-host defaults (a board's rig-file profile), by host: both directions of every link touching the host start with
+    /// it instead of <see cref="DefaultImpairment"/>; where both ends have one, the sender's wins. The control API's
+    /// settings (a fault plan's impairment of a host or of all links) are above them, for hosts joining later too.
+    /// </summary>
+    public IReadOnlyDictionary<string, LinkImpairment> HostImpairments { get; init; } = new Dictionary<string, LinkImpairment>();
 }

@@ -83,26 +83,40 @@ public sealed partial class SimNetSwitch
         sink.InterfaceIds = ids;
     }
 
-    private void CaptureIngress(SwitchPort port, ReadOnlySpan<byte> frame, VirtioNetHeader header) => CaptureAt(port, frame, header, FrameDirection.Inbound);
+    private void CaptureIngress(SwitchPort port, in Packet packet) => CaptureAt(port, packet, FrameDirection.Inbound);
 
-    private void CaptureEgress(SwitchPort port, ReadOnlySpan<byte> frame, VirtioNetHeader header) => CaptureAt(port, frame, header, FrameDirection.Outbound);
+    private void CaptureEgress(SwitchPort port, in Packet packet) => CaptureAt(port, packet, FrameDirection.Outbound);
+
+    private void CaptureEgress(SwitchPort port, ReadOnlySpan<byte> frame) => CaptureAt(port, frame, FrameDirection.Outbound);
 
     /// <summary>
     /// Records what the port's wire would carry: a super-frame or a frame with its checksum left to the hardware is
     /// written as the wire frames it stands for (as a mirror port of a real switch sees them), all with this instant's time.
     /// </summary>
-    private void CaptureAt(SwitchPort port, ReadOnlySpan<byte> frame, VirtioNetHeader header, FrameDirection direction)
+    private void CaptureAt(SwitchPort port, in Packet packet, FrameDirection direction)
+    {
+        if (packet.Header.IsPlain)
+        {
+            CaptureAt(port, packet.Frame, direction);
+            return;
+        }
+        var sinks = _captureSnapshot;
+        if (sinks.Length == 0) return;
+        var wire = packet.WireFrames();
+        var ts = CapturedFrame.ToNanos(_time.GetUtcNow());
+        for (var i = 0; i < wire.Count; i++) Write(sinks, port, ts, wire[i], direction);
+    }
+
+    /// <summary>Records one wire frame (checksum complete).</summary>
+    private void CaptureAt(SwitchPort port, ReadOnlySpan<byte> frame, FrameDirection direction)
     {
         var sinks = _captureSnapshot;
         if (sinks.Length == 0) return;
-        if (!header.IsPlain)
-        {
-            var scratch = CaptureScratch;
-            var segments = new GsoSegmenter(frame, header);
-            while (segments.TryNext(scratch, out var length)) CaptureAt(port, scratch[..length], default, direction);
-            return;
-        }
-        var ts = CapturedFrame.ToNanos(_time.GetUtcNow());
+        Write(sinks, port, CapturedFrame.ToNanos(_time.GetUtcNow()), frame, direction);
+    }
+
+    private static void Write(CaptureSink[] sinks, SwitchPort port, long ts, ReadOnlySpan<byte> frame, FrameDirection direction)
+    {
         foreach (var sink in sinks)
         {
             var ids = sink.InterfaceIds;

@@ -9,17 +9,42 @@ public sealed partial class SimNetSwitch
     // impair "every link of main" or partition it before the other hosts have booted. Guarded by _gate.
     private LinkImpairment? _allImpairment;
     private readonly Dictionary<string, (LinkImpairment Impairment, PartitionDirection Direction)> _hostImpairments = new();
-    private readonly List<(HashSet<string> Inside, PartitionDirection Direction)> _partitions = new();
+    private readonly List<PartitionRule> _partitions = new();
+
+    /// <summary>
+    /// One partition in force: <see cref="Inside"/> cut off from <see cref="Outside"/> (null: from every other host, so hosts
+    /// joining later are cut off too), in <see cref="Direction"/> as seen from the inside. A heal takes hosts out of both sides.
+    /// </summary>
+    private sealed record PartitionRule(HashSet<string> Inside, HashSet<string>? Outside, PartitionDirection Direction)
+    {
+        public bool Blocks(string from, string to)
+        {
+            bool IsOutside(string host) => Outside?.Contains(host) ?? !Inside.Contains(host);
+            if (Inside.Contains(from) && IsOutside(to)) return Direction != PartitionDirection.Inbound;
+            if (IsOutside(from) && Inside.Contains(to)) return Direction != PartitionDirection.Outbound;
+            return false;
+        }
+
+        public bool IsEmpty => Inside.Count == 0 || Outside is { Count: 0 };
+    }
+
+    /// <summary>Whether the direction <paramref name="from"/> → <paramref name="to"/> is cut: the one rule, from the partitions in force (called under _gate).</summary>
+    private bool IsPartitioned_NeedsLock(string from, string to) => _partitions.Any(p => p.Blocks(from, to));
+
+    /// <summary>Sets every link's <see cref="LinkState.Blocked"/> from the partitions in force (called under _gate).</summary>
+    private void RecomputeBlocked_NeedsLock()
+    {
+        foreach (var link in AllLinks()) link.Blocked = IsPartitioned_NeedsLock(link.From, link.To);
+    }
 
     /// <summary>The state a new link direction starts in, from the host-level settings so far (called under _gate).</summary>
     private (LinkImpairment Impairment, bool Blocked) InitialLinkState_NeedsLock(string from, string to)
     {
-        var impairment = _allImpairment ?? _options.DefaultImpairment;
+        var impairment = _allImpairment
+            ?? _options.HostImpairments.GetValueOrDefault(from) ?? _options.HostImpairments.GetValueOrDefault(to) ?? _options.DefaultImpairment;
         if (_hostImpairments.TryGetValue(to, out var inbound) && inbound.Direction != PartitionDirection.Outbound) impairment = inbound.Impairment;
         if (_hostImpairments.TryGetValue(from, out var outbound) && outbound.Direction != PartitionDirection.Inbound) impairment = outbound.Impairment;
-        var blocked = _partitions.Any(p => p.Inside.Contains(from) != p.Inside.Contains(to)
-            && (p.Direction == PartitionDirection.Both || (p.Direction == PartitionDirection.Outbound) == p.Inside.Contains(from)));
-        return (impairment, blocked);
+        return (impairment, IsPartitioned_NeedsLock(from, to));
     }
 
     /// <summary>Every control action so far, in order.</summary>
@@ -96,15 +121,11 @@ public sealed partial class SimNetSwitch
     /// </summary>
     public void Partition(IReadOnlyCollection<string> hosts, PartitionDirection direction = PartitionDirection.Both)
     {
-        var inside = hosts.Select(h => Port(h).Index).ToHashSet();
-        lock (_gate) _partitions.Add((hosts.ToHashSet(), direction));
-        foreach (var a in _ports)
-        foreach (var b in _ports)
+        foreach (var h in hosts) Port(h);
+        lock (_gate)
         {
-            if (a == b || inside.Contains(a.Index) == inside.Contains(b.Index)) continue;
-            var outbound = inside.Contains(a.Index);
-            if (direction == PartitionDirection.Both || (direction == PartitionDirection.Outbound) == outbound)
-                _links[a.Index, b.Index]!.Blocked = true;
+            _partitions.Add(new PartitionRule(hosts.ToHashSet(), null, direction));
+            RecomputeBlocked_NeedsLock();
         }
         Record(new SimNetControlEvent(_time.GetUtcNow(), $"partition {string.Join(",", hosts)} ({direction.ToString().ToLowerInvariant()})")
         {
@@ -120,31 +141,44 @@ public sealed partial class SimNetSwitch
         foreach (var b in sideB)
         {
             if (a == b) throw new ArgumentException($"host '{a}' is on both sides of the partition");
-            if (direction != PartitionDirection.Inbound) Link(a, b).Blocked = true;
-            if (direction != PartitionDirection.Outbound) Link(b, a).Blocked = true;
+            Port(a);
+            Port(b);
+        }
+        lock (_gate)
+        {
+            _partitions.Add(new PartitionRule(sideA.ToHashSet(), sideB.ToHashSet(), direction));
+            RecomputeBlocked_NeedsLock();
         }
         Record($"partition {string.Join(",", sideA)} | {string.Join(",", sideB)} ({direction.ToString().ToLowerInvariant()})");
     }
 
-    /// <summary>Heals every partition touching <paramref name="hosts"/>.</summary>
+    /// <summary>
+    /// Takes <paramref name="hosts"/> out of every partition (either side); a link stays cut while another partition still
+    /// covers it.
+    /// </summary>
     public void Heal(IReadOnlyCollection<string> hosts)
     {
-        var set = hosts.Select(h => Port(h).Index).ToHashSet();
+        foreach (var h in hosts) Port(h);
         lock (_gate)
         {
-            foreach (var p in _partitions) p.Inside.ExceptWith(hosts);
-            _partitions.RemoveAll(p => p.Inside.Count == 0);
+            foreach (var p in _partitions)
+            {
+                p.Inside.ExceptWith(hosts);
+                p.Outside?.ExceptWith(hosts);
+            }
+            _partitions.RemoveAll(p => p.IsEmpty);
+            RecomputeBlocked_NeedsLock();
         }
-        foreach (var a in _ports)
-        foreach (var b in _ports)
-            if (a != b && (set.Contains(a.Index) || set.Contains(b.Index))) _links[a.Index, b.Index]!.Blocked = false;
         Record(new SimNetControlEvent(_time.GetUtcNow(), $"heal {string.Join(",", hosts)}") { Healed = hosts.ToList() });
     }
 
     public void HealAll()
     {
-        lock (_gate) _partitions.Clear();
-        foreach (var link in AllLinks()) link.Blocked = false;
+        lock (_gate)
+        {
+            _partitions.Clear();
+            RecomputeBlocked_NeedsLock();
+        }
         Record(new SimNetControlEvent(_time.GetUtcNow(), "heal all") { HealedAll = true });
     }
 

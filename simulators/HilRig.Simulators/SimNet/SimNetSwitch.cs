@@ -22,13 +22,8 @@ public sealed partial class SimNetSwitch : IDisposable, Faults.INetworkFaults
     private const int MaxPacketLength = MaxFrameLength + VirtioNetHeader.Length;
     private const int EthernetHeaderLength = 14;
 
-    // Where the read thread cuts super-frames into wire frames (one for forwarding, one for captures: never nested).
-    [ThreadStatic] private static byte[]? _segmentScratch;
-    [ThreadStatic] private static byte[]? _captureScratch;
-
-    private static Span<byte> SegmentScratch => _segmentScratch ??= new byte[MaxPacketLength];
-
-    private static Span<byte> CaptureScratch => _captureScratch ??= new byte[MaxPacketLength];
+    // Where the switching thread keeps the wire frames of the packet it is switching, cut at most once.
+    [ThreadStatic] private static WireFrames? _wireFrames;
 
     private readonly SimNetOptions _options;
     private readonly TimeProvider _time;
@@ -102,6 +97,12 @@ public sealed partial class SimNetSwitch : IDisposable, Faults.INetworkFaults
                 OnFrame(port, buffer.AsSpan(0, n));
             }
         }
+        catch (Exception e)
+        {
+            // An exception on this thread would end the process: this port stops reading, the switch and its other ports go on.
+            port.Failure = e;
+            Record($"port {port.Host} stopped: {e.GetType().Name}: {e.Message}");
+        }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
@@ -112,13 +113,15 @@ public sealed partial class SimNetSwitch : IDisposable, Faults.INetworkFaults
     /// Switches one packet that arrived on <paramref name="ingress"/> (also the entry point for tests): a wire frame,
     /// or for an offloading port a virtio-net header and the frame or super-frame behind it.
     /// </summary>
-    internal void OnFrame(SwitchPort ingress, ReadOnlySpan<byte> packet)
+    internal void OnFrame(SwitchPort ingress, ReadOnlySpan<byte> bytes)
     {
         var headerLength = ingress.OffloadHeaderLength;
-        var header = headerLength > 0 ? VirtioNetHeader.Read(packet) : default;
-        var frame = packet[headerLength..];
-        ingress.CountReceived(header.IsGso ? new GsoSegmenter(frame, header).Count : 1);
-        CaptureIngress(ingress, frame, header);
+        var header = headerLength > 0 ? VirtioNetHeader.Read(bytes) : default;
+        var wire = _wireFrames ??= new WireFrames();
+        var packet = new Packet(bytes, headerLength, header, wire);
+        var frame = packet.Frame;
+        ingress.CountReceived(packet.Count);
+        CaptureIngress(ingress, packet);
         var destination = MacAddress.Read(frame);
         var source = MacAddress.Read(frame[6..]);
         if (!source.IsGroup && (!_macTable.TryGetValue(source.Value, out var known) || known != ingress))
@@ -126,38 +129,36 @@ public sealed partial class SimNetSwitch : IDisposable, Faults.INetworkFaults
 
         if (!destination.IsGroup && _macTable.TryGetValue(destination.Value, out var target))
         {
-            if (target != ingress) Forward(ingress, target, packet, headerLength, header);
+            if (target != ingress) Forward(ingress, target, packet);
             return;
         }
         // Broadcast, multicast (no IGMP snooping: every port gets it, as on a dumb switch) and unknown unicast.
         foreach (var port in _ports)
-            if (port != ingress) Forward(ingress, port, packet, headerLength, header);
+            if (port != ingress) Forward(ingress, port, packet);
     }
 
-    private void Forward(SwitchPort from, SwitchPort to, ReadOnlySpan<byte> packet, int headerLength, VirtioNetHeader header)
+    private void Forward(SwitchPort from, SwitchPort to, in Packet packet)
     {
         var link = _links[from.Index, to.Index]!;
-        var frame = packet[headerLength..];
         if (link.Blocked)
         {
-            Interlocked.Add(ref link.LostPartition, header.IsGso ? new GsoSegmenter(frame, header).Count : 1);
+            Interlocked.Add(ref link.LostPartition, packet.Count);
             return;
         }
         var impairment = link.Impairment;
         if (impairment.IsNone && link.InFlight == 0)
         {
-            DeliverPacket(to, packet, headerLength, header, link);
+            DeliverPacket(to, packet, link);
             return;
         }
-        if (header.IsPlain)
+        if (packet.Header.IsPlain)
         {
-            Impair(link, impairment, to, frame);
+            Impair(link, impairment, to, packet.Frame);
             return;
         }
-        // Impairment decides per wire frame: cut the super-frame (or complete the checksum) first.
-        var scratch = SegmentScratch;
-        var segments = new GsoSegmenter(frame, header);
-        while (segments.TryNext(scratch, out var length)) Impair(link, impairment, to, scratch[..length]);
+        // Impairment decides per wire frame: the super-frame cut (or the checksum completed), once for all its uses.
+        var wire = packet.WireFrames();
+        for (var i = 0; i < wire.Count; i++) Impair(link, impairment, to, wire[i]);
     }
 
     /*
@@ -245,7 +246,7 @@ public sealed partial class SimNetSwitch : IDisposable, Faults.INetworkFaults
             return;
         }
         // Recorded before the host can see it, so the capture never shows a delivery later than its effect.
-        CaptureEgress(to, frame, default);
+        CaptureEgress(to, frame);
         to.Send(frame);
         to.CountSent();
         Interlocked.Increment(ref link.Forwarded);
@@ -256,27 +257,24 @@ public sealed partial class SimNetSwitch : IDisposable, Faults.INetworkFaults
     /// Delivers a packet as it arrived: whole, header and all, to an offloading port; cut into wire frames for any
     /// other. Capture sees wire frames either way.
     /// </summary>
-    private void DeliverPacket(SwitchPort to, ReadOnlySpan<byte> packet, int headerLength, VirtioNetHeader header, LinkState link)
+    private void DeliverPacket(SwitchPort to, in Packet packet, LinkState link)
     {
-        var frame = packet[headerLength..];
-        if (header.IsPlain)
+        if (packet.Header.IsPlain)
         {
-            DeliverFrame(to, frame, link);
+            DeliverFrame(to, packet.Frame, link);
             return;
         }
-        var segments = new GsoSegmenter(frame, header);
-        CaptureEgress(to, frame, header);
-        if (to.OffloadHeaderLength == VirtioNetHeader.Length && headerLength == VirtioNetHeader.Length)
-            to.SendWithHeader(packet);
+        CaptureEgress(to, packet);
+        if (to.OffloadHeaderLength == VirtioNetHeader.Length && packet.HeaderLength == VirtioNetHeader.Length)
+            to.SendWithHeader(packet.Bytes);
         else
         {
-            var scratch = SegmentScratch;
-            var cut = new GsoSegmenter(frame, header);
-            while (cut.TryNext(scratch, out var length)) to.Send(scratch[..length]);
+            var wire = packet.WireFrames();
+            for (var i = 0; i < wire.Count; i++) to.Send(wire[i]);
         }
-        to.CountSent(segments.Count);
-        Interlocked.Add(ref link.Forwarded, segments.Count);
-        Interlocked.Add(ref link.ForwardedBytes, segments.WireBytes);
+        to.CountSent(packet.Count);
+        Interlocked.Add(ref link.Forwarded, packet.Count);
+        Interlocked.Add(ref link.ForwardedBytes, packet.WireBytes);
     }
 
     public void Dispose()

@@ -24,6 +24,9 @@ public abstract class SwitchPort : IDisposable
 
     public long FramesSent => Interlocked.Read(ref _sent);
 
+    /// <summary>What stopped this port's read loop, when something did (the switch goes on without it); null while it runs.</summary>
+    public Exception? Failure { get; internal set; }
+
     /// <summary>
     /// Blocks until a frame arrives (returns its length), a short poll interval passes (returns 0, so
     /// the read loop can notice shutdown) or the port is closed for good (returns −1).

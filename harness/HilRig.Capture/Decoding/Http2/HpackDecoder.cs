@@ -102,7 +102,7 @@ public sealed class HpackDecoder
 
     private void Insert(HeaderField field)
     {
-        var size = Encoding.UTF8.GetByteCount(field.Name) + Encoding.UTF8.GetByteCount(field.Value) + EntryOverhead;
+        var size = EntrySize(field);
         // §4.4: an entry larger than the table empties it and is not added.
         Evict(size);
         if (size > _maxSize) return;
@@ -110,12 +110,15 @@ public sealed class HpackDecoder
         _size += size;
     }
 
+    /// <summary>§4.1: name and value in octets plus 32. Strings are decoded one char per octet (Latin-1), so Length is the octet count.</summary>
+    private static int EntrySize(HeaderField field) => field.Name.Length + field.Value.Length + EntryOverhead;
+
     private void Evict(int room)
     {
         while (_dynamic.Count > 0 && _size + room > _maxSize)
         {
             var last = _dynamic.Last!.Value;
-            _size -= Encoding.UTF8.GetByteCount(last.Name) + Encoding.UTF8.GetByteCount(last.Value) + EntryOverhead;
+            _size -= EntrySize(last);
             _dynamic.RemoveLast();
         }
     }
