@@ -23,15 +23,22 @@ public sealed class RootfsUpdateSteps(UpdateUnit unit, ScenarioOutput output)
         var from = board.Console.Log.Length;
         await unit.Main!.Console.SendAsync("cm checkin\n", ct);
         var rebooted = 0;
+        var position = from;
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
         {
             timeout.CancelAfter(UpdateTimeout);
             await foreach (var line in board.Console.Log.ReadLinesAsync(from, timeout.Token))
+            {
+                position += line.Length + 1;
                 if (line.Contains(UpdateUnit.RebootLine, StringComparison.Ordinal) && ++rebooted == times) break;
+            }
         }
         ct.ThrowIfCancellationRequested();
         if (rebooted < times)
             throw new AssertionFailedException($"board {board.Name} rebooted {rebooted} of {times} time(s) within {UpdateTimeout.TotalSeconds} s of the check-in");
+        // The last reboot line can come before the driver has started the next boot (and moved the read position to
+        // it): without this, the wait below would take the previous boot's boot-complete line and prompt for this one.
+        if (board.Console.ReadPosition < position) board.Console.ReadPosition = position;
         await BootWait.UntilShellAsync(board, board.BootTimeout, ct);
         output.WriteLine($"{board.Name} rebooted {times} time(s) during the update");
     }

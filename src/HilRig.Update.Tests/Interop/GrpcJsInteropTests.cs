@@ -84,6 +84,8 @@ public class GrpcJsInteropTests
         await UnitRig.WaitAsync(() => client.LastStreamEnd is not null, "the grpc-js CM to end the call");
         await cts.CancelAsync();
         await run;
+        // The call's end can reach us before the CM's last status line does; "done" follows every status it logged.
+        await cm.WaitForEventAsync(e => NodePeer.Is(e, "done"), "the grpc-js CM to log the end of the exchange");
 
         Assert.That((client.LastStreamEnd!.Code, client.LastStreamEnd.Detail), Is.EqualTo((GrpcStatusCode.FailedPrecondition, "cm says no: ä 100%")));
         var states = cm.Events.Where(e => NodePeer.Is(e, "status")).Select(e => e.GetProperty("state").GetString()).ToList();
