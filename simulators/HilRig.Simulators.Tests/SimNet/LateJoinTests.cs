@@ -114,6 +114,22 @@ public class LateJoinTests
     }
 
     [Test]
+    public void TwoSidedPartition_ThenAHostJoins_ItIsOnNeitherSide()
+    {
+        using var sw = new SimNetSwitch(new SimNetOptions { Time = _time });
+        sw.AddPort(new RecordingPort("main", _time));
+        sw.AddPort(new RecordingPort("node-2", _time));
+        sw.Partition(["main"], ["node-2"]);
+        sw.AddPort(new RecordingPort("cloud", _time));
+        Assert.That((sw.IsBlocked("main", "node-2"), sw.IsBlocked("node-2", "main")), Is.EqualTo((true, true)));
+        Assert.That((sw.IsBlocked("main", "cloud"), sw.IsBlocked("cloud", "node-2")), Is.EqualTo((false, false)),
+            "a two-sided partition names both sides; a host joining later is on neither");
+        Assert.Throws<ArgumentException>(() => sw.Partition(["main"], ["node-9"]), "a side names a host SimNet does not have");
+        sw.Heal(["node-2"]);
+        Assert.That(sw.IsBlocked("main", "node-2"), Is.False);
+    }
+
+    [Test]
     public void ControlLog_NamesPartitionedAndHealedHosts()
     {
         using var sw = new SimNetSwitch(new SimNetOptions { Time = _time });
