@@ -301,6 +301,24 @@ public class RootfsAbModuleTests
         Assert.That(disk.Partition(SlotName.A), Is.EqualTo(slotA));
     }
 
+    [Test]
+    public async Task Prepare_TakesTheDigestTheHandlerVerified_UpdateStillChecksTheBytesItWrites()
+    {
+        await using var node = Node("rootfs-verified");
+        var disk = node.Disk!;
+        var h = await node.Boot();
+        var slotA = disk.Partition(SlotName.A);
+        var image = node.Image("r", NodeDisk.Release("2.0"));
+        var verified = Digest.Sha256(NodeDisk.Release("2.1")); // what the handler checked, not what the file holds now
+        var module = h.Modules.Single();
+
+        await module.PrepareAsync(new StagedImage(image, "2.0", null, verified.ToArray(), (ulong)new FileInfo(image).Length), default);
+        var refused = Assert.ThrowsAsync<InstallRefusedException>(() => module.UpdateAsync(default));
+        Assert.That(refused!.Message, Does.Contain($"the image changed since it was verified: it had sha256 {verified.ToHex()}, now {Sha(image).ToHex()}")
+            .Or.Contains($"hash mismatch: expected sha256 {verified.ToHex()}, the image has {Sha(image).ToHex()}"));
+        Assert.That((disk.Record.Primary, disk.Partition(SlotName.A)), Is.EqualTo(((SlotName?)SlotName.A, slotA)), "the running slot stays primary and unwritten");
+    }
+
     /// <summary>Bad inputs, by name: the component the CM sends, and the start of the error (given the image's path).</summary>
     private static readonly Dictionary<string, (Func<UmNode, PrepareComponentInfo> Component, Func<string, string> Error)> Bad = BadInputs().ToDictionary();
 

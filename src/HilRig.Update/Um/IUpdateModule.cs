@@ -18,7 +18,7 @@ public interface IUpdateModule : IAsyncDisposable
     Task InitAsync(CancellationToken ct);
 
     /// <summary>Validates and stages the image (already size- and sha256-checked by the handler).</summary>
-    Task PrepareAsync(string imagePath, string version, string? annotations, CancellationToken ct);
+    Task PrepareAsync(StagedImage image, CancellationToken ct);
 
     Task<bool> UpdateAsync(CancellationToken ct);
 

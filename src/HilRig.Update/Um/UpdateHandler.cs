@@ -166,8 +166,10 @@ public sealed class UpdateHandler : IAsyncDisposable
                 await Task.WhenAll(group.Select(async s =>
                 {
                     var (_, module, c) = s;
-                    var image = await _fetcher.FetchAsync(c.Url, c.Sha256.ToByteArray(), c.Size, c.ComponentId, ct);
-                    await Step(module, "prepare", () => module.PrepareAsync(image, c.Version, c.Annotations.Length == 0 ? null : c.Annotations, ct));
+                    var sha256 = c.Sha256.ToByteArray();
+                    var path = await _fetcher.FetchAsync(c.Url, sha256, c.Size, c.ComponentId, ct);
+                    var image = new StagedImage(path, c.Version, c.Annotations.Length == 0 ? null : c.Annotations, sha256, c.Size);
+                    await Step(module, "prepare", () => module.PrepareAsync(image, ct));
                 }));
             Save(preparing with { State = UpdateState.Prepared });
         }

@@ -26,10 +26,10 @@ public sealed class FileModule(ModuleContext context) : IUpdateModule
         return Task.CompletedTask;
     }
 
-    public async Task PrepareAsync(string imagePath, string version, string? annotations, CancellationToken ct)
+    public async Task PrepareAsync(StagedImage image, CancellationToken ct)
     {
-        await DurableFile.CopyAsync(imagePath, Staged, ct);
-        Storage.Set("pendingVersion", version);
+        await DurableFile.CopyAsync(image.Path, Staged, ct);
+        Storage.Set("pendingVersion", image.Version);
     }
 
     public async Task<bool> UpdateAsync(CancellationToken ct)

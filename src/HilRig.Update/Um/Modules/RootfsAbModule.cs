@@ -61,16 +61,18 @@ public sealed class RootfsAbModule(ModuleContext context) : IUpdateModule
         return Task.CompletedTask;
     }
 
-    public Task PrepareAsync(string imagePath, string version, string? annotations, CancellationToken ct)
+    public Task PrepareAsync(StagedImage image, CancellationToken ct)
     {
         var running = Disk.Slot;
         var info = Disk.Info(running);
         if (info.State != SlotState.Good)
             throw new InvalidOperationException(
                 $"rootfs-ab '{Id}': the running slot {running} is {info.Describe()}, not confirmed; an update would overwrite its only fallback (confirm it or let it fall back first)");
-        var plan = Disk.Use(u => u.Check(imagePath, new InstallRequest(version)));
+        // The handler checked the file against this digest; a full image's plan takes it instead of reading the image again.
+        var request = new InstallRequest(image.Version) { VerifiedSha256 = Digest.FromSpan(image.Sha256) };
+        var plan = Disk.Use(u => u.Check(image.Path, request));
         ClearPlan();
-        Storage.Set(PlanKey, new RootfsAbPlan(imagePath, plan.FromDelta, running, plan.Target, plan.Sha256.ToHex(), plan.Size, version).ToJson());
+        Storage.Set(PlanKey, new RootfsAbPlan(image.Path, plan.FromDelta, running, plan.Target, plan.Sha256.ToHex(), plan.Size, image.Version).ToJson());
         return Task.CompletedTask;
     }
 

@@ -28,11 +28,11 @@ public sealed class TestModule(ModuleContext context) : IUpdateModule
         return Task.CompletedTask;
     }
 
-    public Task PrepareAsync(string imagePath, string version, string? annotations, CancellationToken ct)
+    public Task PrepareAsync(StagedImage image, CancellationToken ct)
     {
-        Step("prepare", version);
-        if (!File.Exists(imagePath)) throw new FileNotFoundException($"test module '{Id}': image {imagePath} is missing");
-        Storage.Set("pendingVersion", version);
+        Step("prepare", image.Version);
+        if (!File.Exists(image.Path)) throw new FileNotFoundException($"test module '{Id}': image {image.Path} is missing");
+        Storage.Set("pendingVersion", image.Version);
         return Task.CompletedTask;
     }
 
