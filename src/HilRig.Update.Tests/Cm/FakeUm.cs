@@ -26,6 +26,16 @@ internal sealed class FakeUm
     public bool AnswersRevert { get; set; } = true;
     public List<string> Received { get; } = new();
 
+    /// <summary>Puts the UM in <paramref name="state"/> for <paramref name="image"/>, as one left from an update the CM has no record of.</summary>
+    public void LeftIn(UpdateState state, ulong image)
+    {
+        _status = _status.Clone();
+        _status.UpdateState = state;
+        _status.ImageVersion = image;
+        if (state == UpdateState.Failed) _status.Error = new Protocol.Common.ErrorInfo { Message = "left from image " + image };
+        _registry.Report(_status.NodeId, _token, _status.Clone());
+    }
+
     private ValueTask OnCommand(CMMessages message, CancellationToken ct)
     {
         var command = message.CMMessageCase.ToString();

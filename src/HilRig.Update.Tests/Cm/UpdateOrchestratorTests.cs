@@ -67,6 +67,49 @@ public class UpdateOrchestratorTests
         Assert.That(unit.Store.InProgress, Is.Null);
     }
 
+    [TestCase(UpdateState.Prepared)]
+    [TestCase(UpdateState.Updated)]
+    [TestCase(UpdateState.Failed)]
+    public async Task UmLeftInAnUpdateOfAnotherImage_IsRevertedBeforeTheNewImageIsPrepared(UpdateState left)
+    {
+        using var unit = new Unit("orch-stray-" + left);
+        unit.Ums["node-2"].LeftIn(left, 5);
+        unit.Store.Begin(unit.Plan);
+
+        var outcome = await unit.RunAsync();
+
+        Assert.That(outcome, Is.EqualTo(UpdateOutcome.Installed(7)), "neither failed by the old image's FAILED nor applied with it");
+        Assert.That(unit.Ums["node-2"].Received, Is.EqualTo(new[] { "RevertUpdate", "PrepareUpdate", "StartUpdate", "ApplyUpdate" }));
+        Assert.That(unit.Ums["main"].Received, Is.EqualTo(new[] { "PrepareUpdate", "StartUpdate", "ApplyUpdate" }), "a UM with nothing left over is not reverted");
+    }
+
+    [Test]
+    public async Task UmPreparedForThePlansImage_AfterARestart_IsContinuedNotReverted()
+    {
+        using var unit = new Unit("orch-resume-prepared");
+        unit.Ums["node-2"].LeftIn(UpdateState.Prepared, 7);
+        unit.Store.Begin(unit.Plan);
+
+        Assert.That(await unit.RunAsync(), Is.EqualTo(UpdateOutcome.Installed(7)));
+        Assert.That(unit.Ums["node-2"].Received, Is.EqualTo(new[] { "StartUpdate", "ApplyUpdate" }));
+    }
+
+    [Test]
+    public async Task StrayUmThatDoesNotRevert_EndsTheNewUpdateAsUmTimeout_BeforeAnyPrepare()
+    {
+        using var unit = new Unit("orch-stray-stuck");
+        unit.Ums["node-2"].LeftIn(UpdateState.Failed, 5);
+        unit.Ums["node-2"].AnswersRevert = false;
+        unit.Store.Begin(unit.Plan);
+
+        Assert.ThrowsAsync<RevertPendingException>(unit.RunAsync, "its revert is still pending too");
+        Assert.That(unit.Ums["main"].Received, Does.Not.Contain("PrepareUpdate"), "nothing of image 7 was sent");
+        unit.Ums["node-2"].AnswersRevert = true;
+        var outcome = await unit.RunAsync();
+        Assert.That((outcome.ImageVersion, outcome.Success, outcome.Reason), Is.EqualTo((7L, false, UpdateOutcome.UmTimeout)));
+        Assert.That(outcome.Detail, Does.Contain("to revert an update of another image before image 7"));
+    }
+
     [Test]
     public async Task RevertTimingOutOnEveryRun_KeepsTheReasonAndDetailItStartedWith()
     {

@@ -24,6 +24,7 @@ public sealed class UpdateOrchestrator(UmRegistry registry, CmStateStore store, 
         try
         {
             var statuses = await registry.WaitAsync(s => nodes.All(s.ContainsKey), stepTimeout, $"UMs {string.Join(", ", nodes)} to connect", ct);
+            if (phase == UpdatePhase.Preparing) statuses = await RevertStrayAsync(statuses, plan.ImageVersion, ct);
             if (phase != UpdatePhase.Reverting && FirstFailure(statuses, nodes) is { } early)
                 return await RevertAsync(plan, early, ct);
 
@@ -68,6 +69,23 @@ public sealed class UpdateOrchestrator(UmRegistry registry, CmStateStore store, 
         {
             return await RevertAsync(plan, (UpdateOutcome.UmTimeout, e.Message), ct);
         }
+    }
+
+    /// <summary>
+    /// A UM that is not IDLE for another image than the plan's holds an update this CM has no record of (its state was
+    /// lost or replaced). Left alone, a FAILED one would fail the new update and a PREPARED or UPDATED one would be
+    /// started or applied with an image nobody planned; it is reverted first, before anything of the new image is sent.
+    /// </summary>
+    private async Task<IReadOnlyDictionary<string, UpdateStatus>> RevertStrayAsync(IReadOnlyDictionary<string, UpdateStatus> statuses, ulong image, CancellationToken ct)
+    {
+        var stray = statuses.Where(s => s.Value.UpdateState != UpdateState.Idle && s.Value.ImageVersion != image).Select(s => s.Key).ToList();
+        if (stray.Count == 0) return statuses;
+        log?.LogWarning("image {Version}: reverting {Nodes} first, left in an update of another image the CM has no record of: {States}",
+            image, string.Join(", ", stray), UmRegistry.Describe(statuses));
+        foreach (var node in Ordered(statuses, stray))
+            await registry.SendAsync(node, new CMMessages { RevertUpdate = new RevertUpdate() }, ct);
+        return await registry.WaitAsync(s => stray.All(n => s.TryGetValue(n, out var st) && st.UpdateState == UpdateState.Idle),
+            stepTimeout, $"UMs {string.Join(", ", stray)} to revert an update of another image before image {image}", ct);
     }
 
     private void CrashPoint(string name)
