@@ -118,6 +118,24 @@ public class ProcessBoardTests
     }
 
     [Test]
+    public async Task SelfReboot_TheBoardIsOnThroughTheGapBetweenExitAndRestart()
+    {
+        await using var board = NewBoard();
+        var driver = board.Get<ProcessBoardDriver>();
+        await board.Power.OnAsync();
+        await BootedAsync(board);
+        PowerState? inGap = null;
+        driver.RebootGap = () =>
+        {
+            inGap = board.Power.State;
+            return Task.CompletedTask;
+        };
+        await board.Console.SendAsync("reboot\n");
+        await board.Console.ExpectAsync(new Regex(@"boot #2, reason: reboot"), Boot);
+        Assert.That(inGap, Is.EqualTo(PowerState.On), "a reboot is no power-off: a boot wait must not end there");
+    }
+
+    [Test]
     public async Task CutBetweenASelfRebootsExitAndItsRestart_LeavesTheBoardOff()
     {
         await using var board = NewBoard();
@@ -125,15 +143,18 @@ public class ProcessBoardTests
         await board.Power.OnAsync();
         await BootedAsync(board);
         var gap = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var afterCut = PowerState.On;
         driver.RebootGap = async () =>
         {
             await board.Power.CutAsync();
+            afterCut = board.Power.State;
             gap.TrySetResult();
         };
         await board.Console.SendAsync("reboot\n");
         await gap.Task.WaitAsync(Boot);
         var cameBack = await HilRig.Harness.Runtime.Poll.UntilAsync(() => board.Power.State == PowerState.On,
             TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(20), CancellationToken.None);
+        Assert.That(afterCut, Is.EqualTo(PowerState.Off), "off as soon as the cut returns, before the pending restart gives up");
         Assert.That(cameBack, Is.False, "a cut while the board reboots must keep it off");
         Assert.That(board.Power.History.Select(h => h.Kind), Is.EqualTo(new[] { PowerEventKind.On, PowerEventKind.Reboot, PowerEventKind.Cut }));
         Assert.That(board.Console.Log.Text, Does.Not.Contain("boot #2"));

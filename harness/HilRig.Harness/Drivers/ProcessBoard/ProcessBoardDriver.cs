@@ -59,6 +59,13 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IBoar
         public bool RestartPending { get; set; }
 
         public bool Running_NeedsLock => !Finished && !Process.HasExited;
+
+        /// <summary>
+        /// The board's power as a user sees it: on from the start until the watcher has handled an exit that was not a
+        /// reboot. A self-reboot keeps it on (its exit, the gap and the restart), so a wait for the next boot that starts
+        /// before the old process is gone does not take the reboot for a power-off.
+        /// </summary>
+        public bool PoweredOn_NeedsLock => !Finished || RestartPending;
     }
 
     private static TaskCompletionSource<int> NewExitSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -119,7 +126,7 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IBoar
     {
         get
         {
-            lock (_gate) return _current is { Running_NeedsLock: true } ? PowerState.On : PowerState.Off;
+            lock (_gate) return _current is { PoweredOn_NeedsLock: true } ? PowerState.On : PowerState.Off;
         }
     }
 
@@ -242,6 +249,7 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IBoar
         {
             if (_current is null || (_current.Finished && !_current.RestartPending)) return null;
             _current.StopExpected = true;
+            _current.RestartPending = false; // the board is off from now on; the pending restart sees StopExpected and does not run
             return _current;
         }
     }
@@ -369,14 +377,22 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IBoar
             lock (_gate)
             {
                 restart = !_disposed && !launch.StopExpected && ReferenceEquals(_current, launch);
-                launch.RestartPending = false;
+                // Stays set through Start when restarting: until the new launch is current, the board is still rebooting.
+                if (!restart) launch.RestartPending = false;
             }
             if (!restart)
             {
                 Log.Annotate("not restarting after the reboot: power was switched off meanwhile");
                 return;
             }
-            Start("reboot");
+            try
+            {
+                Start("reboot");
+            }
+            finally
+            {
+                lock (_gate) launch.RestartPending = false;
+            }
         }
         catch (RigFaultException e)
         {
