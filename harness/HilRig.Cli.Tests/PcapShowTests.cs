@@ -38,6 +38,20 @@ public class PcapShowTests
     }
 
     [Test]
+    public async Task UnknownLinkType_LocatedError_Exit2_NothingPrinted()
+    {
+        var bytes = await File.ReadAllBytesAsync(Fixture("coap-libcoap.pcap"));
+        bytes[20] = 147; // LINKTYPE_USER0 in the (little-endian) file header
+        bytes[21] = 0;
+        var path = Path.Combine(RepoPaths.NewTempDirectory("pcap-link"), "user0.pcap");
+        await File.WriteAllBytesAsync(path, bytes);
+        var r = await Hilrig.RunAsync("pcap", "show", path);
+        Assert.That(r.ExitCode, Is.EqualTo(2), r.ToString());
+        Assert.That(r.Stderr, Does.Contain($"{path}: frame 1 (byte offset 24) has link type 147"));
+        Assert.That(r.Stdout, Is.Empty);
+    }
+
+    [Test]
     public async Task NotACapture_Exit2WithMagic()
     {
         var r = await Hilrig.RunAsync("pcap", "show", "fixtures/captures/demo.proto", "--json");

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using HilRig.Capture;
 using HilRig.Capture.Decoding;
+using HilRig.Capture.Decoding.Link;
 using HilRig.Capture.Events;
 using HilRig.Capture.Files;
 
@@ -42,6 +43,9 @@ public static class PcapCommand
             using var reader = CaptureFile.Open(path);
             while (reader.TryReadNext(out var frame))
             {
+                if (!LinkLayer.IsSupported(frame.LinkType))
+                    throw new Loading.UsageException(
+                        $"{path}: frame {reader.FrameCount} (byte offset {reader.FrameOffset}) has link type {(ushort)frame.LinkType}, which this decoder does not know ({LinkLayer.SupportedList})");
                 events.Clear();
                 decoder.Decode(frame, events);
                 output.Write(events);
