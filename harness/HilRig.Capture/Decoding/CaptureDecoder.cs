@@ -20,12 +20,23 @@ public sealed class CaptureDecoder
 {
     private readonly DecoderOptions _options;
     private readonly Dictionary<FlowKey, TcpConnection> _connections = new();
+    private readonly TcpBufferBudget _budget;
     private readonly Dictionary<(Endpoint Client, Endpoint Server, string Token), string> _coapExchanges = new();
     private FrameContext _current;
     private List<DecodedEvent>? _output;
     private long _frameNumber;
 
-    public CaptureDecoder(DecoderOptions? options = null) => _options = options ?? new DecoderOptions();
+    public CaptureDecoder(DecoderOptions? options = null)
+    {
+        _options = options ?? new DecoderOptions();
+        _budget = new TcpBufferBudget(_options.MaxTcpPendingBytes);
+    }
+
+    /// <summary>Out-of-order TCP bytes held now across every connection (bounded by <see cref="DecoderOptions.MaxTcpPendingBytes"/>).</summary>
+    public long HeldTcpBytes => _budget.HeldBytes;
+
+    /// <summary>Connections tracked now (bounded by <see cref="DecoderOptions.MaxTcpConnections"/>).</summary>
+    public int TrackedTcpConnections => _connections.Count;
 
     /// <summary>Decodes every frame of a capture file.</summary>
     public static List<DecodedEvent> DecodeFile(string path, DecoderOptions? options = null)
@@ -38,6 +49,7 @@ public sealed class CaptureDecoder
     {
         var events = new List<DecodedEvent>();
         while (reader.TryReadNext(out var frame)) Decode(frame, events);
+        Finish(events);
         return events;
     }
 
@@ -185,32 +197,96 @@ public sealed class CaptureDecoder
         var reverse = key.Reverse();
         bool fromInitiator;
         var bareSyn = tcp.Has(TcpFlags.Syn) && !tcp.Has(TcpFlags.Ack);
-        if (bareSyn)
+        if (bareSyn && !(_connections.TryGetValue(key, out var open) && open.ClientToServer.InitialSequence == tcp.Sequence))
         {
-            // A new connection, possibly reusing the ports of an old one: start from scratch.
-            _connections.Remove(reverse);
-            _connections.Remove(key);
+            // A new connection, possibly reusing the ports of an old one: start from scratch. (The same ISN again is
+            // a retransmitted or duplicated SYN of the connection already open.)
+            Forget(key);
+            Forget(reverse);
         }
         if (_connections.TryGetValue(key, out var connection)) fromInitiator = true;
         else if (_connections.TryGetValue(reverse, out connection)) fromInitiator = false;
+        else if (!tcp.Has(TcpFlags.Syn) && payload.IsEmpty)
+        {
+            // An empty segment of a connection not (or no longer) tracked: the last ACK after a FIN or RST, or a
+            // keep-alive of one whose start was not captured. Tracking starts at data or a SYN.
+            events.Add(new TcpEvent(_current, tcp, 0, TcpAnalysis.None));
+            return;
+        }
         else
         {
             // The side that sends a bare SYN opened the connection; otherwise guess by the lower port being the server.
             var initiator = bareSyn || tcp.DestinationPort < tcp.SourcePort;
-            connection = new TcpConnection(initiator ? tcp.DestinationPort : tcp.SourcePort);
+            connection = new TcpConnection(this, initiator ? tcp.DestinationPort : tcp.SourcePort, _options.MaxTcpPendingBytesPerStream,
+                initiator ? _current.Source : _current.Destination, initiator ? _current.Destination : _current.Source);
             _connections[initiator ? key : reverse] = connection;
             fromInitiator = initiator;
+            if (_connections.Count > _options.MaxTcpConnections) EvictIdleConnections();
         }
         var before = events.Count;
         var reassembler = fromInitiator ? connection.ClientToServer : connection.ServerToClient;
-        connection.Current = this;
+        var peer = fromInitiator ? connection.ServerToClient : connection.ClientToServer;
         connection.FromClient = fromInitiator;
-        var analysis = reassembler.OnSegment(tcp.Sequence, tcp.Has(TcpFlags.Syn), payload, connection.Deliver);
-        if (events.Count == before) events.Add(new TcpEvent(_current, tcp, payload.Length, analysis));
+        connection.LastFrame = _frameNumber;
+        // This segment's acknowledgement speaks for the other direction: bytes the receiver had that the capture missed.
+        if (tcp.Has(TcpFlags.Ack) && !tcp.Has(TcpFlags.Rst)) peer.OnAcknowledged(tcp.Acknowledgment);
+        var analysis = reassembler.OnSegment(tcp.Sequence, tcp.Flags, payload);
+        if (OnlyGaps(events, before)) events.Add(new TcpEvent(_current, tcp, payload.Length, analysis));
+        if (tcp.Has(TcpFlags.Rst) || (connection.ClientToServer.Finished && connection.ServerToClient.Finished))
+            Forget(fromInitiator ? key : reverse);
     }
+
+    /// <summary>True when nothing above TCP came of this frame, so the segment itself is its event.</summary>
+    private static bool OnlyGaps(List<DecodedEvent> events, int from)
+    {
+        for (var i = from; i < events.Count; i++)
+            if (events[i] is not TcpGapEvent) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// Ends the capture: gaps still open are given up and the bytes held behind them decoded, with events at the last
+    /// frame. Call once after the last <see cref="Decode"/>.
+    /// </summary>
+    public void Finish(List<DecodedEvent> events)
+    {
+        _output = events;
+        try
+        {
+            foreach (var connection in _connections.Values.OrderBy(c => c.LastFrame))
+            {
+                _current = _current with { Source = connection.Client, Destination = connection.Server };
+                connection.FromClient = true;
+                connection.ClientToServer.Flush();
+                connection.ServerToClient.Flush();
+                connection.Reset();
+            }
+            _connections.Clear();
+        }
+        finally
+        {
+            _output = null;
+        }
+    }
+
+    private void Forget(FlowKey key)
+    {
+        if (_connections.Remove(key, out var connection)) connection.Reset();
+    }
+
+    /// <summary>Keeps the connection table bounded: drops the least recently active quarter, returning their buffers.</summary>
+    private void EvictIdleConnections()
+    {
+        foreach (var (key, _) in _connections.OrderBy(c => c.Value.LastFrame).Take(_connections.Count / 4).ToList()) Forget(key);
+    }
+
+    /// <summary>The context of an event of one direction, whichever direction the frame being decoded went.</summary>
+    private FrameContext ContextFor(TcpConnection connection, bool fromClient) =>
+        connection.FromClient == fromClient ? _current : _current.Reversed();
 
     private void OnStreamBytes(TcpConnection connection, bool fromClient, ReadOnlySpan<byte> bytes)
     {
+        var context = ContextFor(connection, fromClient);
         if (connection.Http2 is null && !connection.NotHttp2)
         {
             if (_options.Http2Ports.Contains(connection.ServerPort)) connection.Http2 = new Http2ConnectionDecoder(_options.Grpc);
@@ -228,8 +304,17 @@ public sealed class CaptureDecoder
                 }
             }
         }
-        connection.Http2?.OnBytes(fromClient, bytes, _current, _output!);
-        connection.Http1?.OnBytes(fromClient, bytes, _current, _output!);
+        connection.Http2?.OnBytes(fromClient, bytes, context, _output!);
+        connection.Http1?.OnBytes(fromClient, bytes, context, _output!);
+    }
+
+    private void OnStreamGap(TcpConnection connection, bool fromClient, long streamOffset, long length)
+    {
+        _output!.Add(new TcpGapEvent(ContextFor(connection, fromClient), streamOffset, length));
+        // Bytes after a hole cannot tell which protocol the connection speaks.
+        if (connection.Http2 is null && connection.Http1 is null) connection.NotHttp2 = true;
+        connection.Http2?.OnGap(fromClient);
+        connection.Http1?.OnGap(fromClient);
     }
 
     /// <summary>Remembers request paths by (client, server, token) so a response can name what it answers.</summary>
@@ -259,20 +344,41 @@ public sealed class CaptureDecoder
 
     private sealed class TcpConnection
     {
-        public TcpConnection(ushort serverPort)
+        public TcpConnection(CaptureDecoder decoder, ushort serverPort, int maxPendingBytes, Endpoint client, Endpoint server)
         {
             ServerPort = serverPort;
-            Deliver = bytes => Current!.OnStreamBytes(this, FromClient, bytes);
+            Client = client;
+            Server = server;
+            ClientToServer = new TcpReassembler(new Direction(decoder, this, fromClient: true), decoder._budget, maxPendingBytes);
+            ServerToClient = new TcpReassembler(new Direction(decoder, this, fromClient: false), decoder._budget, maxPendingBytes);
         }
 
         public ushort ServerPort { get; }
-        public TcpReassembler ClientToServer { get; } = new();
-        public TcpReassembler ServerToClient { get; } = new();
+        public Endpoint Client { get; }
+        public Endpoint Server { get; }
+        public TcpReassembler ClientToServer { get; }
+        public TcpReassembler ServerToClient { get; }
         public Http2ConnectionDecoder? Http2 { get; set; }
         public bool NotHttp2 { get; set; }
         public Http1ConnectionDecoder? Http1 { get; set; }
-        public CaptureDecoder? Current { get; set; }
+
+        /// <summary>Whether the frame being decoded went from the client.</summary>
         public bool FromClient { get; set; }
-        public TcpReassembler.DeliverBytes Deliver { get; }
+
+        public long LastFrame { get; set; }
+
+        public void Reset()
+        {
+            ClientToServer.Reset();
+            ServerToClient.Reset();
+        }
+    }
+
+    /// <summary>One direction of a connection as the reassembler's sink.</summary>
+    private sealed class Direction(CaptureDecoder decoder, TcpConnection connection, bool fromClient) : ITcpStreamSink
+    {
+        public void OnBytes(ReadOnlySpan<byte> bytes) => decoder.OnStreamBytes(connection, fromClient, bytes);
+
+        public void OnGap(long streamOffset, long length) => decoder.OnStreamGap(connection, fromClient, streamOffset, length);
     }
 }

@@ -1,4 +1,5 @@
 using HilRig.Capture.Decoding.Grpc;
+using HilRig.Capture.Decoding.Transport;
 
 namespace HilRig.Capture.Decoding;
 
@@ -18,4 +19,13 @@ public sealed class DecoderOptions
     public HashSet<ushort> Http2Ports { get; init; } = [];
 
     public GrpcMessageRegistry Grpc { get; init; } = new();
+
+    /// <summary>Out-of-order bytes one TCP direction may hold while waiting for a gap to fill.</summary>
+    public int MaxTcpPendingBytesPerStream { get; init; } = TcpReassembler.DefaultMaxPendingBytes;
+
+    /// <summary>Out-of-order bytes all TCP streams of the capture may hold together.</summary>
+    public long MaxTcpPendingBytes { get; init; } = TcpBufferBudget.DefaultMaxBytes;
+
+    /// <summary>TCP connections tracked at once; beyond it the least recently active quarter is forgotten.</summary>
+    public int MaxTcpConnections { get; init; } = 65536;
 }

@@ -29,6 +29,8 @@ public enum TcpAnalysis
     OutOfOrder,
     /// <summary>Part of its data had been seen before; the new part was used.</summary>
     PartialRetransmission,
+    /// <summary>Zero or one byte at the next expected sequence number minus one: a keep-alive (RFC 9293 §3.8.4), not data.</summary>
+    KeepAlive,
 }
 
 public sealed class TcpEvent(FrameContext context, TcpSegment tcp, int payloadLength, TcpAnalysis analysis) : DecodedEvent(context)
@@ -50,5 +52,31 @@ public sealed class TcpEvent(FrameContext context, TcpSegment tcp, int payloadLe
         w.WriteNumber("ack", Tcp.Acknowledgment);
         w.WriteNumber("len", PayloadLength);
         if (Analysis != TcpAnalysis.None) w.WriteString("analysis", Analysis.ToString().ToLowerInvariant());
+    }
+}
+
+/// <summary>
+/// Bytes of a TCP stream the capture never held (lost by the capture, not by the network: the receiver acknowledged them,
+/// the connection was reset, the capture ended, or waiting for them would exceed the reassembly memory bound). Stream
+/// decoders above (HTTP/2, HTTP/1.x) stop decoding that direction here rather than misread what follows.
+/// </summary>
+public sealed class TcpGapEvent(FrameContext context, long streamOffset, long missing) : DecodedEvent(context)
+{
+    /// <summary>Offset of the first missing byte in the reassembled stream of this direction.</summary>
+    public long StreamOffset { get; } = streamOffset;
+
+    public long Missing { get; } = missing;
+
+    public override string Protocol => "tcp";
+
+    public override string Summary => $"[{Missing} bytes missing in capture] at stream offset {StreamOffset}";
+
+    protected override void WriteFields(Utf8JsonWriter w)
+    {
+        w.WriteNumber("srcport", Context.Source.Port ?? 0);
+        w.WriteNumber("dstport", Context.Destination.Port ?? 0);
+        w.WriteString("analysis", "bytes_missing");
+        w.WriteNumber("missing", Missing);
+        w.WriteNumber("stream_offset", StreamOffset);
     }
 }

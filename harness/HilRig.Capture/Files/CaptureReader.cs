@@ -25,6 +25,9 @@ public abstract class CaptureReader : IDisposable
     /// <summary>Where the file came from, for messages.</summary>
     public string Source { get; init; } = "capture";
 
+    /// <summary>File offset of the record or block that held the frame last returned, for messages about it.</summary>
+    public long FrameOffset { get; private set; }
+
     /// <summary>Frames returned so far.</summary>
     public long FrameCount => _frameCount;
 
@@ -44,6 +47,7 @@ public abstract class CaptureReader : IDisposable
                     _start += consumed;
                     if (result == ParseResult.Frame)
                     {
+                        FrameOffset = offset;
                         _frameCount++;
                         return true;
                     }

@@ -1,10 +1,12 @@
+using System.Buffers;
 using System.CommandLine;
+using System.Text;
 using System.Text.Json;
 using HilRig.Capture;
 using HilRig.Capture.Decoding;
+using HilRig.Capture.Decoding.Link;
 using HilRig.Capture.Events;
 using HilRig.Capture.Files;
-using HilRig.Cli.Output;
 
 namespace HilRig.Cli.Commands;
 
@@ -12,6 +14,12 @@ namespace HilRig.Cli.Commands;
 /// <c>hilrig pcap show FILE [--json]</c>: the decoded events of any pcap or pcapng capture, so a capture
 /// taken at a customer's site reads the same way as one from SimNet. With --json, one object per line.
 /// </summary>
+/// <remarks>
+/// Streams: one frame is read, decoded and written at a time, so memory does not grow with the capture. Output goes
+/// through one buffer written to stdout in large blocks (a write per event made a 100k-packet capture spend its time
+/// in syscalls); the buffer only ever holds whole lines. A capture that breaks its format part-way prints the events
+/// of every complete frame before the break, then the error with its byte offset on stderr, and exits 2.
+/// </remarks>
 public static class PcapCommand
 {
     public static Command Create()
@@ -29,32 +37,90 @@ public static class PcapCommand
         if (!File.Exists(path)) throw new Loading.UsageException($"{path}: no such capture file");
         var decoder = new CaptureDecoder(new DecoderOptions { Http2Ports = [.. http2Ports] });
         var events = new List<DecodedEvent>();
-        using var stdout = Console.OpenStandardOutput();
-        using var writer = new Utf8JsonWriter(stdout, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        using var output = new EventOutput(Console.OpenStandardOutput(), json, flushEveryFrame: !Console.IsOutputRedirected);
         try
         {
             using var reader = CaptureFile.Open(path);
             while (reader.TryReadNext(out var frame))
             {
+                if (!LinkLayer.IsSupported(frame.LinkType))
+                    throw new Loading.UsageException(
+                        $"{path}: frame {reader.FrameCount} (byte offset {reader.FrameOffset}) has link type {(ushort)frame.LinkType}, which this decoder does not know ({LinkLayer.SupportedList})");
                 events.Clear();
                 decoder.Decode(frame, events);
-                foreach (var e in events)
-                {
-                    if (json)
-                    {
-                        e.WriteJson(writer);
-                        writer.Flush();
-                        writer.Reset();
-                        stdout.WriteByte((byte)'\n');
-                    }
-                    else Terminal.Line(e.ToString());
-                }
+                output.Write(events);
             }
+            events.Clear();
+            decoder.Finish(events);
+            output.Write(events);
             return ExitCodes.Passed;
         }
         catch (CaptureFormatException e)
         {
             throw new Loading.UsageException(e.Message);
+        }
+        finally
+        {
+            // Whole lines only: the events of every frame decoded before an error, then the error on stderr.
+            output.Flush();
+        }
+    }
+
+    /// <summary>Events as lines into one pooled buffer, written out in blocks of whole lines.</summary>
+    private sealed class EventOutput : IDisposable
+    {
+        private const int BlockSize = 64 * 1024;
+        private readonly Stream _stdout;
+        private readonly bool _json;
+        private readonly bool _flushEveryFrame;
+        private readonly ArrayBufferWriter<byte> _buffer = new(BlockSize * 2);
+        private readonly Utf8JsonWriter _writer;
+        public EventOutput(Stream stdout, bool json, bool flushEveryFrame)
+        {
+            _stdout = stdout;
+            _json = json;
+            _flushEveryFrame = flushEveryFrame;
+            _writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        }
+
+        public void Write(List<DecodedEvent> events)
+        {
+            foreach (var e in events)
+            {
+                if (_json)
+                {
+                    e.WriteJson(_writer);
+                    _writer.Flush();
+                    _writer.Reset();
+                }
+                else
+                {
+                    var text = e.ToString();
+                    var span = _buffer.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length));
+                    _buffer.Advance(Encoding.UTF8.GetBytes(text, span));
+                }
+                _buffer.GetSpan(1)[0] = (byte)'\n';
+                _buffer.Advance(1);
+            }
+            if (_buffer.WrittenCount >= BlockSize || (_flushEveryFrame && _buffer.WrittenCount > 0)) Flush();
+        }
+
+        /// <summary>
+        /// Writes the buffered lines. (The console stream drops EPIPE, so a reader that closes early — `| head` — is no
+        /// error here.)
+        /// </summary>
+        public void Flush()
+        {
+            if (_buffer.WrittenCount == 0) return;
+            _stdout.Write(_buffer.WrittenSpan);
+            _stdout.Flush();
+            _buffer.ResetWrittenCount();
+        }
+
+        public void Dispose()
+        {
+            _writer.Dispose();
+            _stdout.Dispose();
         }
     }
 }

@@ -68,6 +68,14 @@ internal sealed class Http1ConnectionDecoder
         }
     }
 
+    /// <summary>The capture lost bytes of one direction: message framing after them is unknowable, so that direction stops.</summary>
+    public void OnGap(bool fromClient)
+    {
+        var side = fromClient ? _client : _server;
+        side.Broken = true;
+        side.Buffer.Clear();
+    }
+
     private void Consume(Side side, ReadOnlySpan<byte> bytes, in FrameContext context, List<DecodedEvent> output)
     {
         byte[]? carry = null;

@@ -56,6 +56,17 @@ internal sealed class Http2ConnectionDecoder(GrpcMessageRegistry registry)
         }
     }
 
+    /// <summary>
+    /// The capture lost bytes of one direction: frame boundaries and HPACK state after them are unknowable, so that
+    /// direction stops here (the gap itself is reported by TCP); the other direction goes on.
+    /// </summary>
+    public void OnGap(bool fromClient)
+    {
+        var side = fromClient ? _client : _server;
+        side.Broken = true;
+        side.Bytes.Clear();
+    }
+
     private void OnFrame(Side side, Side peer, Http2FrameHeader header, ReadOnlySpan<byte> payload, long offset, in FrameContext context, List<DecodedEvent> output)
     {
         // §6.10: a header block in progress may only be continued by CONTINUATION frames of the same stream.

@@ -8,6 +8,13 @@ namespace HilRig.Capture.Decoding.Link;
 /// </summary>
 public static class LinkLayer
 {
+    /// <summary>Whether frames of this link type can be decoded at all.</summary>
+    public static bool IsSupported(LinkType linkType) =>
+        linkType is LinkType.Ethernet or LinkType.Raw or LinkType.Null or LinkType.LinuxSll or LinkType.LinuxSll2;
+
+    /// <summary>The link types this decoder knows, for messages.</summary>
+    public const string SupportedList = "Ethernet 1, Raw 101, Null 0, Linux SLL 113, SLL2 276";
+
     /// <summary>
     /// Returns false when the frame is shorter than its link header. Throws for a link type this project
     /// does not decode, naming it.
@@ -58,7 +65,7 @@ public static class LinkLayer
                 if (frame[11] == 6) source = MacAddress.Read(frame[12..]);
                 return true;
             default:
-                throw new ProtocolViolationException("link", $"link type {(ushort)linkType} is not one this decoder knows (Ethernet 1, Raw 101, Null 0, Linux SLL 113, SLL2 276)", 0);
+                throw new ProtocolViolationException("link", $"link type {(ushort)linkType} is not one this decoder knows ({SupportedList})", 0);
         }
     }
 }
