@@ -2,10 +2,11 @@
 //   rtt: the CM sends one CMMessages on a RegisterUM stream, the UM answers one UpdateStatus (ping-pong, N times).
 //   fanout: the CM sends PrepareUpdate to F UMs at once and waits until every one has answered (R rounds).
 // Prints {"rtt_us": median, "fanout_ms": median, ...} on one line.
-//   node bench.js --iterations 2000 --fanout 100 --rounds 20
+//   node bench.js --warmup 50000 --iterations 2000 --fanout 100 --rounds 20 (warm-up round trips are not timed)
 'use strict';
 const { grpc, UMService, arg } = require('./proto');
 
+const warmup = Number(arg('warmup', '0'));
 const iterations = Number(arg('iterations', '2000'));
 const fanout = Number(arg('fanout', '100'));
 const rounds = Number(arg('rounds', '20'));
@@ -55,14 +56,16 @@ async function main() {
 
   const clients = [umClient(address, 'um-0')];
   while (streams.length < 1) await new Promise((r) => setTimeout(r, 1));
-  const rtts = [];
-  for (let i = 0; i < iterations; i++) {
+  const roundTrip = async () => {
     const done = waitFor(1);
     const t0 = process.hrtime.bigint();
     streams[0].write(prepare);
     await done;
-    rtts.push(Number(process.hrtime.bigint() - t0) / 1000);
-  }
+    return Number(process.hrtime.bigint() - t0) / 1000;
+  };
+  for (let i = 0; i < warmup; i++) await roundTrip();
+  const rtts = [];
+  for (let i = 0; i < iterations; i++) rtts.push(await roundTrip());
 
   for (let i = 1; i < fanout; i++) clients.push(umClient(address, `um-${i}`));
   while (streams.length < fanout) await new Promise((r) => setTimeout(r, 1));
@@ -74,7 +77,7 @@ async function main() {
     await done;
     fanouts.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
-  process.stdout.write(JSON.stringify({ rtt_us: median(rtts.slice(Math.floor(iterations / 10))), fanout_ms: median(fanouts), iterations, fanout, rounds }) + '\n');
+  process.stdout.write(JSON.stringify({ rtt_us: median(rtts.slice(Math.floor(iterations / 10))), fanout_ms: median(fanouts), warmup, iterations, fanout, rounds }) + '\n');
   for (const c of clients) { c.call.end(); c.client.close(); }
   server.forceShutdown();
 }

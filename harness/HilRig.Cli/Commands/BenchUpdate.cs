@@ -17,29 +17,30 @@ public static class BenchUpdate
     public static Command Create()
     {
         var json = CommonOptions.Json();
+        var warmup = new Option<int>("--warmup") { Description = "untimed round trips first, on both sides (steady state, not JIT warm-up)", DefaultValueFactory = _ => 50_000 };
         var iterations = new Option<int>("--iterations") { Description = "command round trips to time", DefaultValueFactory = _ => 2000 };
         var fanout = new Option<int>("--fanout") { Description = "UMs in the fan-out", DefaultValueFactory = _ => 100 };
         var rounds = new Option<int>("--rounds") { Description = "fan-out rounds to time", DefaultValueFactory = _ => 20 };
         var units = new Option<int>("--units") { Description = "simulated units checking in", DefaultValueFactory = _ => 10_000 };
-        var command = new Command("update", "CM↔UM gRPC round trip and fan-out vs grpc-js; cloud check-ins per second") { json, iterations, fanout, rounds, units };
+        var command = new Command("update", "CM↔UM gRPC round trip and fan-out vs grpc-js; cloud check-ins per second") { json, warmup, iterations, fanout, rounds, units };
         command.SetAction((parse, ct) => Loading.GuardAsync(async () =>
         {
             var root = Harness.Drivers.ProcessBoard.DeviceLocator.RepositoryRoot() ?? throw new Loading.UsageException("run from the HilRig repository");
             var interop = Path.Combine(root, "tools", "grpc-interop");
             if (!Directory.Exists(Path.Combine(interop, "node_modules")))
                 throw new Loading.UsageException($"{interop}/node_modules is missing: run `npm ci` there (./hilrig installs it as root)");
-            var (n, f, r, u) = (parse.GetValue(iterations), parse.GetValue(fanout), parse.GetValue(rounds), parse.GetValue(units));
+            var (w, n, f, r, u) = (parse.GetValue(warmup), parse.GetValue(iterations), parse.GetValue(fanout), parse.GetValue(rounds), parse.GetValue(units));
             var quiet = parse.GetValue(json);
             void Say(string line) { if (!quiet) Terminal.Line(line); }
 
-            Say($"grpc-js baseline: {n} round trips, fan-out to {f} UMs × {r}…");
-            var (jsRtt, jsFanout) = await UpdateBenchmark.MeasureGrpcJsAsync(interop, n, f, r, ct);
+            Say($"grpc-js baseline: {w} untimed then {n} timed round trips, fan-out to {f} UMs × {r}…");
+            var (jsRtt, jsFanout) = await UpdateBenchmark.MeasureGrpcJsAsync(interop, w, n, f, r, ct);
             Say($"our CM ↔ UMs: the same exchange…");
-            var (rtt, fan) = await UpdateBenchmark.MeasureCmAsync(n, f, r, ct);
+            var (rtt, fan) = await UpdateBenchmark.MeasureCmAsync(w, n, f, r, ct);
             Say($"cloud: {u} simulated units checking in…");
             var rate = await CheckInsAsync(root, u, ct);
 
-            var result = new UpdateBenchResult(rtt, jsRtt, fan, jsFanout, Math.Round(rate), u, f);
+            var result = new UpdateBenchResult(rtt, jsRtt, fan, jsFanout, Math.Round(rate), u, f, w);
             if (quiet)
             {
                 Console.Out.WriteLine(JsonSerializer.Serialize(result, BenchUpdateJson.Default.UpdateBenchResult));

@@ -13,7 +13,8 @@ public sealed record UpdateBenchResult(
     [property: JsonPropertyName("grpcjs_fanout100_ms")] double GrpcJsFanout100Ms,
     [property: JsonPropertyName("checkins_per_s")] double CheckinsPerS,
     [property: JsonPropertyName("units")] int Units,
-    [property: JsonPropertyName("fanout")] int Fanout)
+    [property: JsonPropertyName("fanout")] int Fanout,
+    [property: JsonPropertyName("warmup")] int Warmup)
 {
     /// <summary>Ours over grpc-js: below 1 we are faster.</summary>
     [JsonPropertyName("rtt_ratio")]
