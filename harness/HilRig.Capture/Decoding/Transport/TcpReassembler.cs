@@ -200,7 +200,7 @@ public sealed class TcpReassembler
                 data = data[(int)seen..];
                 start = _offset;
             }
-            var firstHeld = _pending is { Count: > 0 } ? _pending.Keys[0] : long.MaxValue;
+            var firstHeld = FirstHeld;
             if (start == _offset)
             {
                 var direct = (int)Math.Min(data.Length, firstHeld - _offset);
@@ -301,25 +301,23 @@ public sealed class TcpReassembler
     }
 
     /// <summary>Moves the stream to <paramref name="target"/>: held bytes before it are delivered, the rest reported missing.</summary>
+    /// <remarks>Held pieces all start after <see cref="_offset"/>, so each turn skips a hole of at least one byte.</remarks>
     private void AdvanceTo(long target)
     {
         while (_offset < target)
         {
-            var firstHeld = _pending is { Count: > 0 } ? _pending.Keys[0] : long.MaxValue;
-            var gapEnd = Math.Min(target, firstHeld);
-            if (gapEnd > _offset)
-            {
-                var length = gapEnd - _offset;
-                if (_unreportedGap == 0) _unreportedGapAt = _offset;
-                _unreportedGap += length;
-                Lost += length;
-                _offset = gapEnd;
-                _next += (uint)length;
-            }
+            var length = Math.Min(target, FirstHeld) - _offset;
+            if (_unreportedGap == 0) _unreportedGapAt = _offset;
+            _unreportedGap += length;
+            Lost += length;
+            _offset += length;
+            _next += (uint)length;
             Drain();
         }
-        Drain();
     }
+
+    /// <summary>Stream offset of the first held piece; <see cref="long.MaxValue"/> when nothing is held.</summary>
+    private long FirstHeld => _pending is { Count: > 0 } ? _pending.Keys[0] : long.MaxValue;
 
     /// <summary>Reports the hole given up so far, once, however many acknowledgements it took to give it up.</summary>
     private void ReportGap()
