@@ -217,8 +217,7 @@ public sealed class CaptureDecoder
         {
             // The side that sends a bare SYN opened the connection; otherwise guess by the lower port being the server.
             var initiator = bareSyn || tcp.DestinationPort < tcp.SourcePort;
-            connection = new TcpConnection(this, initiator ? tcp.DestinationPort : tcp.SourcePort, _options.MaxTcpPendingBytesPerStream,
-                initiator ? _current.Source : _current.Destination, initiator ? _current.Destination : _current.Source);
+            connection = initiator ? new TcpConnection(this, _current.Source, _current.Destination) : new TcpConnection(this, _current.Destination, _current.Source);
             _connections[initiator ? key : reverse] = connection;
             fromInitiator = initiator;
             if (_connections.Count > _options.MaxTcpConnections) EvictIdleConnections();
@@ -344,16 +343,17 @@ public sealed class CaptureDecoder
 
     private sealed class TcpConnection
     {
-        public TcpConnection(CaptureDecoder decoder, ushort serverPort, int maxPendingBytes, Endpoint client, Endpoint server)
+        public TcpConnection(CaptureDecoder decoder, Endpoint client, Endpoint server)
         {
-            ServerPort = serverPort;
             Client = client;
             Server = server;
+            var maxPendingBytes = decoder._options.MaxTcpPendingBytesPerStream;
             ClientToServer = new TcpReassembler(new Direction(decoder, this, fromClient: true), decoder._budget, maxPendingBytes);
             ServerToClient = new TcpReassembler(new Direction(decoder, this, fromClient: false), decoder._budget, maxPendingBytes);
         }
 
-        public ushort ServerPort { get; }
+        /// <summary>The server's TCP port (TCP endpoints always carry one).</summary>
+        public ushort ServerPort => Server.Port!.Value;
         public Endpoint Client { get; }
         public Endpoint Server { get; }
         public TcpReassembler ClientToServer { get; }
