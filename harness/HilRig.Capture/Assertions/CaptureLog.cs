@@ -53,6 +53,8 @@ public sealed class CaptureLog
                 else decoder.Skip();
             }
         }
+        // No decoder.Finish: the capture may still be growing (CaptureLogCache reloads a scenario's live capture), and
+        // Finish would report every TCP gap open at its end as bytes missing, though the next frames written may fill it.
         return new CaptureLog(pcapPath, events, hosts ?? new HostDirectory());
     }
 

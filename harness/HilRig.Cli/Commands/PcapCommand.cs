@@ -66,7 +66,7 @@ public static class PcapCommand
         }
     }
 
-    /// <summary>Events as lines into one pooled buffer, written out in blocks of whole lines.</summary>
+    /// <summary>Events as lines into one reused buffer, written out in blocks of whole lines.</summary>
     private sealed class EventOutput : IDisposable
     {
         private const int BlockSize = 64 * 1024;
