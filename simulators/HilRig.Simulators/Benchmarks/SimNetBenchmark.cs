@@ -82,11 +82,18 @@ public static class SimNetBenchmark
         }
     }
 
-    /// <summary>Repeats the frames of real captures (CoAP, gRPC over HTTP/2) into one capture of <paramref name="packets"/> frames.</summary>
+    /// <summary>
+    /// The real captures the benchmark capture repeats: CoAP from libcoap and gRPC over HTTP/2, the protocols scenarios
+    /// assert on. Named, not globbed, so a new fixture does not silently change what decode_pps measures.
+    /// </summary>
+    public static readonly string[] CaptureSources = ["coap-libcoap.pcap", "coap-retransmit.pcap", "grpc-demo.pcap"];
+
+    /// <summary>Repeats the frames of <see cref="CaptureSources"/> into one capture of <paramref name="packets"/> frames.</summary>
     public static void BuildCapture(string sourceDirectory, string path, int packets)
     {
-        var frames = Directory.GetFiles(sourceDirectory, "*.pcap").Order().SelectMany(CaptureFile.ReadAll).ToList();
-        if (frames.Count == 0) throw new InvalidOperationException($"no captures in {sourceDirectory} to build the benchmark capture from");
+        var missing = CaptureSources.Where(f => !File.Exists(Path.Combine(sourceDirectory, f))).ToList();
+        if (missing.Count > 0) throw new InvalidOperationException($"{sourceDirectory}: missing {string.Join(", ", missing)} to build the benchmark capture from");
+        var frames = CaptureSources.SelectMany(f => CaptureFile.ReadAll(Path.Combine(sourceDirectory, f))).ToList();
         using var writer = PcapWriter.Create(path);
         var t = 1_700_000_000_000_000_000L;
         for (var i = 0; i < packets; i++)
