@@ -76,6 +76,19 @@ public class TcpReassemblerTests
     }
 
     [Test]
+    public void MidStreamCapture_ThenASynFarBehind_IsANewConnectionOnTheSamePorts()
+    {
+        // The capture began mid-connection (no SYN seen); a new connection reusing the ports has a random ISN, here
+        // 16 MiB behind the placed data: not a late copy of this stream's SYN, which only reordering puts behind data.
+        var (r, sink) = Create();
+        r.OnSegment(100_000_000, Ack, Ascii("old"));
+        r.OnSegment(100_000_000 - (16u << 20), TcpFlags.Syn, default);
+        Assert.That(r.InitialSequence, Is.EqualTo(100_000_000u - (16u << 20)));
+        r.OnSegment(100_000_001 - (16u << 20), Ack, Ascii("new"));
+        Assert.That(Encoding.ASCII.GetString(sink.Bytes), Is.EqualTo("oldnew"));
+    }
+
+    [Test]
     public void PartialRetransmission_DeliversOnlyTheNewTail()
     {
         var (r, sink) = Create(syn: 0);

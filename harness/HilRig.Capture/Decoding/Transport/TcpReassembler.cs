@@ -31,6 +31,13 @@ public sealed class TcpReassembler
     /// <summary>An acknowledgement further ahead than this is not believed: no TCP window is larger (RFC 7323 §2.3).</summary>
     private const int MaxWindow = 1 << 30;
 
+    /// <summary>
+    /// How far ahead of a SYN captured late the data already placed may start for it to count as the same connection.
+    /// Data overtakes its SYN only by reordering within the first flight, far below this; a new connection on the same
+    /// ports has a random ISN, which a window as large as <see cref="MaxWindow"/> would take for a late copy one time in four.
+    /// </summary>
+    private const int MaxSynReorder = 1 << 20;
+
     private readonly ITcpStreamSink _sink;
     private readonly TcpBufferBudget _budget;
     private readonly int _maxPendingBytes;
@@ -87,7 +94,7 @@ public sealed class TcpReassembler
         if (syn)
         {
             if (_synSeen && sequence == _isn) analysis = TcpAnalysis.Retransmission;
-            else if (!_synSeen && _started && (uint)(_startSequence - (sequence + 1)) <= MaxWindow)
+            else if (!_synSeen && _started && (uint)(_startSequence - (sequence + 1)) <= MaxSynReorder)
             {
                 // The SYN (or SYN-ACK) was captured after data that follows it, as reordering on the path can do:
                 // the same connection, already placed.
