@@ -8,9 +8,8 @@ namespace HilRig.Capture.Decoding.Link;
 /// </summary>
 public static class LinkLayer
 {
-    /// <summary>Whether frames of this link type can be decoded at all.</summary>
-    public static bool IsSupported(LinkType linkType) =>
-        linkType is LinkType.Ethernet or LinkType.Raw or LinkType.Null or LinkType.LinuxSll or LinkType.LinuxSll2;
+    /// <summary>Whether frames of this link type can be decoded at all: <see cref="LinkType"/> names exactly the ones <see cref="TryRead"/> handles.</summary>
+    public static bool IsSupported(LinkType linkType) => Enum.IsDefined(linkType);
 
     /// <summary>The link types this decoder knows, for messages.</summary>
     public const string SupportedList = "Ethernet 1, Raw 101, Null 0, Linux SLL 113, SLL2 276";
