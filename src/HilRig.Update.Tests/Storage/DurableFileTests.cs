@@ -63,7 +63,7 @@ public class DurableFileTests
         var module = new FileModule(new ModuleContext(
             new ModuleConfig("app", "file", Params: new Dictionary<string, string> { ["path"] = target }),
             new ModuleStorage(store, "app"), new ProcessSystemReboot("boot-1", _ => Task.CompletedTask), dir));
-        await module.PrepareAsync(new StagedImage(image, "2.0", null, SHA256.HashData(File.ReadAllBytes(image)), 3), default);
+        await module.PrepareAsync(new StagedImage(image, "2.0", null, SHA256.HashData(File.ReadAllBytes(image))), default);
 
         var events = Observe();
         await module.UpdateAsync(default);

@@ -312,7 +312,7 @@ public class RootfsAbModuleTests
         var verified = Digest.Sha256(NodeDisk.Release("2.1")); // what the handler checked, not what the file holds now
         var module = h.Modules.Single();
 
-        await module.PrepareAsync(new StagedImage(image, "2.0", null, verified.ToArray(), (ulong)new FileInfo(image).Length), default);
+        await module.PrepareAsync(new StagedImage(image, "2.0", null, verified.ToArray()), default);
         var refused = Assert.ThrowsAsync<InstallRefusedException>(() => module.UpdateAsync(default));
         Assert.That(refused!.Message, Does.Contain($"the image changed since it was verified: it had sha256 {verified.ToHex()}, now {Sha(image).ToHex()}")
             .Or.Contains($"hash mismatch: expected sha256 {verified.ToHex()}, the image has {Sha(image).ToHex()}"));

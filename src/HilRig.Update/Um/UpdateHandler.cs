@@ -168,7 +168,7 @@ public sealed class UpdateHandler : IAsyncDisposable
                     var (_, module, c) = s;
                     var sha256 = c.Sha256.ToByteArray();
                     var path = await _fetcher.FetchAsync(c.Url, sha256, c.Size, c.ComponentId, ct);
-                    var image = new StagedImage(path, c.Version, c.Annotations.Length == 0 ? null : c.Annotations, sha256, c.Size);
+                    var image = new StagedImage(path, c.Version, c.Annotations.Length == 0 ? null : c.Annotations, sha256);
                     await Step(module, "prepare", () => module.PrepareAsync(image, ct));
                 }));
             Save(preparing with { State = UpdateState.Prepared });
