@@ -32,19 +32,20 @@ public sealed class UmClient(UpdateHandler handler, GrpcClient grpc, TimeProvide
                 await RunOnceAsync(ct);
                 backoff = FirstBackoff;
             }
-            catch (GrpcStatusException e) when (!ct.IsCancellationRequested)
+            catch (Exception e) when (ct.IsCancellationRequested && e is not SystemRebootException)
+            {
+                // Being stopped is the normal end of a UM, whatever the stream was doing at that moment: a reset or
+                // a broken connection read just before the stop is not an error of the stop.
+                return;
+            }
+            catch (GrpcStatusException e)
             {
                 LastStreamEnd = e;
                 log?.LogInformation("UM {Node}: stream to the CM ended: {Status}", handler.Status().NodeId, e.Message);
             }
-            catch (Exception e) when (e is IOException or HttpRequestException && !ct.IsCancellationRequested)
+            catch (Exception e) when (e is IOException or HttpRequestException)
             {
                 log?.LogInformation("UM {Node}: CM unreachable: {Error}", handler.Status().NodeId, e.Message);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                // Being stopped is the normal end of a UM, whatever the stream was doing at that moment.
-                return;
             }
             try { await Task.Delay(backoff, time, ct); }
             catch (OperationCanceledException) { return; }
