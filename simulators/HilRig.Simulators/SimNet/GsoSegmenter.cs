@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using HilRig.Capture.Decoding.Network;
 
 namespace HilRig.Simulators.SimNet;
 
@@ -105,12 +106,12 @@ public ref struct GsoSegmenter
             BinaryPrimitives.WriteUInt16BigEndian(ip[4..], (ushort)(BinaryPrimitives.ReadUInt16BigEndian(ip[4..]) + _index));
             ip[10] = ip[11] = 0;
             BinaryPrimitives.WriteUInt16BigEndian(ip[10..], InternetChecksum.Finish(InternetChecksum.Add(0, ip[..ipHeader])));
-            sum = PseudoHeaderV4(ip, ProtocolTcp, tcpLength);
+            sum = InternetChecksum.PseudoHeaderV4(ip, ProtocolTcp, tcpLength);
         }
         else
         {
             BinaryPrimitives.WriteUInt16BigEndian(ip[4..], (ushort)tcpLength);
-            sum = PseudoHeaderV6(ip, ProtocolTcp, tcpLength);
+            sum = InternetChecksum.PseudoHeaderV6(ip, ProtocolTcp, tcpLength);
         }
         tcp[16] = tcp[17] = 0;
         BinaryPrimitives.WriteUInt16BigEndian(tcp[16..], InternetChecksum.Finish(InternetChecksum.Add(sum, tcp)));
@@ -131,25 +132,5 @@ public ref struct GsoSegmenter
         var checksum = InternetChecksum.Finish(InternetChecksum.Add(0, frame[start..]));
         if (checksum == 0 && header.ChecksumOffset == 6) checksum = 0xffff; // UDP (RFC 768)
         BinaryPrimitives.WriteUInt16BigEndian(frame[at..], checksum);
-    }
-
-    private static ulong PseudoHeaderV4(ReadOnlySpan<byte> ip, byte protocol, int length)
-    {
-        Span<byte> pseudo = stackalloc byte[12];
-        ip.Slice(12, 8).CopyTo(pseudo);
-        pseudo[8] = 0;
-        pseudo[9] = protocol;
-        BinaryPrimitives.WriteUInt16BigEndian(pseudo[10..], (ushort)length);
-        return InternetChecksum.Add(0, pseudo);
-    }
-
-    private static ulong PseudoHeaderV6(ReadOnlySpan<byte> ip, byte protocol, int length)
-    {
-        Span<byte> pseudo = stackalloc byte[40];
-        ip.Slice(8, 32).CopyTo(pseudo);
-        BinaryPrimitives.WriteUInt32BigEndian(pseudo[32..], (uint)length);
-        pseudo[36] = pseudo[37] = pseudo[38] = 0;
-        pseudo[39] = protocol;
-        return InternetChecksum.Add(0, pseudo);
     }
 }
