@@ -24,6 +24,31 @@ public class PcapShowTests
     }
 
     [Test]
+    public async Task VerifyChecksums_ADamagedSegmentIsReportedAndDropped()
+    {
+        // A SimNet capture (checksums finished) with one bit flipped in the last byte of the first large frame.
+        var frames = HilRig.Capture.Files.CaptureFile.ReadAll(Fixture("http1-cloud.pcapng"));
+        var damaged = frames.FindIndex(f => f.Data.Length > 200) + 1;
+        var path = Path.Combine(RepoPaths.NewTempDirectory("pcap-checksum"), "damaged.pcap");
+        using (var writer = HilRig.Capture.Files.PcapWriter.Create(path))
+            foreach (var (frame, number) in frames.Select((f, i) => (f.Data.ToArray(), i + 1)))
+            {
+                if (number == damaged) frame[^1] ^= 0x01;
+                writer.Write(0, frame);
+            }
+
+        var verified = await Hilrig.RunAsync("pcap", "show", path, "--json", "--verify-checksums");
+        Assert.That(verified.ExitCode, Is.Zero, verified.ToString());
+        var events = Lines(verified.Stdout).Where(e => e.GetProperty("frame").GetInt64() == damaged).ToList();
+        Assert.That(events, Has.Count.EqualTo(1), verified.Stdout);
+        Assert.That(events[0].GetProperty("protocol").GetString(), Is.EqualTo("tcp"));
+        Assert.That(events[0].GetProperty("tcp").GetProperty("checksum_status").GetString(), Is.EqualTo("bad"));
+
+        var plain = await Hilrig.RunAsync("pcap", "show", path, "--json");
+        Assert.That(plain.Stdout, Does.Not.Contain("checksum_status"), "off unless asked for, as in tshark");
+    }
+
+    [Test]
     public async Task TruncatedCapture_CompleteFramesPrinted_ThenOffsetError_Exit2()
     {
         var whole = await File.ReadAllBytesAsync(Fixture("grpc-demo.pcap"));

@@ -101,8 +101,10 @@ public sealed class CaptureDecoder
                     }
                     SetAddresses(ip.Source, ip.Destination);
                     var end = Math.Min(payload.Length, ip.TotalLength);
+                    if (_options.VerifyChecksums && !HeaderChecksumHolds(payload[..ip.HeaderLength], ip.TotalLength, offset)) break;
                     if (ip.IsFragment) events.Add(new IpEvent(_current, (int)ip.Protocol, ip.PayloadLength, true));
-                    else DecodeTransport(ip.Protocol, payload[ip.HeaderLength..end], offset + ip.HeaderLength, ref layer, ref layerOffset);
+                    else DecodeTransport(ip.Protocol, payload[..ip.HeaderLength], true, payload[ip.HeaderLength..end], end == ip.TotalLength,
+                        offset + ip.HeaderLength, ref layer, ref layerOffset);
                     break;
                 }
                 case EtherType.IPv6:
@@ -116,7 +118,8 @@ public sealed class CaptureDecoder
                     SetAddresses(ip.Source, ip.Destination);
                     var end = Math.Min(payload.Length, ip.PayloadOffset + ip.PayloadLength);
                     if (ip.IsFragment) events.Add(new IpEvent(_current, (int)ip.Protocol, ip.PayloadLength, true));
-                    else DecodeTransport(ip.Protocol, payload[ip.PayloadOffset..end], offset + ip.PayloadOffset, ref layer, ref layerOffset);
+                    else DecodeTransport(ip.Protocol, payload, false, payload[ip.PayloadOffset..end], end == ip.PayloadOffset + ip.PayloadLength,
+                        offset + ip.PayloadOffset, ref layer, ref layerOffset);
                     break;
                 }
                 default:
@@ -138,7 +141,10 @@ public sealed class CaptureDecoder
     private void SetAddresses(IpAddress src, IpAddress dst) =>
         _current = _current with { Source = _current.Source with { Ip = src }, Destination = _current.Destination with { Ip = dst } };
 
-    private void DecodeTransport(IpProtocol protocol, ReadOnlySpan<byte> segment, int offset, ref string layer, ref int layerOffset)
+    /// <param name="ipHeader">The IP header, for the pseudo-header of a checksum.</param>
+    /// <param name="complete">False when the capture cut the segment short (nothing to verify a checksum against).</param>
+    private void DecodeTransport(IpProtocol protocol, ReadOnlySpan<byte> ipHeader, bool ipv4, ReadOnlySpan<byte> segment, bool complete, int offset,
+        ref string layer, ref int layerOffset)
     {
         var events = _output!;
         layerOffset = offset;
@@ -153,6 +159,8 @@ public sealed class CaptureDecoder
                     return;
                 }
                 _current = _current.WithPorts(udp.SourcePort, udp.DestinationPort);
+                if (_options.VerifyChecksums && complete && udp.Length == segment.Length
+                    && !TransportChecksumHolds(ipHeader, ipv4, protocol, segment, ChecksumCheck.UdpChecksumOffset, offset)) return;
                 var body = segment[UdpDatagram.HeaderLength..Math.Min(segment.Length, udp.Length)];
                 layerOffset = offset + UdpDatagram.HeaderLength;
                 if (IsPort(_options.CoapPorts, udp))
@@ -180,6 +188,8 @@ public sealed class CaptureDecoder
                     return;
                 }
                 _current = _current.WithPorts(tcp.SourcePort, tcp.DestinationPort);
+                if (_options.VerifyChecksums && complete
+                    && !TransportChecksumHolds(ipHeader, ipv4, protocol, segment, ChecksumCheck.TcpChecksumOffset, offset)) return;
                 layerOffset = offset + tcp.HeaderLength;
                 DecodeTcp(tcp, segment[tcp.HeaderLength..]);
                 return;
@@ -188,6 +198,20 @@ public sealed class CaptureDecoder
                 events.Add(new IpEvent(_current, (int)protocol, segment.Length, false));
                 return;
         }
+    }
+
+    private bool HeaderChecksumHolds(ReadOnlySpan<byte> header, int totalLength, int offset)
+    {
+        if (ChecksumCheck.IPv4Header(header, out var field, out var calculated) != ChecksumVerdict.Bad) return true;
+        _output!.Add(new BadChecksumEvent(_current, "ipv4", field, calculated, totalLength, offset + 10));
+        return false;
+    }
+
+    private bool TransportChecksumHolds(ReadOnlySpan<byte> ipHeader, bool ipv4, IpProtocol protocol, ReadOnlySpan<byte> segment, int fieldOffset, int offset)
+    {
+        if (ChecksumCheck.Transport(ipHeader, ipv4, protocol, segment, fieldOffset, out var field, out var calculated) != ChecksumVerdict.Bad) return true;
+        _output!.Add(new BadChecksumEvent(_current, protocol == IpProtocol.Tcp ? "tcp" : "udp", field, calculated, segment.Length, offset + fieldOffset));
+        return false;
     }
 
     private void DecodeTcp(in TcpSegment tcp, ReadOnlySpan<byte> payload)

@@ -20,6 +20,14 @@ public sealed class DecoderOptions
 
     public GrpcMessageRegistry Grpc { get; init; } = new();
 
+    /// <summary>
+    /// Checks IPv4 header, TCP and UDP checksums; a packet that fails becomes a <c>BadChecksumEvent</c> and is dropped
+    /// as its receiver drops it, so a corrupted first copy cannot stand in for the clean retransmission. Off by default,
+    /// as in tshark: a capture on a receiving host with GRO holds merged packets whose checksums no longer add up.
+    /// Checksums the sender left to its NIC, and segments the capture cut short, pass unchecked.
+    /// </summary>
+    public bool VerifyChecksums { get; init; }
+
     /// <summary>Out-of-order bytes one TCP direction may hold while waiting for a gap to fill.</summary>
     public int MaxTcpPendingBytesPerStream { get; init; } = TcpReassembler.DefaultMaxPendingBytes;
 

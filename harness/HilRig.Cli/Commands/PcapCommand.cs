@@ -11,7 +11,7 @@ using HilRig.Capture.Files;
 namespace HilRig.Cli.Commands;
 
 /// <summary>
-/// <c>hilrig pcap show FILE [--json]</c>: the decoded events of any pcap or pcapng capture, so a capture
+/// <c>hilrig pcap show FILE [--json] [--http2-port P…] [--verify-checksums]</c>: the decoded events of any pcap or pcapng capture, so a capture
 /// taken at a customer's site reads the same way as one from SimNet. With --json, one object per line.
 /// </summary>
 /// <remarks>
@@ -27,15 +27,20 @@ public static class PcapCommand
         var file = new Argument<string>("FILE") { Description = "a pcap or pcapng capture" };
         var json = CommonOptions.Json();
         var http2Ports = new Option<ushort[]>("--http2-port") { Description = "TCP ports to decode as HTTP/2 even without a captured connection preface", AllowMultipleArgumentsPerToken = true };
-        var show = new Command("show", "Print the decoded protocol events of a capture") { file, json, http2Ports };
-        show.SetAction((parse, _) => Loading.GuardAsync(() => Task.FromResult(Show(parse.GetValue(file)!, parse.GetValue(json), parse.GetValue(http2Ports) ?? []))));
+        var verifyChecksums = new Option<bool>("--verify-checksums")
+        {
+            Description = "check IPv4, TCP and UDP checksums and drop bad packets as their receiver would (checksums left to the NIC pass)",
+        };
+        var show = new Command("show", "Print the decoded protocol events of a capture") { file, json, http2Ports, verifyChecksums };
+        show.SetAction((parse, _) => Loading.GuardAsync(() => Task.FromResult(Show(parse.GetValue(file)!, parse.GetValue(json), parse.GetValue(http2Ports) ?? [],
+            parse.GetValue(verifyChecksums)))));
         return new Command("pcap", "Read packet captures") { show };
     }
 
-    private static int Show(string path, bool json, ushort[] http2Ports)
+    private static int Show(string path, bool json, ushort[] http2Ports, bool verifyChecksums)
     {
         if (!File.Exists(path)) throw new Loading.UsageException($"{path}: no such capture file");
-        var decoder = new CaptureDecoder(new DecoderOptions { Http2Ports = [.. http2Ports] });
+        var decoder = new CaptureDecoder(new DecoderOptions { Http2Ports = [.. http2Ports], VerifyChecksums = verifyChecksums });
         var events = new List<DecodedEvent>();
         using var output = new EventOutput(Console.OpenStandardOutput(), json, flushEveryFrame: !Console.IsOutputRedirected);
         try

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using HilRig.Capture;
+using HilRig.Capture.Assertions;
 using HilRig.Capture.Decoding;
 using HilRig.Capture.Events;
 using HilRig.Capture.Files;
@@ -31,10 +32,10 @@ public class OffloadTests
     [TearDown]
     public void TearDown() => _switch?.Dispose();
 
-    /// <summary>Sends <see cref="Bytes"/> random bytes from a to b over TCP; returns (sent hash, received hash).</summary>
-    private static (string Sent, string Received) Transfer(NamespaceHost a, NamespaceHost b, int port)
+    /// <summary>Sends random bytes (<see cref="Bytes"/> unless told) from a to b over TCP; returns (sent hash, received hash).</summary>
+    private static (string Sent, string Received) Transfer(NamespaceHost a, NamespaceHost b, int port, int bytes = Bytes)
     {
-        var data = RandomNumberGenerator.GetBytes(Bytes);
+        var data = RandomNumberGenerator.GetBytes(bytes);
         using var listener = InNamespace.Run(b.Namespace, () =>
         {
             var l = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -99,7 +100,42 @@ public class OffloadTests
         _switch.StopCapture(path);
         var frames = CaptureFile.ReadAll(path);
         Assert.That(frames.Max(f => f.Data.Length), Is.LessThanOrEqualTo(1514), "a mirror port sees wire frames, never a 64 KB super-frame");
-        var tcp = CaptureDecoder.DecodeFile(path).OfType<TcpEvent>().Where(e => e.Context.Direction == FrameDirection.Inbound).ToList();
+        var events = CaptureDecoder.DecodeFile(path, new DecoderOptions { VerifyChecksums = true });
+        Assert.That(events.OfType<BadChecksumEvent>(), Is.Empty, "every checksum the senders left to the NIC was finished right");
+        var tcp = events.OfType<TcpEvent>().Where(e => e.Context.Direction == FrameDirection.Inbound).ToList();
         Assert.That(tcp.Sum(e => (long)e.PayloadLength), Is.GreaterThanOrEqualTo(Bytes), "every payload byte is in the capture");
+    }
+
+    [Test]
+    public void CorruptingLink_TheDeliveredCaptureShowsEachDamagedFrameAsTheReceiverSawIt()
+    {
+        var (a, b) = Hosts();
+        var path = _switch.StartCapture(Path.Combine(RepoPaths.NewTempDirectory("corrupt-cap"), "switch.pcapng"));
+        _switch.Impair("a", "b", new LinkImpairment { Corrupt = 0.03 });
+        var (sent, received) = Transfer(a, b, 7103, 2 << 20);
+        Assert.That(received, Is.EqualTo(sent), "the receiver's checksums caught every flipped bit and TCP resent");
+        _switch.StopCapture(path);
+        var corrupted = _switch.Statistics("a", "b").Corrupted;
+        Assert.That(corrupted, Is.GreaterThan(0));
+
+        var verifying = new DecoderOptions { VerifyChecksums = true };
+        var delivered = CaptureLog.Load(path, options: verifying, view: DirectionView.Delivered).Events;
+        var bad = delivered.OfType<BadChecksumEvent>().ToList();
+        // A flip in the IP version or header length makes the packet unreadable rather than wrongly summed.
+        var unreadable = delivered.OfType<MalformedEvent>().Count();
+        Assert.That(bad.Count + unreadable, Is.EqualTo(corrupted), "one report per damaged frame");
+        Assert.That(bad.Select(e => e.Destination.Ip.ToString()), Is.All.EqualTo(b.Address));
+        Assert.That(CaptureLog.Load(path, options: verifying, view: DirectionView.Sent).Events.OfType<BadChecksumEvent>(), Is.Empty,
+            "what a sent, before the link damaged it, is intact");
+        // Dropped, the damaged copies leave every byte of the stream to the clean retransmissions: no hole in what b got,
+        // and those retransmissions read as the first arrival of their bytes (unverified, they read as repeats).
+        var toB = delivered.Where(e => e.Destination.Port == 7103).ToList();
+        Assert.That(toB.OfType<TcpGapEvent>(), Is.Empty);
+        Assert.That(toB.OfType<TcpEvent>().Where(e => e.Analysis is TcpAnalysis.None or TcpAnalysis.OutOfOrder).Sum(e => (long)e.PayloadLength),
+            Is.GreaterThanOrEqualTo(2 << 20));
+        static int Repeats(IEnumerable<HilRig.Capture.Events.DecodedEvent> events) =>
+            events.OfType<TcpEvent>().Count(e => e.Destination.Port == 7103 && e.Analysis == TcpAnalysis.Retransmission);
+        var unverified = CaptureLog.Load(path, view: DirectionView.Delivered).Events;
+        Assert.That(Repeats(toB), Is.LessThan(Repeats(unverified)), $"{Repeats(toB)} repeats verified, {Repeats(unverified)} unverified, {bad.Count} damaged");
     }
 }

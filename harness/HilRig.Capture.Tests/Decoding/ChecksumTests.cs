@@ -1,0 +1,206 @@
+using System.Buffers.Binary;
+using HilRig.Capture.Decoding;
+using HilRig.Capture.Decoding.Link;
+using HilRig.Capture.Decoding.Network;
+using HilRig.Capture.Events;
+using HilRig.Capture.Files;
+using HilRig.Testing;
+using NUnit.Framework;
+
+namespace HilRig.Capture.Tests.Decoding;
+
+/// <summary>
+/// Checksum verification (<see cref="DecoderOptions.VerifyChecksums"/>) on real captures: which packets are bad is
+/// compared with tshark's <c>*.checksum.status</c> on the same file, and what the decoder reads after dropping them with
+/// what it reads from the capture that never had them.
+/// </summary>
+public class ChecksumTests
+{
+    private static readonly DecoderOptions Verifying = new() { VerifyChecksums = true };
+
+    [TestCase("tcp-transfers.pcap")]
+    [TestCase("grpc-demo.pcap")]
+    [TestCase("coap-libcoap.pcap")]
+    [TestCase("coap-retransmit.pcap")]
+    [TestCase("http1-cloud.pcapng")]
+    public void RealCaptures_NothingIsBadAndNothingChanges(string fixture)
+    {
+        var path = RepoPaths.Fixtures("captures", fixture);
+        var verified = CaptureDecoder.DecodeFile(path, Verifying);
+        Assert.That(verified.OfType<BadChecksumEvent>(), Is.Empty);
+        Assert.That(verified.Select(e => e.ToString()), Is.EqualTo(CaptureDecoder.DecodeFile(path).Select(e => e.ToString())));
+    }
+
+    [Test]
+    public void LoopbackCapture_ChecksumsLeftToTheNicAreRecognised()
+    {
+        // Captured on lo, where Linux leaves TCP checksums to a NIC that is not there: tshark calls every one bad.
+        var path = RepoPaths.Fixtures("captures", "tcp-transfers.pcap");
+        var verdicts = CaptureFile.ReadAll(path).Select(f => TransportVerdict(f.Data.ToArray())).Where(v => v is not null).ToList();
+        Assert.That(verdicts, Has.Count.EqualTo(160));
+        Assert.That(verdicts, Is.All.EqualTo(ChecksumVerdict.LeftToHardware));
+        var tshark = Tshark.Fields(path, "tcp", ["tcp.checksum.status"], "-o", "tcp.check_checksum:TRUE");
+        Assert.That(tshark.Select(r => r[1]), Is.All.EqualTo("0"), "tshark's status 0 is bad");
+        // Finished by the test as the NIC would finish them, tshark and we both call them good.
+        var completed = WriteCapture("tcp-completed", CaptureFile.ReadAll(path).Select(f => Complete(f.Data.ToArray())));
+        Assert.That(CaptureFile.ReadAll(completed).Select(f => TransportVerdict(f.Data.ToArray())).Where(v => v is not null), Is.All.EqualTo(ChecksumVerdict.Good));
+        Assert.That(Tshark.Fields(completed, "tcp", ["tcp.checksum.status"], "-o", "tcp.check_checksum:TRUE").Select(r => r[1]), Is.All.EqualTo("1"));
+    }
+
+    [Test, Description("3 seeds: a bit flipped in the TCP header or payload of a copy sent ahead of 20% of data segments")]
+    public void CorruptedFirstCopies_AreTheOnesTsharkCallsBad_AndTheCleanRetransmissionsAreRead([Range(1, 3)] int seed)
+    {
+        var random = new Random(seed);
+        var clean = CaptureFile.ReadAll(RepoPaths.Fixtures("captures", "tcp-transfers.pcap")).Select(f => (f.TimestampNanos, Bytes: Complete(f.Data.ToArray()))).ToList();
+        var mangled = new List<(long TimestampNanos, byte[] Bytes)>();
+        var corruptedFrames = new List<long>();
+        foreach (var frame in clean)
+        {
+            if (TcpPayloadLength(frame.Bytes) > 0 && random.Next(5) == 0)
+            {
+                var copy = frame.Bytes.ToArray();
+                var tcpStart = TcpOffset(copy);
+                var bit = random.Next((copy.Length - tcpStart) * 8);
+                copy[tcpStart + bit / 8] ^= (byte)(1 << (bit % 8));
+                mangled.Add((frame.TimestampNanos, copy));
+                corruptedFrames.Add(mangled.Count);
+            }
+            mangled.Add(frame);
+        }
+        Assume.That(corruptedFrames, Is.Not.Empty);
+        var cleanPath = WriteCapture("tcp-clean", clean);
+        var mangledPath = WriteCapture("tcp-corrupted", mangled);
+
+        var events = CaptureDecoder.DecodeFile(mangledPath, Verifying);
+        var bad = events.OfType<BadChecksumEvent>().ToList();
+        Assert.That(bad.Select(e => e.Frame), Is.EqualTo(corruptedFrames), $"seed {seed}");
+        Assert.That(bad.Select(e => e.Layer), Is.All.EqualTo("tcp"));
+        var tsharkBad = Tshark.Fields(mangledPath, "tcp.checksum.status == 0", ["tcp.checksum"], "-o", "tcp.check_checksum:TRUE");
+        Assert.That(tsharkBad.Select(r => long.Parse(r[0])), Is.EqualTo(corruptedFrames), "the frames tshark calls bad");
+        Assert.That(bad.Select(e => $"0x{e.Field:x4}"), Is.EqualTo(tsharkBad.Select(r => r[1])), "the field as tshark reads it");
+
+        // Dropping the bad copies leaves exactly what the clean capture decodes to: streams, HTTP and TCP analysis alike.
+        Assert.That(events.Where(e => e is not BadChecksumEvent).Select(e => e.Summary),
+            Is.EqualTo(CaptureDecoder.DecodeFile(cleanPath).Select(e => e.Summary)));
+        // Unverified, the first copy wins and the clean one is taken for a retransmission.
+        Assert.That(CaptureDecoder.DecodeFile(mangledPath).Select(e => e.Summary),
+            Is.Not.EqualTo(CaptureDecoder.DecodeFile(cleanPath).Select(e => e.Summary)));
+    }
+
+    [Test]
+    public void CorruptedCoapDatagram_IsDroppedInsteadOfDecoded()
+    {
+        // Finished first: libcoap's datagrams were captured on the sending side, their checksums left to the NIC.
+        var frames = CaptureFile.ReadAll(RepoPaths.Fixtures("captures", "coap-libcoap.pcap")).Select(f => (f.TimestampNanos, Bytes: Complete(f.Data.ToArray()))).ToList();
+        var index = frames.FindIndex(f => UdpLength(f.Bytes) > 12);
+        var target = frames[index].Bytes;
+        target[^1] ^= 0x40; // last payload byte
+        var path = WriteCapture("coap-corrupted", frames);
+
+        var verified = CaptureDecoder.DecodeFile(path, Verifying).Where(e => e.Frame == index + 1).ToList();
+        Assert.That(verified, Has.Count.EqualTo(1));
+        var bad = verified[0] as BadChecksumEvent;
+        Assert.That(bad, Is.Not.Null, verified[0].ToString());
+        Assert.That((bad!.Layer, bad.Offset, bad.Protocol), Is.EqualTo(("udp", (long)UdpOffset(target) + 6, "udp")));
+        Assert.That(CaptureDecoder.DecodeFile(path).Single(e => e.Frame == index + 1), Is.InstanceOf<CoapEvent>(), "unverified, it decodes as CoAP");
+        var tshark = Tshark.Fields(path, $"frame.number == {index + 1}", ["udp.checksum.status", "udp.checksum"], "-o", "udp.check_checksum:TRUE");
+        Assert.That((tshark[0][1], tshark[0][2]), Is.EqualTo(("0", $"0x{bad.Field:x4}")));
+    }
+
+    [Test]
+    public void CorruptedIPv4Header_IsReportedAtItsChecksumField()
+    {
+        var frames = CaptureFile.ReadAll(RepoPaths.Fixtures("captures", "coap-libcoap.pcap")).Select(f => (f.TimestampNanos, Bytes: f.Data.ToArray())).ToList();
+        var index = frames.FindIndex(f => IsIPv4(f.Bytes, IpProtocol.Udp));
+        frames[index].Bytes[IpOffset(frames[index].Bytes) + 8] ^= 0x01; // TTL
+        var path = WriteCapture("ipv4-corrupted", frames);
+
+        var events = CaptureDecoder.DecodeFile(path, Verifying).Where(e => e.Frame == index + 1).ToList();
+        Assert.That(events.Single(), Is.InstanceOf<BadChecksumEvent>());
+        var bad = (BadChecksumEvent)events.Single();
+        Assert.That((bad.Layer, bad.Protocol, bad.Offset), Is.EqualTo(("ipv4", "ip", (long)IpOffset(frames[index].Bytes) + 10)));
+        var tshark = Tshark.Fields(path, $"frame.number == {index + 1}", ["ip.checksum.status", "ip.checksum"], "-o", "ip.check_checksum:TRUE");
+        Assert.That((tshark[0][1], tshark[0][2]), Is.EqualTo(("0", $"0x{bad.Field:x4}")));
+        Assert.That(bad.ToJson(), Does.Contain("\"checksum_status\":\"bad\"").And.Contain($"\"checksum_calculated\":\"0x{bad.Calculated:x4}\""));
+    }
+
+    [Test]
+    public void SegmentCutByTheSnapLength_IsNotChecked()
+    {
+        var frame = Complete(CaptureFile.ReadAll(RepoPaths.Fixtures("captures", "tcp-transfers.pcap")).Select(f => f.Data.ToArray()).First(b => TcpPayloadLength(b) > 40));
+        frame[^1] ^= 0x01; // would be bad, but the capture only kept the first bytes
+        var cut = new CapturedFrame(0, LinkType.Ethernet, frame.AsMemory(0, frame.Length - 20), frame.Length);
+        var events = new List<DecodedEvent>();
+        new CaptureDecoder(Verifying).Decode(cut, events);
+        Assert.That(events, Has.None.InstanceOf<BadChecksumEvent>());
+        Assert.That(events, Has.Some.InstanceOf<TcpEvent>());
+    }
+
+    [Test]
+    public void UdpOverIPv4WithoutAChecksum_IsNotBad()
+    {
+        var frame = CaptureFile.ReadAll(RepoPaths.Fixtures("captures", "coap-libcoap.pcap")).Select(f => f.Data.ToArray()).First(b => UdpLength(b) > 0);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(UdpOffset(frame) + 6), 0);
+        var ip = IpOffset(frame);
+        Assert.That(ChecksumCheck.Transport(frame.AsSpan(ip), true, IpProtocol.Udp, frame.AsSpan(UdpOffset(frame)), ChecksumCheck.UdpChecksumOffset, out _, out _),
+            Is.EqualTo(ChecksumVerdict.Absent));
+        var events = new List<DecodedEvent>();
+        new CaptureDecoder(Verifying).Decode(new CapturedFrame(0, LinkType.Ethernet, frame, frame.Length), events);
+        Assert.That(events.Single(), Is.InstanceOf<CoapEvent>());
+    }
+
+    /// <summary>Where the IPv4 header starts; -1 for ARP, IPv6 and anything else.</summary>
+    private static int IpOffset(byte[] frame) =>
+        LinkLayer.TryRead(LinkType.Ethernet, frame, out var etherType, out var offset, out _, out _) && etherType == 0x0800 ? offset : -1;
+
+    private static bool IsIPv4(byte[] frame, IpProtocol protocol) => IpOffset(frame) is var ip and >= 0 && frame[ip + 9] == (byte)protocol;
+
+    private static int TcpOffset(byte[] frame) => IpOffset(frame) + (frame[IpOffset(frame)] & 0x0f) * 4;
+
+    private static int UdpOffset(byte[] frame) => TcpOffset(frame);
+
+    private static int TcpPayloadLength(byte[] frame)
+    {
+        if (!IsIPv4(frame, IpProtocol.Tcp)) return 0;
+        var ip = IpOffset(frame);
+        var tcp = TcpOffset(frame);
+        return ip + BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(ip + 2)) - tcp - (frame[tcp + 12] >> 4) * 4;
+    }
+
+    private static int UdpLength(byte[] frame) =>
+        IsIPv4(frame, IpProtocol.Udp) ? BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(UdpOffset(frame) + 4)) : 0;
+
+    private static ChecksumVerdict? TransportVerdict(byte[] frame)
+    {
+        if (!IsIPv4(frame, IpProtocol.Tcp)) return null;
+        var ip = IpOffset(frame);
+        var end = ip + BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(ip + 2));
+        return ChecksumCheck.Transport(frame.AsSpan(ip), true, IpProtocol.Tcp, frame.AsSpan(TcpOffset(frame)..end), ChecksumCheck.TcpChecksumOffset, out _, out _);
+    }
+
+    /// <summary>Fills in the TCP or UDP checksum as a NIC finishing a CHECKSUM_PARTIAL packet does.</summary>
+    private static byte[] Complete(byte[] frame)
+    {
+        var protocol = IsIPv4(frame, IpProtocol.Tcp) ? IpProtocol.Tcp : IsIPv4(frame, IpProtocol.Udp) ? IpProtocol.Udp : (IpProtocol?)null;
+        if (protocol is null) return frame;
+        var ip = IpOffset(frame);
+        var end = ip + BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(ip + 2));
+        var segment = frame.AsSpan(TcpOffset(frame)..end);
+        var field = segment[(protocol == IpProtocol.Tcp ? ChecksumCheck.TcpChecksumOffset : ChecksumCheck.UdpChecksumOffset)..];
+        field[0] = field[1] = 0;
+        var checksum = InternetChecksum.Finish(InternetChecksum.Add(InternetChecksum.PseudoHeaderV4(frame.AsSpan(ip), (byte)protocol, segment.Length), segment));
+        BinaryPrimitives.WriteUInt16BigEndian(field, protocol == IpProtocol.Udp && checksum == 0 ? (ushort)0xffff : checksum);
+        return frame;
+    }
+
+    private static string WriteCapture(string name, IEnumerable<byte[]> frames) =>
+        WriteCapture(name, frames.Select(f => (0L, f)));
+
+    private static string WriteCapture(string name, IEnumerable<(long TimestampNanos, byte[] Bytes)> frames)
+    {
+        var path = Path.Combine(RepoPaths.NewTempDirectory(name), $"{name}.pcap");
+        using var writer = PcapWriter.Create(path);
+        foreach (var (time, bytes) in frames) writer.Write(time, bytes);
+        return path;
+    }
+}
