@@ -7,14 +7,15 @@ namespace HilRig.Steps.Network;
 
 /// <summary>
 /// The words capture steps use for kinds of decoded events: "packets", "HTTP requests", "HTTP Range requests",
-/// "HTTP responses", "TCP retransmissions", "CON requests", "CoAP requests", "gRPC messages", or the name of a gRPC
+/// "HTTP responses", "TCP retransmissions", "damaged packets" (a bad IPv4, TCP or UDP checksum: what a corrupting link
+/// delivered and its receiver dropped), "CON requests", "CoAP requests", "gRPC messages", or the name of a gRPC
 /// message as the update stack speaks of it ("PrepareUpdate", "UpdateStatus"). Singular or plural. "packets" counts frames
 /// (one TCP segment is one packet however many events it decodes to); every other kind counts events.
 /// </summary>
 public static partial class CaptureQuery
 {
     public const string Vocabulary =
-        "packets, HTTP requests, HTTP Range requests, HTTP responses, TCP retransmissions, CON requests, CoAP requests, gRPC messages, or a gRPC message name such as PrepareUpdate";
+        "packets, HTTP requests, HTTP Range requests, HTTP responses, TCP retransmissions, damaged packets, CON requests, CoAP requests, gRPC messages, or a gRPC message name such as PrepareUpdate";
 
     [GeneratedRegex("^[A-Z][A-Za-z0-9]+$")]
     private static partial Regex MessageName();
@@ -30,6 +31,7 @@ public static partial class CaptureQuery
             "http range request" => new("HTTP Range request", e => e is HttpEvent { Message.IsRequest: true } h && h.Message.RangeStart is not null),
             "http response" => new("HTTP response", e => e is HttpEvent { Message.IsRequest: false }),
             "tcp retransmission" => new("TCP retransmission", e => e is TcpEvent { Analysis: TcpAnalysis.Retransmission or TcpAnalysis.PartialRetransmission }),
+            "damaged packet" => new("damaged packet", e => e is BadChecksumEvent),
             "con request" => new("CON request", e => e is CoapEvent c && c.Message.Type == CoapType.Confirmable && c.Message.IsRequest),
             "coap request" => EventMatch.CoapRequest(),
             "grpc message" => new("gRPC message", e => e is GrpcEvent),

@@ -68,6 +68,10 @@ public sealed class CaptureSteps(ScenarioCapture capture, UpdateUnit unit)
     [Then("the capture shows exactly {int} {string} from {host} to {host}", Summary = "count, exact")]
     public void Exactly(int count, string what, NetworkHost from, NetworkHost to) => Count(what, from, to, count, count);
 
+    [Then("the capture shows at least {int} {string} delivered from {host} to {host}", Summary = "count, lower bound, of what SimNet handed on after impairment (e.g. \"damaged packets\" on a corrupting link)")]
+    public void AtLeastDelivered(int count, string what, NetworkHost from, NetworkHost to) =>
+        capture.Check(DirectionView.Delivered, log => CaptureAssert.Count(log, CaptureQuery.Between(CaptureQuery.Parse(what), log.Hosts, from.Name, to.Name), count, int.MaxValue));
+
     [Then("the capture shows no {string} from {host}", Summary = "count: none from the host to anyone")]
     public void None(string what, NetworkHost from) =>
         capture.Check(DirectionView.Sent, log => CaptureAssert.Count(log, CaptureQuery.Between(CaptureQuery.Parse(what), log.Hosts, from.Name, null), 0, 0));

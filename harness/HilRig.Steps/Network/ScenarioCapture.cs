@@ -18,7 +18,9 @@ public sealed class ScenarioCapture(Rig rig, ScenarioOutput output)
     {
         var registry = new GrpcMessageRegistry();
         registry.RegisterFile(HilRig.Update.Protocol.UpdatemanagerReflection.Descriptor);
-        return new DecoderOptions { Grpc = registry };
+        // SimNet finishes every checksum a TAP left to the NIC, so a bad one is damage (a corrupt impairment) that the
+        // receiver dropped: the Delivered view must not read it in place of the retransmission.
+        return new DecoderOptions { Grpc = registry, VerifyChecksums = true };
     });
 
     public SimNetRigNetwork Network => rig.Definition.Network.Type == "simnet" && rig.Network is SimNetRigNetwork n

@@ -17,6 +17,9 @@ public sealed record SimNetBenchmarkResult(
 
     public double PerFrameFps { get; init; }
 
+    /// <summary>The decoder with <see cref="DecoderOptions.VerifyChecksums"/> on, as scenario capture steps decode.</summary>
+    public double DecodeVerifiedPps { get; init; }
+
     public double ThroughputRatio => VethMbps == 0 ? 0 : SimnetMbps / VethMbps;
     public double DecodeRatio => TsharkPps == 0 ? 0 : DecodePps / TsharkPps;
 }
@@ -42,8 +45,12 @@ public static class SimNetBenchmark
         var capture = Path.Combine(workDirectory, $"bench-{packets}.pcap");
         BuildCapture(captureSource, capture, packets);
         var decodePps = MeasureDecoder(capture, packets);
+        var decodeVerifiedPps = MeasureDecoder(capture, packets, verifyChecksums: true);
         var tsharkPps = MeasureTshark(capture, packets);
-        return new SimNetBenchmarkResult(simnetMbps, veth.Mbps, simnetFps, decodePps, tsharkPps, packets) { PerFrameMbps = perFrameMbps, PerFrameFps = perFrameFps };
+        return new SimNetBenchmarkResult(simnetMbps, veth.Mbps, simnetFps, decodePps, tsharkPps, packets)
+        {
+            PerFrameMbps = perFrameMbps, PerFrameFps = perFrameFps, DecodeVerifiedPps = decodeVerifiedPps,
+        };
     }
 
     /// <summary>TCP goodput between two namespace hosts through SimNet, and the wire frames per second the switch read.</summary>
@@ -103,21 +110,22 @@ public static class SimNetBenchmark
         }
     }
 
-    public static double MeasureDecoder(string capture, int packets)
+    public static double MeasureDecoder(string capture, int packets, bool verifyChecksums = false)
     {
+        var options = new DecoderOptions { VerifyChecksums = verifyChecksums };
         // Once to warm the JIT, then timed.
-        Decode(capture);
+        Decode(capture, options);
         var stopwatch = Stopwatch.StartNew();
-        var n = Decode(capture);
+        var n = Decode(capture, options);
         stopwatch.Stop();
         if (n != packets) throw new InvalidOperationException($"decoded {n} frames, expected {packets}");
         return n / stopwatch.Elapsed.TotalSeconds;
     }
 
-    private static long Decode(string capture)
+    private static long Decode(string capture, DecoderOptions options)
     {
         using var reader = CaptureFile.Open(capture);
-        var decoder = new CaptureDecoder();
+        var decoder = new CaptureDecoder(options);
         var events = new List<DecodedEvent>();
         long frames = 0;
         while (reader.TryReadNext(out var frame))
