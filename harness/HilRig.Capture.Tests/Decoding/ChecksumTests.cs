@@ -74,7 +74,7 @@ public class ChecksumTests
         var events = CaptureDecoder.DecodeFile(mangledPath, Verifying);
         var bad = events.OfType<BadChecksumEvent>().ToList();
         Assert.That(bad.Select(e => e.Frame), Is.EqualTo(corruptedFrames), $"seed {seed}");
-        Assert.That(bad.Select(e => e.Layer), Is.All.EqualTo("tcp"));
+        Assert.That(bad.Select(e => e.Layer), Is.All.EqualTo(ChecksumLayer.Tcp));
         var tsharkBad = Tshark.Fields(mangledPath, "tcp.checksum.status == 0", ["tcp.checksum"], "-o", "tcp.check_checksum:TRUE");
         Assert.That(tsharkBad.Select(r => long.Parse(r[0])), Is.EqualTo(corruptedFrames), "the frames tshark calls bad");
         Assert.That(bad.Select(e => $"0x{e.Field:x4}"), Is.EqualTo(tsharkBad.Select(r => r[1])), "the field as tshark reads it");
@@ -101,7 +101,7 @@ public class ChecksumTests
         Assert.That(verified, Has.Count.EqualTo(1));
         var bad = verified[0] as BadChecksumEvent;
         Assert.That(bad, Is.Not.Null, verified[0].ToString());
-        Assert.That((bad!.Layer, bad.Offset, bad.Protocol), Is.EqualTo(("udp", (long)UdpOffset(target) + 6, "udp")));
+        Assert.That((bad!.Layer, bad.Offset, bad.Protocol), Is.EqualTo((ChecksumLayer.Udp, (long)UdpOffset(target) + 6, "udp")));
         Assert.That(CaptureDecoder.DecodeFile(path).Single(e => e.Frame == index + 1), Is.InstanceOf<CoapEvent>(), "unverified, it decodes as CoAP");
         var tshark = Tshark.Fields(path, $"frame.number == {index + 1}", ["udp.checksum.status", "udp.checksum"], "-o", "udp.check_checksum:TRUE");
         Assert.That((tshark[0][1], tshark[0][2]), Is.EqualTo(("0", $"0x{bad.Field:x4}")));
@@ -118,7 +118,8 @@ public class ChecksumTests
         var events = CaptureDecoder.DecodeFile(path, Verifying).Where(e => e.Frame == index + 1).ToList();
         Assert.That(events.Single(), Is.InstanceOf<BadChecksumEvent>());
         var bad = (BadChecksumEvent)events.Single();
-        Assert.That((bad.Layer, bad.Protocol, bad.Offset), Is.EqualTo(("ipv4", "ip", (long)IpOffset(frames[index].Bytes) + 10)));
+        Assert.That((bad.Layer, bad.Protocol, bad.Offset), Is.EqualTo((ChecksumLayer.IPv4, "ip", (long)IpOffset(frames[index].Bytes) + 10)));
+        Assert.That((bad.Source.Ip, bad.Destination.Ip), Is.EqualTo(((IpAddress?)null, (IpAddress?)null)), "a damaged header's addresses are not trusted");
         var tshark = Tshark.Fields(path, $"frame.number == {index + 1}", ["ip.checksum.status", "ip.checksum"], "-o", "ip.check_checksum:TRUE");
         Assert.That((tshark[0][1], tshark[0][2]), Is.EqualTo(("0", $"0x{bad.Field:x4}")));
         Assert.That(bad.ToJson(), Does.Contain("\"checksum_status\":\"bad\"").And.Contain($"\"checksum_calculated\":\"0x{bad.Calculated:x4}\""));
@@ -141,12 +142,98 @@ public class ChecksumTests
     {
         var frame = CaptureFile.ReadAll(RepoPaths.Fixtures("captures", "coap-libcoap.pcap")).Select(f => f.Data.ToArray()).First(b => UdpLength(b) > 0);
         BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(UdpOffset(frame) + 6), 0);
-        var ip = IpOffset(frame);
-        Assert.That(ChecksumCheck.Transport(frame.AsSpan(ip), true, IpProtocol.Udp, frame.AsSpan(UdpOffset(frame)), ChecksumCheck.UdpChecksumOffset, out _, out _),
-            Is.EqualTo(ChecksumVerdict.Absent));
-        var events = new List<DecodedEvent>();
-        new CaptureDecoder(Verifying).Decode(new CapturedFrame(0, LinkType.Ethernet, frame, frame.Length), events);
-        Assert.That(events.Single(), Is.InstanceOf<CoapEvent>());
+        var udp = frame.AsSpan(UdpOffset(frame), UdpLength(frame));
+        Assert.That(ChecksumCheck.Transport(ChecksumCheck.AddressSum(frame.AsSpan(IpOffset(frame)), true), true, IpProtocol.Udp, udp, udp.Length,
+            ChecksumCheck.UdpChecksumOffset, out _, out _), Is.EqualTo(ChecksumVerdict.Absent));
+        Assert.That(DecodeOne(frame).Single(), Is.InstanceOf<CoapEvent>());
+    }
+
+    [TestCase(+8, TestName = "DamagedUdpLength_Longer_IsDamageNotCoap")]
+    [TestCase(-1, TestName = "DamagedUdpLength_Shorter_IsDamageNotMalformed")]
+    public void DamagedUdpLength_IsADamagedPacket(int change)
+    {
+        var frame = Complete(CaptureFile.ReadAll(RepoPaths.Fixtures("captures", "coap-libcoap.pcap")).Select(f => f.Data.ToArray()).First(b => UdpLength(b) > 12));
+        var at = UdpOffset(frame) + 4;
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(at), (ushort)(BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(at)) + change));
+        var events = DecodeOne(frame);
+        Assert.That(events.Single(), Is.InstanceOf<BadChecksumEvent>().With.Property(nameof(BadChecksumEvent.Layer)).EqualTo(ChecksumLayer.Udp));
+    }
+
+    [Test]
+    public void DamagedTcpDataOffset_IsADamagedPacketNotAMalformedOne()
+    {
+        var frame = Complete(CaptureFile.ReadAll(RepoPaths.Fixtures("captures", "tcp-transfers.pcap")).Select(f => f.Data.ToArray()).First(b => TcpPayloadLength(b) > 40));
+        frame[TcpOffset(frame) + 12] = 0x10; // data offset 1 word: unreadable as TCP
+        Assert.That(DecodeOne(frame).Single(), Is.InstanceOf<BadChecksumEvent>().With.Property(nameof(BadChecksumEvent.Layer)).EqualTo(ChecksumLayer.Tcp));
+        Assert.That(new CaptureDecoder().DecodeAllOf(frame).Single(), Is.InstanceOf<MalformedEvent>(), "unverified, it is merely malformed");
+    }
+
+    [Test]
+    public void IPv6_ChecksumsHold_UnlessThePayloadLengthWasDamaged()
+    {
+        var datagram = IPv6Udp(routed: false);
+        Assert.That(DecodeOne(datagram).Single(), Is.InstanceOf<UdpEvent>(), "a good IPv6 UDP checksum");
+        BinaryPrimitives.WriteUInt16BigEndian(datagram.AsSpan(14 + 4), (ushort)(BinaryPrimitives.ReadUInt16BigEndian(datagram.AsSpan(14 + 4)) + 16));
+        Assert.That(DecodeOne(datagram).Single(), Is.InstanceOf<BadChecksumEvent>(), "IPv6 says 16 bytes more than the uncut frame holds");
+    }
+
+    [Test]
+    public void IPv6WithSegmentsLeftInARoutingHeader_IsNotChecked()
+    {
+        // The checksum covers the final destination, which is in the routing header, not the IPv6 header (RFC 8200 §8.1).
+        Assert.That(DecodeOne(IPv6Udp(routed: true)).Single(), Is.InstanceOf<UdpEvent>());
+    }
+
+    [Test]
+    public void IPv4WithALooseSourceRoute_IsNotChecked()
+    {
+        Span<byte> header = stackalloc byte[28];
+        header[0] = 0x47;
+        header[20] = 1; // no-operation
+        header[21] = 0x83; // loose source and record route
+        header[22] = 7;
+        Assert.That(ChecksumCheck.IsSourceRouted(header), Is.True);
+        header[21] = 0x44; // timestamp
+        Assert.That(ChecksumCheck.IsSourceRouted(header), Is.False);
+    }
+
+    private static List<DecodedEvent> DecodeOne(byte[] frame) => new CaptureDecoder(Verifying).DecodeAllOf(frame);
+
+    /// <summary>Ethernet + IPv6 (fe80::1 → fe80::2) + optional type-2 routing header to fe80::3 + UDP 5000 → 5001 with a right checksum.</summary>
+    private static byte[] IPv6Udp(bool routed)
+    {
+        var payload = "hello"u8.ToArray();
+        var routing = routed ? 24 : 0;
+        var frame = new byte[14 + 40 + routing + 8 + payload.Length];
+        frame[12] = 0x86; frame[13] = 0xdd;
+        var ip = frame.AsSpan(14);
+        ip[0] = 0x60;
+        BinaryPrimitives.WriteUInt16BigEndian(ip[4..], (ushort)(routing + 8 + payload.Length));
+        ip[6] = routed ? (byte)IpProtocol.Routing : (byte)IpProtocol.Udp;
+        ip[7] = 64;
+        ip[8] = 0xfe; ip[9] = 0x80; ip[23] = 1;
+        ip[24] = 0xfe; ip[25] = 0x80; ip[39] = 2;
+        var final = ip.Slice(24, 16).ToArray();
+        if (routed)
+        {
+            var rh = ip.Slice(40, 24);
+            rh[0] = (byte)IpProtocol.Udp; rh[1] = 2; rh[2] = 2; rh[3] = 1; // type 2, one segment left
+            rh[8] = 0xfe; rh[9] = 0x80; rh[23] = 3;
+            final = rh.Slice(8, 16).ToArray();
+        }
+        var udp = ip[(40 + routing)..];
+        BinaryPrimitives.WriteUInt16BigEndian(udp, 5000);
+        BinaryPrimitives.WriteUInt16BigEndian(udp[2..], 5001);
+        BinaryPrimitives.WriteUInt16BigEndian(udp[4..], (ushort)udp.Length);
+        payload.CopyTo(udp[8..]);
+        Span<byte> pseudo = stackalloc byte[40];
+        ip.Slice(8, 16).CopyTo(pseudo);
+        final.CopyTo(pseudo[16..]);
+        BinaryPrimitives.WriteUInt32BigEndian(pseudo[32..], (uint)udp.Length);
+        pseudo[39] = (byte)IpProtocol.Udp;
+        var checksum = InternetChecksum.Finish(InternetChecksum.Add(InternetChecksum.Add(0, pseudo), udp));
+        BinaryPrimitives.WriteUInt16BigEndian(udp[6..], checksum == 0 ? (ushort)0xffff : checksum);
+        return frame;
     }
 
     /// <summary>Where the IPv4 header starts; -1 for ARP, IPv6 and anything else.</summary>
@@ -175,7 +262,9 @@ public class ChecksumTests
         if (!IsIPv4(frame, IpProtocol.Tcp)) return null;
         var ip = IpOffset(frame);
         var end = ip + BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(ip + 2));
-        return ChecksumCheck.Transport(frame.AsSpan(ip), true, IpProtocol.Tcp, frame.AsSpan(TcpOffset(frame)..end), ChecksumCheck.TcpChecksumOffset, out _, out _);
+        var segment = frame.AsSpan(TcpOffset(frame)..end);
+        return ChecksumCheck.Transport(ChecksumCheck.AddressSum(frame.AsSpan(ip), true), true, IpProtocol.Tcp, segment, segment.Length,
+            ChecksumCheck.TcpChecksumOffset, out _, out _);
     }
 
     /// <summary>Fills in the TCP or UDP checksum as a NIC finishing a CHECKSUM_PARTIAL packet does.</summary>
@@ -202,5 +291,16 @@ public class ChecksumTests
         using var writer = PcapWriter.Create(path);
         foreach (var (time, bytes) in frames) writer.Write(time, bytes);
         return path;
+    }
+}
+
+internal static class DecoderTestExtensions
+{
+    /// <summary>Decodes one whole (uncut) Ethernet frame.</summary>
+    public static List<DecodedEvent> DecodeAllOf(this CaptureDecoder decoder, byte[] frame)
+    {
+        var events = new List<DecodedEvent>();
+        decoder.Decode(new CapturedFrame(0, LinkType.Ethernet, frame, frame.Length), events);
+        return events;
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using HilRig.Capture.Decoding.Coap;
 using HilRig.Capture.Decoding.Dns;
 using HilRig.Capture.Decoding.Http1;
@@ -99,12 +100,15 @@ public sealed class CaptureDecoder
                         Truncated("ipv4", offset, payload.Length);
                         break;
                     }
+                    var header = payload[..ip.HeaderLength];
+                    // Before the addresses are taken: a damaged header's may name another host.
+                    if (_options.VerifyChecksums && !HeaderChecksumHolds(header, ip.TotalLength, offset)) break;
                     SetAddresses(ip.Source, ip.Destination);
                     var end = Math.Min(payload.Length, ip.TotalLength);
-                    if (_options.VerifyChecksums && !HeaderChecksumHolds(payload[..ip.HeaderLength], ip.TotalLength, offset)) break;
+                    var check = _options.VerifyChecksums && !frame.IsTruncated && !ChecksumCheck.IsSourceRouted(header);
+                    var scope = new ChecksumScope(check, true, check ? ChecksumCheck.AddressSum(header, ipv4: true) : 0, ip.PayloadLength);
                     if (ip.IsFragment) events.Add(new IpEvent(_current, (int)ip.Protocol, ip.PayloadLength, true));
-                    else DecodeTransport(ip.Protocol, payload[..ip.HeaderLength], true, payload[ip.HeaderLength..end], end == ip.TotalLength,
-                        offset + ip.HeaderLength, ref layer, ref layerOffset);
+                    else DecodeTransport(ip.Protocol, payload[ip.HeaderLength..end], offset + ip.HeaderLength, scope, ref layer, ref layerOffset);
                     break;
                 }
                 case EtherType.IPv6:
@@ -117,9 +121,10 @@ public sealed class CaptureDecoder
                     }
                     SetAddresses(ip.Source, ip.Destination);
                     var end = Math.Min(payload.Length, ip.PayloadOffset + ip.PayloadLength);
+                    var check = _options.VerifyChecksums && !frame.IsTruncated && !ip.IsRoutedOnward;
+                    var scope = new ChecksumScope(check, false, check ? ChecksumCheck.AddressSum(payload, ipv4: false) : 0, ip.PayloadLength);
                     if (ip.IsFragment) events.Add(new IpEvent(_current, (int)ip.Protocol, ip.PayloadLength, true));
-                    else DecodeTransport(ip.Protocol, payload, false, payload[ip.PayloadOffset..end], end == ip.PayloadOffset + ip.PayloadLength,
-                        offset + ip.PayloadOffset, ref layer, ref layerOffset);
+                    else DecodeTransport(ip.Protocol, payload[ip.PayloadOffset..end], offset + ip.PayloadOffset, scope, ref layer, ref layerOffset);
                     break;
                 }
                 default:
@@ -141,10 +146,7 @@ public sealed class CaptureDecoder
     private void SetAddresses(IpAddress src, IpAddress dst) =>
         _current = _current with { Source = _current.Source with { Ip = src }, Destination = _current.Destination with { Ip = dst } };
 
-    /// <param name="ipHeader">The IP header, for the pseudo-header of a checksum.</param>
-    /// <param name="complete">False when the capture cut the segment short (nothing to verify a checksum against).</param>
-    private void DecodeTransport(IpProtocol protocol, ReadOnlySpan<byte> ipHeader, bool ipv4, ReadOnlySpan<byte> segment, bool complete, int offset,
-        ref string layer, ref int layerOffset)
+    private void DecodeTransport(IpProtocol protocol, ReadOnlySpan<byte> segment, int offset, in ChecksumScope scope, ref string layer, ref int layerOffset)
     {
         var events = _output!;
         layerOffset = offset;
@@ -153,14 +155,14 @@ public sealed class CaptureDecoder
             case IpProtocol.Udp:
             {
                 layer = "udp";
+                // Checked before the header is read: a damaged length is damage, not a malformed datagram.
+                if (scope.Check && segment.Length >= UdpDatagram.HeaderLength && !TransportChecksumHolds(protocol, segment, scope, offset)) return;
                 if (!UdpDatagram.TryRead(segment, out var udp))
                 {
                     Truncated("udp", offset, segment.Length);
                     return;
                 }
                 _current = _current.WithPorts(udp.SourcePort, udp.DestinationPort);
-                if (_options.VerifyChecksums && complete && udp.Length == segment.Length
-                    && !TransportChecksumHolds(ipHeader, ipv4, protocol, segment, ChecksumCheck.UdpChecksumOffset, offset)) return;
                 var body = segment[UdpDatagram.HeaderLength..Math.Min(segment.Length, udp.Length)];
                 layerOffset = offset + UdpDatagram.HeaderLength;
                 if (IsPort(_options.CoapPorts, udp))
@@ -182,14 +184,14 @@ public sealed class CaptureDecoder
             case IpProtocol.Tcp:
             {
                 layer = "tcp";
+                // Checked before the header is read: a damaged data offset is damage, not a malformed segment.
+                if (scope.Check && segment.Length >= TcpSegment.MinHeaderLength && !TransportChecksumHolds(protocol, segment, scope, offset)) return;
                 if (!TcpSegment.TryRead(segment, out var tcp))
                 {
                     Truncated("tcp", offset, segment.Length);
                     return;
                 }
                 _current = _current.WithPorts(tcp.SourcePort, tcp.DestinationPort);
-                if (_options.VerifyChecksums && complete
-                    && !TransportChecksumHolds(ipHeader, ipv4, protocol, segment, ChecksumCheck.TcpChecksumOffset, offset)) return;
                 layerOffset = offset + tcp.HeaderLength;
                 DecodeTcp(tcp, segment[tcp.HeaderLength..]);
                 return;
@@ -203,16 +205,32 @@ public sealed class CaptureDecoder
     private bool HeaderChecksumHolds(ReadOnlySpan<byte> header, int totalLength, int offset)
     {
         if (ChecksumCheck.IPv4Header(header, out var field, out var calculated) != ChecksumVerdict.Bad) return true;
-        _output!.Add(new BadChecksumEvent(_current, "ipv4", field, calculated, totalLength, offset + 10));
+        _output!.Add(new BadChecksumEvent(_current, ChecksumLayer.IPv4, field, calculated, totalLength, offset + ChecksumCheck.IPv4ChecksumOffset));
         return false;
     }
 
-    private bool TransportChecksumHolds(ReadOnlySpan<byte> ipHeader, bool ipv4, IpProtocol protocol, ReadOnlySpan<byte> segment, int fieldOffset, int offset)
+    /// <param name="segment">At least the fixed header of TCP or UDP.</param>
+    private bool TransportChecksumHolds(IpProtocol protocol, ReadOnlySpan<byte> segment, in ChecksumScope scope, int offset)
     {
-        if (ChecksumCheck.Transport(ipHeader, ipv4, protocol, segment, fieldOffset, out var field, out var calculated) != ChecksumVerdict.Bad) return true;
-        _output!.Add(new BadChecksumEvent(_current, protocol == IpProtocol.Tcp ? "tcp" : "udp", field, calculated, segment.Length, offset + fieldOffset));
+        var tcp = protocol == IpProtocol.Tcp;
+        // UDP's checksum covers its own length, which may be less than IP's (the receiver trims to it) but not more.
+        var length = tcp ? scope.DeclaredLength : BinaryPrimitives.ReadUInt16BigEndian(segment[4..]);
+        if (!tcp && length < UdpDatagram.HeaderLength) return true; // malformed, as the header reader reports
+        var covered = tcp ? segment : segment[..Math.Min(length, segment.Length)];
+        var fieldOffset = tcp ? ChecksumCheck.TcpChecksumOffset : ChecksumCheck.UdpChecksumOffset;
+        var verdict = ChecksumCheck.Transport(scope.AddressSum, scope.IsIPv4, protocol, covered, length, fieldOffset, out var field, out var calculated);
+        // Shorter than IP says though the capture did not cut it: the receiver drops it whatever its checksum.
+        if (verdict != ChecksumVerdict.Bad && segment.Length >= scope.DeclaredLength) return true;
+        _current = _current.WithPorts(BinaryPrimitives.ReadUInt16BigEndian(segment), BinaryPrimitives.ReadUInt16BigEndian(segment[2..]));
+        _output!.Add(new BadChecksumEvent(_current, tcp ? ChecksumLayer.Tcp : ChecksumLayer.Udp, field, calculated,
+            segment.Length, offset + fieldOffset));
         return false;
     }
+
+    /// <summary>What the transport layer needs from the IP layer to check its checksum.</summary>
+    /// <param name="Check">Verification is on, the capture holds the whole frame, and no source route hides the final destination.</param>
+    /// <param name="DeclaredLength">The upper-layer length the IP header states.</param>
+    private readonly record struct ChecksumScope(bool Check, bool IsIPv4, ulong AddressSum, int DeclaredLength);
 
     private void DecodeTcp(in TcpSegment tcp, ReadOnlySpan<byte> payload)
     {

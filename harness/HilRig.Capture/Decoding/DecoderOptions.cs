@@ -23,8 +23,9 @@ public sealed class DecoderOptions
     /// <summary>
     /// Checks IPv4 header, TCP and UDP checksums; a packet that fails becomes a <c>BadChecksumEvent</c> and is dropped
     /// as its receiver drops it, so a corrupted first copy cannot stand in for the clean retransmission. Off by default,
-    /// as in tshark: a capture on a receiving host with GRO holds merged packets whose checksums no longer add up.
-    /// Checksums the sender left to its NIC, and segments the capture cut short, pass unchecked.
+    /// as in tshark: a capture on a receiving host whose NIC merges segments (LRO) holds packets whose checksums no
+    /// longer add up. Checksums the sender left to its NIC, frames the capture cut short and source-routed packets
+    /// (whose checksum covers an address from the route) pass unchecked.
     /// </summary>
     public bool VerifyChecksums { get; init; }
 

@@ -83,36 +83,48 @@ public sealed class MalformedEvent(FrameContext context, string layer, string re
     }
 }
 
+/// <summary>The header whose checksum a <see cref="BadChecksumEvent"/> found wrong.</summary>
+public enum ChecksumLayer
+{
+    IPv4,
+    Tcp,
+    Udp,
+}
+
 /// <summary>
 /// A packet whose IPv4 header, TCP or UDP checksum is wrong (reported only with <c>DecoderOptions.VerifyChecksums</c>).
 /// The receiving host drops such a packet, so the decoder does too: its bytes never reach TCP reassembly or the
-/// protocols above, and the clean retransmission that follows is what they read.
+/// protocols above, and the clean retransmission that follows is what they read. A damaged IPv4 header may hold
+/// damaged addresses, so such an event names its hosts by MAC address only.
 /// </summary>
-public sealed class BadChecksumEvent(FrameContext context, string layer, ushort field, ushort calculated, int length, long offset) : DecodedEvent(context)
+public sealed class BadChecksumEvent(FrameContext context, ChecksumLayer layer, ushort field, ushort calculated, int length, long offset) : DecodedEvent(context)
 {
-    /// <summary>"ipv4", "tcp" or "udp".</summary>
-    public string Layer { get; } = layer;
+    public ChecksumLayer Layer { get; } = layer;
 
     public ushort Field { get; } = field;
 
     /// <summary>What the field should have held.</summary>
     public ushort Calculated { get; } = calculated;
 
-    /// <summary>Bytes of the packet at that layer (header included).</summary>
+    /// <summary>Bytes of the packet at that layer (header included) as the capture holds them.</summary>
     public int Length { get; } = length;
 
     /// <summary>Offset of the checksum field in the frame.</summary>
     public long Offset { get; } = offset;
 
-    public override string Protocol => Layer == "ipv4" ? "ip" : Layer;
+    private string LayerName => Layer switch { ChecksumLayer.IPv4 => "ipv4", ChecksumLayer.Tcp => "tcp", _ => "udp" };
+
+    public override string Protocol => Layer == ChecksumLayer.IPv4 ? "ip" : LayerName;
 
     public override string Summary =>
-        $"[{Layer} checksum 0x{Field:x4} incorrect, should be 0x{Calculated:x4}] len={Length} dropped, as the receiver would";
+        $"[{LayerName} checksum 0x{Field:x4} incorrect, should be 0x{Calculated:x4}] len={Length} dropped, as the receiver would";
 
     protected override void WriteFields(Utf8JsonWriter w)
     {
         if (Context.Source.Port is { } src) w.WriteNumber("srcport", src);
         if (Context.Destination.Port is { } dst) w.WriteNumber("dstport", dst);
+        // As TcpGapEvent does: consumers reading a protocol's usual fields see at once that this event is not a segment.
+        w.WriteString("analysis", "bad_checksum");
         w.WriteString("checksum", $"0x{Field:x4}");
         w.WriteString("checksum_calculated", $"0x{Calculated:x4}");
         w.WriteString("checksum_status", "bad");

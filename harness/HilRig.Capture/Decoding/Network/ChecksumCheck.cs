@@ -22,9 +22,11 @@ public enum ChecksumVerdict
 /// </summary>
 public static class ChecksumCheck
 {
+    public const int IPv4ChecksumOffset = 10;
     public const int TcpChecksumOffset = 16;
     public const int UdpChecksumOffset = 6;
-    private const int IPv4ChecksumOffset = 10;
+    private const byte LooseSourceRoute = 0x83;
+    private const byte StrictSourceRoute = 0x89;
 
     /// <param name="header">The IPv4 header, options included.</param>
     public static ChecksumVerdict IPv4Header(ReadOnlySpan<byte> header, out ushort field, out ushort calculated)
@@ -37,19 +39,48 @@ public static class ChecksumCheck
         return InternetChecksum.Finish(sum) == 0 ? ChecksumVerdict.Good : ChecksumVerdict.Bad;
     }
 
-    /// <summary>Checks a whole TCP segment or UDP datagram (<paramref name="segment"/> must not be cut by the capture).</summary>
-    /// <param name="ip">The IP header the segment came in: IPv4 (addresses at 12–19) or IPv6 (addresses at 8–39).</param>
+    /// <summary>The sum of a packet's source and destination addresses: the part of the pseudo-header the IP layer holds.</summary>
+    /// <param name="ip">The IP header: IPv4 (addresses at 12–19) or IPv6 (addresses at 8–39).</param>
+    public static ulong AddressSum(ReadOnlySpan<byte> ip, bool ipv4) => InternetChecksum.Add(0, ipv4 ? ip.Slice(12, 8) : ip.Slice(8, 32));
+
+    /// <summary>
+    /// True when an IPv4 header carries a loose or strict source route (RFC 791 §3.1): the transport checksum then covers
+    /// the final destination from the option, not the header's, so it cannot be checked with the header's addresses.
+    /// </summary>
+    public static bool IsSourceRouted(ReadOnlySpan<byte> ipv4Header)
+    {
+        var options = ipv4Header[IPv4Packet.MinHeaderLength..];
+        for (var i = 0; i < options.Length;)
+        {
+            var type = options[i];
+            if (type == 0) return false; // end of options
+            if (type == 1) { i++; continue; } // no-operation
+            if (type is LooseSourceRoute or StrictSourceRoute) return true;
+            if (i + 1 >= options.Length || options[i + 1] < 2) return false;
+            i += options[i + 1];
+        }
+        return false;
+    }
+
+    /// <summary>Checks a TCP segment or UDP datagram against its pseudo-header.</summary>
+    /// <param name="addressSum">From <see cref="AddressSum"/>.</param>
+    /// <param name="ipv4">Over IPv4, where UDP may go without a checksum.</param>
+    /// <param name="covered">The bytes the checksum covers, as far as the capture holds them.</param>
+    /// <param name="length">
+    /// The length the pseudo-header carries: TCP's from the IP header, UDP's own length field. Longer than
+    /// <paramref name="covered"/> means the packet ends before its header says (a damaged length): bad.
+    /// </param>
     /// <param name="fieldOffset"><see cref="TcpChecksumOffset"/> or <see cref="UdpChecksumOffset"/>.</param>
-    public static ChecksumVerdict Transport(ReadOnlySpan<byte> ip, bool ipv4, IpProtocol protocol, ReadOnlySpan<byte> segment, int fieldOffset,
+    public static ChecksumVerdict Transport(ulong addressSum, bool ipv4, IpProtocol protocol, ReadOnlySpan<byte> covered, int length, int fieldOffset,
         out ushort field, out ushort calculated)
     {
-        field = BinaryPrimitives.ReadUInt16BigEndian(segment[fieldOffset..]);
-        var pseudo = ipv4
-            ? InternetChecksum.PseudoHeaderV4(ip, (byte)protocol, segment.Length)
-            : InternetChecksum.PseudoHeaderV6(ip, (byte)protocol, segment.Length);
-        var sum = InternetChecksum.Add(pseudo, segment);
+        field = BinaryPrimitives.ReadUInt16BigEndian(covered[fieldOffset..]);
+        // The rest of the pseudo-header as 16-bit words: zero and protocol, then the length (32 bits for IPv6).
+        var pseudo = addressSum + (ulong)protocol + ((uint)length >> 16) + ((uint)length & 0xffff);
+        var sum = InternetChecksum.Add(pseudo, covered);
         calculated = Calculated(sum, field);
         if (protocol == IpProtocol.Udp && calculated == 0) calculated = 0xffff; // a computed zero is sent as all ones (RFC 768)
+        if (length != covered.Length) return ChecksumVerdict.Bad;
         if (InternetChecksum.Finish(sum) == 0) return ChecksumVerdict.Good;
         if (protocol == IpProtocol.Udp && ipv4 && field == 0) return ChecksumVerdict.Absent;
         // CHECKSUM_PARTIAL: the stack stores the folded pseudo-header sum and the NIC adds the segment to it.

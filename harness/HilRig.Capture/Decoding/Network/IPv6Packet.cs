@@ -14,7 +14,8 @@ namespace HilRig.Capture.Decoding.Network;
 /// </code>
 /// </summary>
 public readonly record struct IPv6Packet(
-    IpAddress Source, IpAddress Destination, IpProtocol Protocol, byte HopLimit, int PayloadOffset, int PayloadLength, bool IsFragment)
+    IpAddress Source, IpAddress Destination, IpProtocol Protocol, byte HopLimit, int PayloadOffset, int PayloadLength, bool IsFragment,
+    bool IsRoutedOnward = false)
 {
     public const int HeaderLength = 40;
     private const int PayloadLengthOffset = 4;
@@ -35,6 +36,7 @@ public readonly record struct IPv6Packet(
         var offset = HeaderLength;
         var end = HeaderLength + payloadLength;
         var fragment = false;
+        var routedOnward = false;
         // Walk extension headers: each starts with (Next Header, Hdr Ext Len in 8-octet units not counting the first).
         while (next is IpProtocol.HopByHop or IpProtocol.Routing or IpProtocol.DestinationOptions or IpProtocol.Fragment)
         {
@@ -42,6 +44,8 @@ public readonly record struct IPv6Packet(
             var thisHeader = next;
             next = (IpProtocol)data[offset];
             var length = thisHeader == IpProtocol.Fragment ? 8 : (data[offset + 1] + 1) * 8;
+            // Segments left (RFC 8200 §4.4): the final destination is in the routing header, not in the IPv6 header.
+            if (thisHeader == IpProtocol.Routing && data[offset + 3] > 0) routedOnward = true;
             if (thisHeader == IpProtocol.Fragment)
             {
                 var fo = BinaryPrimitives.ReadUInt16BigEndian(data[(offset + 2)..]);
@@ -53,7 +57,7 @@ public readonly record struct IPv6Packet(
             if (offset > data.Length) return false;
         }
         packet = new IPv6Packet(IpAddress.FromV6(data[SourceOffset..]), IpAddress.FromV6(data[DestinationOffset..]),
-            next, data[HopLimitOffset], offset, end - offset, fragment);
+            next, data[HopLimitOffset], offset, end - offset, fragment, routedOnward);
         return true;
     }
 }
