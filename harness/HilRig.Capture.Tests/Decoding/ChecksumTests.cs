@@ -18,6 +18,23 @@ public class ChecksumTests
 {
     private static readonly DecoderOptions Verifying = new() { VerifyChecksums = true };
 
+    [Test, Description("2,000 seeded buffers: lengths 0–4,000, every start alignment, runs of 0xFF that carry on every word")]
+    public void InternetChecksum_EqualsTheRfc1071WordSum()
+    {
+        var random = new Random(1071);
+        var buffer = new byte[4008];
+        for (var n = 0; n < 2000; n++)
+        {
+            random.NextBytes(buffer);
+            if (n % 4 == 0) buffer.AsSpan().Fill(0xff);
+            var data = buffer.AsSpan(random.Next(8), random.Next(4001));
+            var start = (ulong)random.Next(0x10000);
+            ulong naive = start;
+            for (var i = 0; i < data.Length; i += 2) naive += (ulong)(data[i] << 8 | (i + 1 < data.Length ? data[i + 1] : 0));
+            Assert.That(InternetChecksum.Finish(InternetChecksum.Add(start, data)), Is.EqualTo(InternetChecksum.Finish(naive)), $"case {n}, {data.Length} bytes");
+        }
+    }
+
     [TestCase("tcp-transfers.pcap")]
     [TestCase("grpc-demo.pcap")]
     [TestCase("coap-libcoap.pcap")]

@@ -1,29 +1,37 @@
 using System.Buffers.Binary;
+using System.Numerics;
 using System.Runtime.InteropServices;
 
 namespace HilRig.Capture.Decoding.Network;
 
-/// <summary>The ones'-complement sum of RFC 1071, 8 bytes at a time (the carries are folded at the end).</summary>
+/// <summary>
+/// The ones'-complement sum of RFC 1071. Words are added into wide accumulators without tracking carries, which are
+/// folded back at the end: a 64-bit lane that adds 32-bit halves cannot overflow before 2^32 of them (far beyond any
+/// packet), and 2^32 ≡ 2^16 ≡ 1 modulo 0xFFFF makes the fold equal to the 16-bit word sum.
+/// </summary>
 public static class InternetChecksum
 {
     /// <summary>Adds <paramref name="data"/> (as big-endian 16-bit words, odd byte padded) to a running 32-bit-folded sum.</summary>
     public static ulong Add(ulong sum, ReadOnlySpan<byte> data)
     {
-        // Summing native-endian 64-bit words and byte-swapping the folded result equals the big-endian word sum (RFC 1071 §2(B)).
-        var words = MemoryMarshal.Cast<byte, ulong>(data);
-        ulong acc = 0;
-        foreach (var w in words)
+        // Summing native-endian words and byte-swapping the folded result equals the big-endian word sum (RFC 1071 §2(B)).
+        var vectors = MemoryMarshal.Cast<byte, Vector<ulong>>(data);
+        var low = Vector<ulong>.Zero;
+        var high = Vector<ulong>.Zero;
+        var lowHalves = new Vector<ulong>(0xffff_ffffUL);
+        foreach (var v in vectors)
         {
-            var before = acc;
-            acc += w;
-            if (acc < before) acc++; // end-around carry
+            low += v & lowHalves;
+            high += Vector.ShiftRightLogical(v, 32);
         }
-        var tail = data[(words.Length * 8)..];
-        ulong rest = 0;
-        for (var i = 0; i < tail.Length; i++) rest |= (ulong)tail[i] << (8 * i);
-        var b = acc;
-        acc += rest;
-        if (acc < b) acc++;
+        var acc = Vector.Sum(low) + Vector.Sum(high);
+        var rest = data[(vectors.Length * Vector<byte>.Count)..];
+        var words = MemoryMarshal.Cast<byte, uint>(rest);
+        foreach (var w in words) acc += w;
+        var tail = rest[(words.Length * 4)..];
+        uint last = 0;
+        for (var i = 0; i < tail.Length; i++) last |= (uint)tail[i] << (8 * i);
+        acc += last;
         // Fold 64 → 16 bits (native order), then to network order.
         var folded = (acc & 0xffffffff) + (acc >> 32);
         folded = (folded & 0xffff) + (folded >> 16);
