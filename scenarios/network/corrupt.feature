@@ -8,7 +8,7 @@ Feature: Damaged packets do not corrupt a transfer
     And the OEM's component "main-app" is 1 MiB
     And an update unit of main board "main" and secondary boards "node-2" and "node-3"
     When the OEM uploads version "2.0" of every node's components
-    And the link of the cloud is impaired with "{corrupt: 2%}"
+    And the link of the cloud corrupts 2% of packets
     And the unit checks in
     Then the unit installed image version 1
     And the component "main-app" installed on board "main" is what the OEM uploaded

@@ -62,6 +62,10 @@ public sealed class FaultSteps(ScenarioFaults faults, Rig rig, ScenarioInfo scen
     public Task DuplicateReorder(NetworkHost host, int duplicate, int reorder, CancellationToken ct) =>
         Impair(host, new LinkImpairment { Duplicate = duplicate / 100.0, Reorder = reorder / 100.0 }, ct);
 
+    [When("the link of {host} corrupts {int}% of packets", Summary = "flips one bit past the Ethernet header of that share of frames on every link of the host, both directions; receivers' checksums catch it")]
+    public Task Corrupt(NetworkHost host, int percent, CancellationToken ct) =>
+        Impair(host, new LinkImpairment { Corrupt = percent / 100.0 }, ct);
+
     [When("the link of {host} uses the profile {string}", Summary = "applies one of the rig's impairment profiles (network.profiles) to every link of the host")]
     public Task Profile(NetworkHost host, string profile, CancellationToken ct)
     {
