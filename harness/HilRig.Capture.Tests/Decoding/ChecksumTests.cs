@@ -160,7 +160,7 @@ public class ChecksumTests
         var frame = CaptureFile.ReadAll(RepoPaths.Fixtures("captures", "coap-libcoap.pcap")).Select(f => f.Data.ToArray()).First(b => UdpLength(b) > 0);
         BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(UdpOffset(frame) + 6), 0);
         var udp = frame.AsSpan(UdpOffset(frame), UdpLength(frame));
-        Assert.That(ChecksumCheck.Transport(ChecksumCheck.AddressSum(frame.AsSpan(IpOffset(frame)), true), true, IpProtocol.Udp, udp, udp.Length,
+        Assert.That(ChecksumCheck.Transport(InternetChecksum.AddressSum(frame.AsSpan(IpOffset(frame)), true), true, IpProtocol.Udp, udp, udp.Length,
             ChecksumCheck.UdpChecksumOffset, out _, out _), Is.EqualTo(ChecksumVerdict.Absent));
         Assert.That(DecodeOne(frame).Single(), Is.InstanceOf<CoapEvent>());
     }
@@ -280,7 +280,7 @@ public class ChecksumTests
         var ip = IpOffset(frame);
         var end = ip + BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(ip + 2));
         var segment = frame.AsSpan(TcpOffset(frame)..end);
-        return ChecksumCheck.Transport(ChecksumCheck.AddressSum(frame.AsSpan(ip), true), true, IpProtocol.Tcp, segment, segment.Length,
+        return ChecksumCheck.Transport(InternetChecksum.AddressSum(frame.AsSpan(ip), true), true, IpProtocol.Tcp, segment, segment.Length,
             ChecksumCheck.TcpChecksumOffset, out _, out _);
     }
 

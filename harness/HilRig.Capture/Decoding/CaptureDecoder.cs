@@ -106,7 +106,7 @@ public sealed class CaptureDecoder
                     SetAddresses(ip.Source, ip.Destination);
                     var end = Math.Min(payload.Length, ip.TotalLength);
                     var check = _options.VerifyChecksums && !frame.IsTruncated && !ChecksumCheck.IsSourceRouted(header);
-                    var scope = new ChecksumScope(check, true, check ? ChecksumCheck.AddressSum(header, ipv4: true) : 0, ip.PayloadLength);
+                    var scope = new ChecksumScope(check, true, check ? InternetChecksum.AddressSum(header, ipv4: true) : 0, ip.PayloadLength);
                     if (ip.IsFragment) events.Add(new IpEvent(_current, (int)ip.Protocol, ip.PayloadLength, true));
                     else DecodeTransport(ip.Protocol, payload[ip.HeaderLength..end], offset + ip.HeaderLength, scope, ref layer, ref layerOffset);
                     break;
@@ -122,7 +122,7 @@ public sealed class CaptureDecoder
                     SetAddresses(ip.Source, ip.Destination);
                     var end = Math.Min(payload.Length, ip.PayloadOffset + ip.PayloadLength);
                     var check = _options.VerifyChecksums && !frame.IsTruncated && !ip.IsRoutedOnward;
-                    var scope = new ChecksumScope(check, false, check ? ChecksumCheck.AddressSum(payload, ipv4: false) : 0, ip.PayloadLength);
+                    var scope = new ChecksumScope(check, false, check ? InternetChecksum.AddressSum(payload, ipv4: false) : 0, ip.PayloadLength);
                     if (ip.IsFragment) events.Add(new IpEvent(_current, (int)ip.Protocol, ip.PayloadLength, true));
                     else DecodeTransport(ip.Protocol, payload[ip.PayloadOffset..end], offset + ip.PayloadOffset, scope, ref layer, ref layerOffset);
                     break;

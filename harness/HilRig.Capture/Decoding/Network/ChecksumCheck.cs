@@ -39,10 +39,6 @@ public static class ChecksumCheck
         return InternetChecksum.Finish(sum) == 0 ? ChecksumVerdict.Good : ChecksumVerdict.Bad;
     }
 
-    /// <summary>The sum of a packet's source and destination addresses: the part of the pseudo-header the IP layer holds.</summary>
-    /// <param name="ip">The IP header: IPv4 (addresses at 12–19) or IPv6 (addresses at 8–39).</param>
-    public static ulong AddressSum(ReadOnlySpan<byte> ip, bool ipv4) => InternetChecksum.Add(0, ipv4 ? ip.Slice(12, 8) : ip.Slice(8, 32));
-
     /// <summary>
     /// True when an IPv4 header carries a loose or strict source route (RFC 791 §3.1): the transport checksum then covers
     /// the final destination from the option, not the header's, so it cannot be checked with the header's addresses.
@@ -63,7 +59,7 @@ public static class ChecksumCheck
     }
 
     /// <summary>Checks a TCP segment or UDP datagram against its pseudo-header.</summary>
-    /// <param name="addressSum">From <see cref="AddressSum"/>.</param>
+    /// <param name="addressSum">From <see cref="InternetChecksum.AddressSum"/>.</param>
     /// <param name="ipv4">Over IPv4, where UDP may go without a checksum.</param>
     /// <param name="covered">The bytes the checksum covers, as far as the capture holds them.</param>
     /// <param name="length">
@@ -75,8 +71,7 @@ public static class ChecksumCheck
         out ushort field, out ushort calculated)
     {
         field = BinaryPrimitives.ReadUInt16BigEndian(covered[fieldOffset..]);
-        // The rest of the pseudo-header as 16-bit words: zero and protocol, then the length (32 bits for IPv6).
-        var pseudo = addressSum + (ulong)protocol + ((uint)length >> 16) + ((uint)length & 0xffff);
+        var pseudo = InternetChecksum.PseudoHeader(addressSum, (byte)protocol, length);
         var sum = InternetChecksum.Add(pseudo, covered);
         calculated = Calculated(sum, field);
         if (protocol == IpProtocol.Udp && calculated == 0) calculated = 0xffff; // a computed zero is sent as all ones (RFC 768)

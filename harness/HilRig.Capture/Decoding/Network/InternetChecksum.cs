@@ -49,25 +49,20 @@ public static class InternetChecksum
 
     /// <summary>The sum of the IPv4 pseudo-header (RFC 9293 §3.1) for a transport segment of <paramref name="length"/> bytes.</summary>
     /// <param name="ip">The IPv4 header (addresses at bytes 12–19).</param>
-    public static ulong PseudoHeaderV4(ReadOnlySpan<byte> ip, byte protocol, int length)
-    {
-        Span<byte> pseudo = stackalloc byte[12];
-        ip.Slice(12, 8).CopyTo(pseudo);
-        pseudo[8] = 0;
-        pseudo[9] = protocol;
-        BinaryPrimitives.WriteUInt16BigEndian(pseudo[10..], (ushort)length);
-        return Add(0, pseudo);
-    }
+    public static ulong PseudoHeaderV4(ReadOnlySpan<byte> ip, byte protocol, int length) => PseudoHeader(AddressSum(ip, ipv4: true), protocol, length);
 
     /// <summary>The sum of the IPv6 pseudo-header (RFC 8200 §8.1) for an upper-layer packet of <paramref name="length"/> bytes.</summary>
     /// <param name="ip">The IPv6 header (addresses at bytes 8–39).</param>
-    public static ulong PseudoHeaderV6(ReadOnlySpan<byte> ip, byte protocol, int length)
-    {
-        Span<byte> pseudo = stackalloc byte[40];
-        ip.Slice(8, 32).CopyTo(pseudo);
-        BinaryPrimitives.WriteUInt32BigEndian(pseudo[32..], (uint)length);
-        pseudo[36] = pseudo[37] = pseudo[38] = 0;
-        pseudo[39] = protocol;
-        return Add(0, pseudo);
-    }
+    public static ulong PseudoHeaderV6(ReadOnlySpan<byte> ip, byte protocol, int length) => PseudoHeader(AddressSum(ip, ipv4: false), protocol, length);
+
+    /// <summary>The sum of a packet's source and destination addresses: the part of the pseudo-header the IP layer holds.</summary>
+    /// <param name="ip">The IP header: IPv4 (addresses at 12–19) or IPv6 (addresses at 8–39).</param>
+    public static ulong AddressSum(ReadOnlySpan<byte> ip, bool ipv4) => Add(0, ipv4 ? ip.Slice(12, 8) : ip.Slice(8, 32));
+
+    /// <summary>
+    /// Completes a pseudo-header sum from its addresses: the zero byte(s) and protocol form one word, the length one word
+    /// (IPv4) or two (IPv6's 32 bits), so one formula serves both.
+    /// </summary>
+    public static ulong PseudoHeader(ulong addressSum, byte protocol, int length) =>
+        addressSum + protocol + ((uint)length >> 16) + ((uint)length & 0xffff);
 }
