@@ -1,6 +1,6 @@
-using HilRig.Harness.Gherkin;
-using HilRig.Harness.Rig;
-using HilRig.Harness.Runtime;
+using HilRig.Engine.Gherkin;
+using HilRig.Rig.Model;
+using HilRig.Engine.Runtime;
 using HilRig.Steps.Hosting;
 using HilRig.Testing;
 using NUnit.Framework;
@@ -104,5 +104,5 @@ public sealed class FeatureTests
     }
 
     private static string RepositoryRoot() =>
-        Harness.Drivers.ProcessBoard.DeviceLocator.RepositoryRoot() ?? throw new InvalidOperationException("not inside the HilRig repository");
+        Rig.Drivers.ProcessBoard.DeviceLocator.RepositoryRoot() ?? throw new InvalidOperationException("not inside the HilRig repository");
 }

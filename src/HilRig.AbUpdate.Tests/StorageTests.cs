@@ -257,7 +257,7 @@ public class StorageTests
     [TestCase("0x10")]
     public void Sizes_parse_as_the_rig_file_parses_them(string text)
     {
-        var rig = HilRig.Harness.Rig.SizeParser.TryParse(text, out var rigBytes);
+        var rig = HilRig.Rig.Model.SizeParser.TryParse(text, out var rigBytes);
         long? bytes = null;
         string? error = null;
         try
@@ -272,7 +272,7 @@ public class StorageTests
         else
         {
             Assert.That(bytes, Is.Null, $"'{text}': the rig file refuses it");
-            Assert.That(error, Is.EqualTo(Assert.Throws<FormatException>(() => HilRig.Harness.Rig.SizeParser.Parse(text))!.Message), "the same wording");
+            Assert.That(error, Is.EqualTo(Assert.Throws<FormatException>(() => HilRig.Rig.Model.SizeParser.Parse(text))!.Message), "the same wording");
         }
     }
 

@@ -2,7 +2,7 @@ namespace HilRig.Device;
 
 /// <summary>
 /// How the device process tells its board driver what happened. The process-board driver in
-/// harness/HilRig.Harness/Drivers/Process relies on these values: reboot means "start me again".
+/// harness/HilRig.Rig/Drivers/ProcessBoard relies on these values: reboot means "start me again".
 /// </summary>
 public static class DeviceExitCode
 {

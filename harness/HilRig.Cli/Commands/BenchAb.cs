@@ -5,8 +5,8 @@ using System.Text;
 using System.Text.Json;
 using HilRig.AbUpdate;
 using HilRig.Cli.Output;
-using HilRig.Harness.Rig;
-using HilRig.Harness.Runtime;
+using HilRig.Rig.Model;
+using HilRig.Engine.Runtime;
 using HilRig.Storage;
 
 namespace HilRig.Cli.Commands;

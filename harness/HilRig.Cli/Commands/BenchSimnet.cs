@@ -27,7 +27,7 @@ public static class BenchSimnet
             try
             {
                 var result = SimNetBenchmark.Run(TimeSpan.FromSeconds(parse.GetValue(seconds)), parse.GetValue(packets),
-                    Path.Combine(Harness.Drivers.ProcessBoard.DeviceLocator.RepositoryRoot() ?? Directory.GetCurrentDirectory(), "fixtures", "captures"), work, m => { if (!asJson) Terminal.Line(m); }, parse.GetValue(mtu));
+                    Path.Combine(Rig.Drivers.ProcessBoard.DeviceLocator.RepositoryRoot() ?? Directory.GetCurrentDirectory(), "fixtures", "captures"), work, m => { if (!asJson) Terminal.Line(m); }, parse.GetValue(mtu));
                 if (asJson)
                 {
                     Console.Out.WriteLine(JsonSerializer.Serialize(new BenchSimnetJson(

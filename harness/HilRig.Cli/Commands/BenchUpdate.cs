@@ -25,7 +25,7 @@ public static class BenchUpdate
         var command = new Command("update", "CM↔UM gRPC round trip and fan-out vs grpc-js; cloud check-ins per second") { json, warmup, iterations, fanout, rounds, units };
         command.SetAction((parse, ct) => Loading.GuardAsync(async () =>
         {
-            var root = Harness.Drivers.ProcessBoard.DeviceLocator.RepositoryRoot() ?? throw new Loading.UsageException("run from the HilRig repository");
+            var root = Rig.Drivers.ProcessBoard.DeviceLocator.RepositoryRoot() ?? throw new Loading.UsageException("run from the HilRig repository");
             var interop = Path.Combine(root, "tools", "grpc-interop");
             if (!Directory.Exists(Path.Combine(interop, "node_modules")))
                 throw new Loading.UsageException($"{interop}/node_modules is missing: run `npm ci` there (./hilrig installs it as root)");

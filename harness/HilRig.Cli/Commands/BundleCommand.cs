@@ -126,7 +126,7 @@ public static class BundleCommand
     }
 
     private static string DefaultFixture(string file) =>
-        Path.Combine(Harness.Drivers.ProcessBoard.DeviceLocator.RepositoryRoot() ?? ".", "fixtures", "update", file);
+        Path.Combine(Rig.Drivers.ProcessBoard.DeviceLocator.RepositoryRoot() ?? ".", "fixtures", "update", file);
 
     private sealed class FixedTime(DateTimeOffset now) : TimeProvider
     {

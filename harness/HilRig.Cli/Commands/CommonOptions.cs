@@ -22,7 +22,7 @@ public static class CommonOptions
     {
         if (given is { Length: > 0 }) return given;
         if (Directory.Exists("scenarios")) return ["scenarios"];
-        var root = Harness.Drivers.ProcessBoard.DeviceLocator.RepositoryRoot();
+        var root = HilRig.Rig.Drivers.ProcessBoard.DeviceLocator.RepositoryRoot();
         return [root is null ? "scenarios" : Path.GetRelativePath(Environment.CurrentDirectory, Path.Combine(root, "scenarios"))];
     }
 }

@@ -1,8 +1,8 @@
 using HilRig.Cli.Output;
-using HilRig.Harness.Bindings;
-using HilRig.Harness.Gherkin;
-using HilRig.Harness.Rig;
-using HilRig.Harness.Tags;
+using HilRig.Engine.Bindings;
+using HilRig.Engine.Gherkin;
+using HilRig.Rig.Model;
+using HilRig.Engine.Tags;
 
 namespace HilRig.Cli.Commands;
 

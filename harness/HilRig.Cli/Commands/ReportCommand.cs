@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using HilRig.Cli.Output;
-using HilRig.Harness.Rig;
+using HilRig.Rig.Model;
 
 namespace HilRig.Cli.Commands;
 
@@ -54,7 +54,7 @@ public static class ReportCommand
     private static string? FindAllure()
     {
         if (Environment.GetEnvironmentVariable("HILRIG_ALLURE") is { Length: > 0 } forced) return File.Exists(forced) ? forced : null;
-        var root = Harness.Drivers.ProcessBoard.DeviceLocator.RepositoryRoot() ?? Environment.CurrentDirectory;
+        var root = Rig.Drivers.ProcessBoard.DeviceLocator.RepositoryRoot() ?? Environment.CurrentDirectory;
         var local = Path.Combine(root, "tools", "allure", "node_modules", ".bin", "allure");
         return File.Exists(local) ? local : RigProbe.FindOnPath("allure");
     }

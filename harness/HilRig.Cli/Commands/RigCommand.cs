@@ -1,6 +1,6 @@
 using System.CommandLine;
 using HilRig.Cli.Output;
-using HilRig.Harness.Rig;
+using HilRig.Rig.Model;
 using HilRig.Steps.Hosting;
 
 namespace HilRig.Cli.Commands;

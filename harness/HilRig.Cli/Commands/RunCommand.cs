@@ -1,6 +1,6 @@
 using System.CommandLine;
 using HilRig.Cli.Output;
-using HilRig.Harness.Runtime;
+using HilRig.Engine.Runtime;
 using HilRig.Steps.Hosting;
 using Spectre.Console;
 

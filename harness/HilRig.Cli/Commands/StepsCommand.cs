@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using HilRig.Cli.Output;
-using HilRig.Harness.Bindings;
+using HilRig.Engine.Bindings;
 using HilRig.Steps.Hosting;
 
 namespace HilRig.Cli.Commands;
@@ -50,9 +50,9 @@ public static class StepsCommand
         if (s.TakesStepArgument) parameters.Add(s.ParameterTypes[^1].Name == "DataTable" ? "DataTable" : "DocString");
         var keyword = s.Kind switch
         {
-            Harness.Gherkin.StepKind.Context => "Given",
-            Harness.Gherkin.StepKind.Action => "When",
-            Harness.Gherkin.StepKind.Outcome => "Then",
+            Engine.Gherkin.StepKind.Context => "Given",
+            Engine.Gherkin.StepKind.Action => "When",
+            Engine.Gherkin.StepKind.Outcome => "Then",
             _ => "*",
         };
         var area = s.Method.DeclaringType?.Namespace?.Split('.').Last() ?? "";

@@ -12,7 +12,7 @@ public static class TestCommand
         var command = new Command("test", "Run the whole test suite (installs what it needs; prints 'N passed, N failed')");
         command.SetAction(async (_, cancellation) =>
         {
-            var root = Harness.Drivers.ProcessBoard.DeviceLocator.RepositoryRoot();
+            var root = Rig.Drivers.ProcessBoard.DeviceLocator.RepositoryRoot();
             if (root is null)
             {
                 Terminal.Error("hilrig: not inside the HilRig repository");

@@ -1,6 +1,6 @@
 using System.Globalization;
-using HilRig.Harness.Gherkin;
-using HilRig.Harness.Runtime;
+using HilRig.Engine.Gherkin;
+using HilRig.Engine.Runtime;
 using Spectre.Console;
 
 namespace HilRig.Cli.Output;

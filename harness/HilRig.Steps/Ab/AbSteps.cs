@@ -2,11 +2,11 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using HilRig.AbUpdate;
-using HilRig.Harness.Bindings;
-using HilRig.Harness.Boards;
-using HilRig.Harness.Drivers.ProcessBoard;
-using HilRig.Harness.Protocols;
-using HilRig.Harness.Runtime;
+using HilRig.Engine.Bindings;
+using HilRig.Rig.Boards;
+using HilRig.Rig.Drivers.ProcessBoard;
+using HilRig.Rig.Protocols;
+using HilRig.Engine.Runtime;
 using HilRig.Storage;
 
 namespace HilRig.Steps.Ab;

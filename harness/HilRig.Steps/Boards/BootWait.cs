@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
-using HilRig.Harness.Boards;
-using HilRig.Harness.Protocols;
-using HilRig.Harness.Runtime;
+using HilRig.Rig.Boards;
+using HilRig.Rig.Protocols;
+using HilRig.Engine.Runtime;
 
 namespace HilRig.Steps.Boards;
 

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
-using HilRig.Harness.Bindings;
-using HilRig.Harness.Boards;
+using HilRig.Engine.Bindings;
+using HilRig.Rig.Boards;
 
 namespace HilRig.Steps.Boards;
 

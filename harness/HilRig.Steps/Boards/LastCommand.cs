@@ -1,4 +1,4 @@
-using HilRig.Harness.Protocols;
+using HilRig.Rig.Protocols;
 
 namespace HilRig.Steps.Boards;
 

@@ -1,6 +1,6 @@
-using HilRig.Harness.Bindings;
-using HilRig.Harness.Boards;
-using HilRig.Harness.Protocols;
+using HilRig.Engine.Bindings;
+using HilRig.Rig.Boards;
+using HilRig.Rig.Protocols;
 
 namespace HilRig.Steps.Boards;
 

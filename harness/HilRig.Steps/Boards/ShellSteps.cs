@@ -1,7 +1,7 @@
-using HilRig.Harness.Bindings;
-using HilRig.Harness.Boards;
-using HilRig.Harness.Gherkin;
-using HilRig.Harness.Runtime;
+using HilRig.Engine.Bindings;
+using HilRig.Rig.Boards;
+using HilRig.Engine.Gherkin;
+using HilRig.Engine.Runtime;
 
 namespace HilRig.Steps.Boards;
 

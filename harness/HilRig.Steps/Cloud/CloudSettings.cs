@@ -1,5 +1,5 @@
-using HilRig.Harness.Drivers.ProcessBoard;
-using HilRig.Harness.Runtime;
+using HilRig.Rig.Drivers.ProcessBoard;
+using HilRig.Engine.Runtime;
 
 namespace HilRig.Steps.Cloud;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using HilRig.Harness.Drivers.ProcessBoard;
-using HilRig.Harness.Runtime;
+using HilRig.Rig.Drivers.ProcessBoard;
+using HilRig.Engine.Runtime;
 using HilRig.Simulators.SimNet;
 
 namespace HilRig.Steps.Cloud;

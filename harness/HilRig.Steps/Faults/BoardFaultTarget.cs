@@ -1,6 +1,6 @@
-using HilRig.Harness.Boards;
-using HilRig.Harness.Drivers.ProcessBoard;
-using HilRig.Harness.Runtime;
+using HilRig.Rig.Boards;
+using HilRig.Rig.Drivers.ProcessBoard;
+using HilRig.Engine.Runtime;
 using HilRig.Simulators.Faults;
 
 namespace HilRig.Steps.Faults;

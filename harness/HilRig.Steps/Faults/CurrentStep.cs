@@ -1,6 +1,6 @@
-using HilRig.Harness.Bindings;
-using HilRig.Harness.Gherkin;
-using HilRig.Harness.Runtime;
+using HilRig.Engine.Bindings;
+using HilRig.Engine.Gherkin;
+using HilRig.Engine.Runtime;
 
 namespace HilRig.Steps.Faults;
 

@@ -1,5 +1,5 @@
-using HilRig.Harness.Bindings;
-using HilRig.Harness.Runtime;
+using HilRig.Engine.Bindings;
+using HilRig.Engine.Runtime;
 using HilRig.Simulators.Faults;
 
 namespace HilRig.Steps.Faults;

@@ -1,7 +1,7 @@
-using HilRig.Harness.Bindings;
-using HilRig.Harness.Boards;
-using HilRig.Harness.Gherkin;
-using HilRig.Harness.Runtime;
+using HilRig.Engine.Bindings;
+using HilRig.Rig.Boards;
+using HilRig.Engine.Gherkin;
+using HilRig.Engine.Runtime;
 using HilRig.Simulators.Faults;
 using HilRig.Simulators.SimNet;
 using HilRig.Steps.Network;
@@ -14,7 +14,7 @@ namespace HilRig.Steps.Faults;
 /// applied timeline is attached to the report.
 /// </summary>
 [Binding]
-public sealed class FaultSteps(ScenarioFaults faults, Rig rig, ScenarioInfo scenario, CurrentStep current)
+public sealed class FaultSteps(ScenarioFaults faults, ScenarioRig rig, ScenarioInfo scenario, CurrentStep current)
 {
     private string Where(string what) => $"{current.Location} ({what})";
 
@@ -33,7 +33,7 @@ public sealed class FaultSteps(ScenarioFaults faults, Rig rig, ScenarioInfo scen
         {
             path,
             Path.Combine(Path.GetDirectoryName(scenario.Pickle.Uri) ?? ".", path),
-            Path.Combine(Harness.Drivers.ProcessBoard.DeviceLocator.RepositoryRoot() ?? ".", path),
+            Path.Combine(Rig.Drivers.ProcessBoard.DeviceLocator.RepositoryRoot() ?? ".", path),
         };
         var file = candidates.FirstOrDefault(File.Exists) ?? throw new ArgumentException($"fault plan file '{path}' not found (looked in {string.Join(", ", candidates)})");
         faults.Start(Parse(() => FaultPlanParser.ParseFile(file)));

@@ -1,8 +1,8 @@
 using System.Reflection;
-using HilRig.Harness.Bindings;
-using HilRig.Harness.Reports;
-using HilRig.Harness.Rig;
-using HilRig.Harness.Runtime;
+using HilRig.Engine.Bindings;
+using HilRig.Engine.Reports;
+using HilRig.Rig.Model;
+using HilRig.Engine.Runtime;
 
 namespace HilRig.Steps.Hosting;
 
@@ -28,7 +28,7 @@ public static class ScenarioHost
     /// <summary>Product areas add their registration here, e.g. <c>() => RigNetworks.Register("simnet", …)</c>.</summary>
     private static readonly List<Action> Extensions =
     [
-        () => HilRig.Harness.Boards.RigNetworks.Register("simnet", (definition, services) => new Network.SimNetRigNetwork(definition, services),
+        () => HilRig.Rig.Boards.RigNetworks.Register("simnet", (definition, services) => new Network.SimNetRigNetwork(definition, services),
             rig => Network.SimNetProfiles.Read(rig)),
     ];
 
@@ -60,6 +60,6 @@ public static class ScenarioHost
     {
         if (Environment.GetEnvironmentVariable("HILRIG_RIG") is { Length: > 0 } fromEnv) return fromEnv;
         if (File.Exists("rig.yaml")) return "rig.yaml";
-        return Harness.Drivers.ProcessBoard.DeviceLocator.RepositoryRoot() is { } root ? Path.Combine(root, "rig.yaml") : "rig.yaml";
+        return Rig.Drivers.ProcessBoard.DeviceLocator.RepositoryRoot() is { } root ? Path.Combine(root, "rig.yaml") : "rig.yaml";
     }
 }

@@ -1,5 +1,5 @@
 using HilRig.Capture.Assertions;
-using HilRig.Harness.Bindings;
+using HilRig.Engine.Bindings;
 using HilRig.Steps.Update;
 
 namespace HilRig.Steps.Network;

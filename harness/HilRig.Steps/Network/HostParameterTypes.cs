@@ -1,4 +1,4 @@
-using HilRig.Harness.Bindings;
+using HilRig.Engine.Bindings;
 
 namespace HilRig.Steps.Network;
 

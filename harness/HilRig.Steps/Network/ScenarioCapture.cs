@@ -1,8 +1,8 @@
 using HilRig.Capture.Assertions;
 using HilRig.Capture.Decoding;
 using HilRig.Capture.Decoding.Grpc;
-using HilRig.Harness.Boards;
-using HilRig.Harness.Runtime;
+using HilRig.Rig.Boards;
+using HilRig.Engine.Runtime;
 using HilRig.Simulators.SimNet;
 
 namespace HilRig.Steps.Network;
@@ -12,7 +12,7 @@ namespace HilRig.Steps.Network;
 /// method path, hosts named as the rig names them. A failed assertion attaches the pcap and the decoded excerpt around
 /// the violation to the report and fails the step with <see cref="AssertionFailedException"/>.
 /// </summary>
-public sealed class ScenarioCapture(Rig rig, ScenarioOutput output)
+public sealed class ScenarioCapture(ScenarioRig rig, ScenarioOutput output)
 {
     private static readonly Lazy<DecoderOptions> Options = new(() =>
     {

@@ -1,5 +1,5 @@
-using HilRig.Harness.Boards;
-using HilRig.Harness.Protocols;
+using HilRig.Rig.Boards;
+using HilRig.Rig.Protocols;
 using HilRig.Simulators.Faults;
 using HilRig.Simulators.SimNet;
 
@@ -10,7 +10,7 @@ namespace HilRig.Steps.Network;
 /// starts with the scenario, boards boot later), so each fault first puts its hosts on the switch — a board gets its
 /// namespace, the cloud its host — and then acts. The switch remembers host-level settings for hosts joining later.
 /// </summary>
-public sealed class SimNetFaults(SimNetRigNetwork network, Rig rig) : INetworkFaults
+public sealed class SimNetFaults(SimNetRigNetwork network, ScenarioRig rig) : INetworkFaults
 {
     private void Ensure(string host)
     {

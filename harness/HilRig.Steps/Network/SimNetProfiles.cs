@@ -1,4 +1,4 @@
-using HilRig.Harness.Rig;
+using HilRig.Rig.Model;
 using HilRig.Simulators.Faults;
 using HilRig.Simulators.SimNet;
 using YamlDotNet.RepresentationModel;

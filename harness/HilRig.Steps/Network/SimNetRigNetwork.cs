@@ -1,10 +1,10 @@
 using System.Net;
 using HilRig.Capture.Assertions;
-using HilRig.Harness.Boards;
-using HilRig.Harness.Drivers.ProcessBoard;
-using HilRig.Harness.Protocols;
-using HilRig.Harness.Rig;
-using HilRig.Harness.Runtime;
+using HilRig.Rig.Boards;
+using HilRig.Rig.Drivers.ProcessBoard;
+using HilRig.Rig.Protocols;
+using HilRig.Rig.Model;
+using HilRig.Engine.Runtime;
 using HilRig.Simulators.SimNet;
 
 namespace HilRig.Steps.Network;

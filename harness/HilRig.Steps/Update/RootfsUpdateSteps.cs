@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
-using HilRig.Harness.Bindings;
-using HilRig.Harness.Boards;
-using HilRig.Harness.Runtime;
+using HilRig.Engine.Bindings;
+using HilRig.Rig.Boards;
+using HilRig.Engine.Runtime;
 using HilRig.Steps.Boards;
 
 namespace HilRig.Steps.Update;

@@ -1,8 +1,8 @@
 using System.Text.RegularExpressions;
-using HilRig.Harness.Bindings;
-using HilRig.Harness.Boards;
-using HilRig.Harness.Protocols;
-using HilRig.Harness.Runtime;
+using HilRig.Engine.Bindings;
+using HilRig.Rig.Boards;
+using HilRig.Rig.Protocols;
+using HilRig.Engine.Runtime;
 using HilRig.Steps.Boards;
 using HilRig.Update.Cloud;
 

@@ -1,9 +1,0 @@
-namespace HilRig.Harness.Rig;
-
-/// <summary>What a board is: a simulated device process, a QEMU machine, or real hardware on a rig.</summary>
-public enum BoardKind
-{
-    Process,
-    Qemu,
-    Physical,
-}

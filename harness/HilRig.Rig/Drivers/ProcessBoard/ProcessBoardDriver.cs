@@ -1,0 +1,443 @@
+using System.Diagnostics;
+using System.Text.Json;
+using HilRig.Rig.Drivers.Console;
+using HilRig.Rig.Native;
+using HilRig.Rig.Protocols;
+using HilRig.Engine.Runtime;
+
+namespace HilRig.Rig.Drivers.ProcessBoard;
+
+/// <summary>Options of a process board, from its <c>process</c> driver section.</summary>
+public sealed record ProcessBoardOptions
+{
+    public string Firmware { get; init; } = "1.0.0";
+    public string? DevicePath { get; init; }
+    public TimeSpan BootTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public IReadOnlyList<string> Roles { get; init; } = [];
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>
+/// Powers a process board: HilRig.Device runs as a child process whose console is the slave side of a pty
+/// this driver owns. On = start, orderly off = SIGTERM (the device shuts down cleanly), cut = SIGKILL,
+/// and when the device exits with its reboot code the driver boots it again, as a reset circuit would.
+/// The pty and its log outlive the process, so one console log spans every boot of a scenario.
+/// </summary>
+public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IBoardHealth, Boards.IHasEvidence, IAsyncDisposable
+{
+    private readonly string _name;
+    private readonly ProcessBoardOptions _options;
+    private readonly string _stateDirectory;
+    private readonly int _seed;
+    private readonly Pty _pty;
+    private readonly SemaphoreSlim _powerLock = new(1, 1);
+    private readonly List<PowerEvent> _history = new();
+    private readonly object _gate = new();
+    private readonly Dictionary<string, string> _settings;
+    private Launch? _current;
+    private TaskCompletionSource<int> _nextLaunchExit = NewExitSignal();
+    private bool _firstPowerOnDone;
+    private bool _disposed;
+
+    /// <summary>
+    /// One start of the device process. Power actions and the exit watcher act on a launch, never on "whatever runs
+    /// now", so a cut racing a self-reboot, or the exit of a previous launch, cannot be mistaken for the current one.
+    /// </summary>
+    private sealed class Launch(System.Diagnostics.Process process, TaskCompletionSource<int> exited)
+    {
+        public System.Diagnostics.Process Process { get; } = process;
+
+        public TaskCompletionSource<int> Exited { get; } = exited;
+
+        /// <summary>Set (under the driver's gate) when a power action ended this launch on purpose.</summary>
+        public bool StopExpected { get; set; }
+
+        /// <summary>Set (under the gate) once the watcher has handled the exit.</summary>
+        public bool Finished { get; set; }
+
+        /// <summary>Set (under the gate) between a self-reboot's exit and the restart, so a cut in that gap still wins.</summary>
+        public bool RestartPending { get; set; }
+
+        public bool Running_NeedsLock => !Finished && !Process.HasExited;
+
+        /// <summary>
+        /// The board's power as a user sees it: on from the start until the watcher has handled an exit that was not a
+        /// reboot. A self-reboot keeps it on (its exit, the gap and the restart), so a wait for the next boot that starts
+        /// before the old process is gone does not take the reboot for a power-off.
+        /// </summary>
+        public bool PoweredOn_NeedsLock => !Finished || RestartPending;
+    }
+
+    private static TaskCompletionSource<int> NewExitSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public ProcessBoardDriver(string name, ProcessBoardOptions options, string stateDirectory, int seed, TimeProvider? time = null)
+    {
+        _name = name;
+        _options = options;
+        // Absolute: the device runs with this as its working directory and gets paths inside it.
+        _stateDirectory = Path.GetFullPath(stateDirectory);
+        stateDirectory = _stateDirectory;
+        _seed = seed;
+        _settings = new Dictionary<string, string>(options.Settings);
+        Directory.CreateDirectory(stateDirectory);
+        DataDirectory = Path.Combine(stateDirectory, "data");
+        Directory.CreateDirectory(DataDirectory);
+        DevicePath = DeviceLocator.Find(options.DevicePath);
+        try
+        {
+            _pty = Pty.Open();
+        }
+        catch (IOException e)
+        {
+            throw new RigFaultException($"cannot open a pty for board {name}: {e.Message}", e);
+        }
+        Log = new ConsoleLog(Path.Combine(stateDirectory, "console.log"), time);
+        Console = new FdConsole(_pty.MasterFd, name, Log, time);
+    }
+
+    public FdConsole Console { get; }
+
+    public ConsoleLog Log { get; }
+
+    public string DevicePath { get; }
+
+    public string ConsolePath => _pty.SlavePath;
+
+    /// <summary>Where the device's own stderr goes (crash traces), for the report.</summary>
+    public string DiagnosticsPath => Path.Combine(_stateDirectory, "device-stderr.log");
+
+    public string? DiskImage { get; set; }
+
+    public string DataDirectory { get; }
+
+    /// <summary>Prepended to the device command, e.g. <c>ip netns exec NS</c> when the board lives in a network namespace.</summary>
+    public IReadOnlyList<string> LaunchPrefix { get; set; } = [];
+
+    /// <summary>Work to do once before the first power-on (e.g. create the board's network namespace).</summary>
+    public List<Func<CancellationToken, Task>> BeforeFirstPowerOn { get; } = new();
+
+    /// <summary>Sets a device setting for the next boot (the device reads its settings at boot).</summary>
+    public void Configure(string key, string value)
+    {
+        lock (_gate) _settings[key] = value;
+    }
+
+    public PowerState State
+    {
+        get
+        {
+            lock (_gate) return _current is { PoweredOn_NeedsLock: true } ? PowerState.On : PowerState.Off;
+        }
+    }
+
+    public IReadOnlyList<PowerEvent> History
+    {
+        get
+        {
+            lock (_gate) return _history.ToList();
+        }
+    }
+
+    public int? ProcessId
+    {
+        get
+        {
+            lock (_gate) return _current is { Running_NeedsLock: true } c ? c.Process.Id : null;
+        }
+    }
+
+    /// <summary>Completes when the device process running now (or, if none runs, the next one) exits; yields its exit code.</summary>
+    public Task<int> NextExit
+    {
+        get
+        {
+            lock (_gate) return _current is { Running_NeedsLock: true } c ? c.Exited.Task : _nextLaunchExit.Task;
+        }
+    }
+
+    public async Task OnAsync(CancellationToken cancellation = default)
+    {
+        await _powerLock.WaitAsync(cancellation);
+        try
+        {
+            if (State == PowerState.On) return;
+            if (!_firstPowerOnDone)
+            {
+                foreach (var setup in BeforeFirstPowerOn) await setup(cancellation);
+                _firstPowerOnDone = true;
+            }
+            // A new power-on starts a new boot: expectations look at this boot's output only.
+            Console.ReadPosition = Log.Length;
+            lock (_gate) StopReason = null;
+            Record(PowerEventKind.On);
+            Start("power-on");
+        }
+        finally
+        {
+            _powerLock.Release();
+        }
+    }
+
+    public async Task OffAsync(CancellationToken cancellation = default)
+    {
+        await _powerLock.WaitAsync(cancellation);
+        try
+        {
+            var launch = EndCurrentLaunch();
+            if (launch is null) return;
+            Record(PowerEventKind.Off);
+            if (!IsRunning(launch))
+            {
+                await launch.Exited.Task;
+                return;
+            }
+            Libc.kill(launch.Process.Id, Libc.SIGTERM);
+            using var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+            grace.CancelAfter(TimeSpan.FromSeconds(10));
+            try
+            {
+                await launch.Exited.Task.WaitAsync(grace.Token);
+            }
+            catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+            {
+                Log.Annotate("device ignored SIGTERM for 10 s; killing it");
+                launch.Process.Kill(entireProcessTree: true);
+                await launch.Exited.Task;
+            }
+        }
+        finally
+        {
+            _powerLock.Release();
+        }
+    }
+
+    public async Task CycleAsync(CancellationToken cancellation = default)
+    {
+        await OffAsync(cancellation);
+        await OnAsync(cancellation);
+    }
+
+    public async Task CutAsync(CancellationToken cancellation = default)
+    {
+        await _powerLock.WaitAsync(cancellation);
+        try
+        {
+            var launch = EndCurrentLaunch();
+            if (launch is null) return;
+            Record(PowerEventKind.Cut);
+            if (IsRunning(launch)) launch.Process.Kill(entireProcessTree: true);
+            await launch.Exited.Task;
+        }
+        finally
+        {
+            _powerLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Marks the current launch as ended on purpose and returns it, or null when the board is off. A launch that
+    /// has just exited to reboot counts as current: cutting it must keep the board off, not let the reboot win.
+    /// </summary>
+    private bool IsRunning(Launch launch)
+    {
+        lock (_gate) return launch.Running_NeedsLock;
+    }
+
+    private Launch? EndCurrentLaunch()
+    {
+        lock (_gate)
+        {
+            if (_current is null || (_current.Finished && !_current.RestartPending)) return null;
+            _current.StopExpected = true;
+            _current.RestartPending = false; // the board is off from now on; the pending restart sees StopExpected and does not run
+            return _current;
+        }
+    }
+
+    private void Start(string bootReason)
+    {
+        var configPath = Path.Combine(_stateDirectory, "board.json");
+        Dictionary<string, string> settings;
+        lock (_gate) settings = new Dictionary<string, string>(_settings);
+        var config = new
+        {
+            name = _name,
+            firmware = _options.Firmware,
+            roles = _options.Roles,
+            dataDirectory = DataDirectory,
+            bootReason,
+            seed = _seed,
+            settings,
+        };
+        File.WriteAllText(configPath, JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }));
+
+        var arguments = LaunchPrefix.Concat([DeviceLocator.DotnetHost(), DevicePath, "--console", _pty.SlavePath, "--config", configPath, "--lifeline"]).ToList();
+        var info = new ProcessStartInfo(arguments[0])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = _stateDirectory,
+        };
+        foreach (var a in arguments.Skip(1)) info.ArgumentList.Add(a);
+        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+
+        System.Diagnostics.Process process;
+        try
+        {
+            process = System.Diagnostics.Process.Start(info) ?? throw new RigFaultException($"could not start {arguments[0]}");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new RigFaultException($"cannot start board {_name}: {string.Join(' ', arguments)}: {e.Message}", e);
+        }
+        ChildProcesses.Track(process);
+        var diagnostics = new StreamWriter(DiagnosticsPath, append: true) { AutoFlush = true };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (diagnostics) diagnostics.WriteLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (diagnostics) diagnostics.WriteLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        Launch launch;
+        Launch? previous;
+        lock (_gate)
+        {
+            launch = new Launch(process, _nextLaunchExit);
+            _nextLaunchExit = NewExitSignal();
+            previous = _current;
+            _current = launch;
+        }
+        // Starts happen under the power lock, so no power action is using the previous launch's process any more.
+        previous?.Process.Dispose();
+        Log.Annotate($"{bootReason}: started device pid {process.Id}");
+        _ = WatchAsync(launch, diagnostics);
+    }
+
+    private async Task WatchAsync(Launch launch, StreamWriter diagnostics)
+    {
+        var process = launch.Process;
+        await process.WaitForExitAsync();
+        ChildProcesses.Forget(process);
+        var code = process.ExitCode;
+        bool expected, rebooting;
+        lock (_gate)
+        {
+            expected = launch.StopExpected;
+            rebooting = !expected && code == RebootExitCode;
+            launch.Finished = true;
+            launch.RestartPending = rebooting;
+        }
+        lock (diagnostics) diagnostics.Dispose();
+        if (expected)
+        {
+            Log.Annotate($"device stopped (exit {code})");
+        }
+        else if (rebooting)
+        {
+            Record(PowerEventKind.Reboot);
+            Log.Annotate("device rebooted itself");
+        }
+        else if (code == 0)
+        {
+            Record(PowerEventKind.Off, "device powered itself off");
+            Log.Annotate("device powered itself off");
+        }
+        else
+        {
+            Record(PowerEventKind.UnexpectedExit, $"exit code {code}");
+            Log.Annotate($"device process exited unexpectedly with code {code}; see {Path.GetFileName(DiagnosticsPath)}");
+            var tail = File.Exists(DiagnosticsPath) ? string.Join('\n', File.ReadLines(DiagnosticsPath).TakeLast(15)) : "";
+            lock (_gate)
+            {
+                StopReason = $"the device process of {_name} exited with code {code}" + (tail.Length > 0 ? $"; its stderr:\n{tail}" : "");
+                // Exit 2 is the device refusing its command line: the harness started it wrongly.
+                StopWasRigFault = code == UsageExitCode;
+            }
+        }
+        // This launch is over before any restart, so a power action waiting on it never waits on the restart.
+        launch.Exited.TrySetResult(code);
+        if (!rebooting) return;
+        if (RebootGap is { } gap) await gap();
+        await RestartAfterRebootAsync(launch);
+    }
+
+    /// <summary>Runs between a self-reboot's exit and the restart: tests land a power action exactly in that gap.</summary>
+    internal Func<Task>? RebootGap { get; set; }
+
+    /// <summary>
+    /// The reset circuit: boot the device again, under the power lock and only if nobody switched the board off
+    /// meanwhile, so a cut that races a reboot leaves the board off.
+    /// </summary>
+    private async Task RestartAfterRebootAsync(Launch launch)
+    {
+        await _powerLock.WaitAsync();
+        try
+        {
+            bool restart;
+            lock (_gate)
+            {
+                restart = !_disposed && !launch.StopExpected && ReferenceEquals(_current, launch);
+                // Stays set through Start when restarting: until the new launch is current, the board is still rebooting.
+                if (!restart) launch.RestartPending = false;
+            }
+            if (!restart)
+            {
+                Log.Annotate("not restarting after the reboot: power was switched off meanwhile");
+                return;
+            }
+            try
+            {
+                Start("reboot");
+            }
+            finally
+            {
+                lock (_gate) launch.RestartPending = false;
+            }
+        }
+        catch (RigFaultException e)
+        {
+            Log.Annotate($"restart after reboot failed: {e.Message}");
+        }
+        finally
+        {
+            _powerLock.Release();
+        }
+    }
+
+    /// <summary>HilRig.Device's reboot exit code (src/HilRig.Device/DeviceExitCode.cs).</summary>
+    public const int RebootExitCode = 82;
+
+    /// <summary>HilRig.Device's exit code for a command line or config it cannot use.</summary>
+    public const int UsageExitCode = 2;
+
+    public string? StopReason { get; private set; }
+
+    public bool StopWasRigFault { get; private set; }
+
+    public IEnumerable<(string Name, string Path)> Evidence()
+    {
+        if (File.Exists(DiagnosticsPath) && new FileInfo(DiagnosticsPath).Length > 0) yield return ($"{_name} device stderr", DiagnosticsPath);
+    }
+
+    private void Record(PowerEventKind kind, string? detail = null)
+    {
+        lock (_gate) _history.Add(new PowerEvent(DateTimeOffset.Now, kind, detail));
+        if (kind is PowerEventKind.On or PowerEventKind.Off or PowerEventKind.Cut) Log.Annotate($"power {kind.ToString().ToLowerInvariant()}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        lock (_gate) _disposed = true;
+        try
+        {
+            await CutAsync();
+        }
+        finally
+        {
+            Console.Dispose();
+            Log.Dispose();
+            _pty.Dispose();
+            _current?.Process.Dispose();
+        }
+    }
+}

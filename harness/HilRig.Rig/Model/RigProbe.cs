@@ -1,0 +1,109 @@
+using HilRig.Rig.Drivers.ProcessBoard;
+using HilRig.Rig.Drivers.Serial;
+using HilRig.Rig.Native;
+using HilRig.Engine.Runtime;
+
+namespace HilRig.Rig.Model;
+
+/// <summary>One thing <c>hilrig rig check</c> looked at, and what it found.</summary>
+public sealed record ProbeResult(string Subject, string Check, bool Ok, string Detail);
+
+/// <summary>Checks that what a rig file names is really there: builds, tools, ports, privileges.</summary>
+public static class RigProbe
+{
+    public static IReadOnlyList<ProbeResult> Run(RigDefinition rig)
+    {
+        var results = new List<ProbeResult>();
+        foreach (var board in rig.Boards)
+        {
+            var subject = $"board {board.Name}";
+            switch (board.Kind)
+            {
+                case BoardKind.Process:
+                    var process = board.Driver("process")!;
+                    results.Add(Try(subject, "device build", () =>
+                        DeviceLocator.Find(process.String("device"))));
+                    results.Add(Tool(subject, "dotnet"));
+                    results.Add(Try(subject, "pty", () =>
+                    {
+                        using var pty = Pty.Open();
+                        return pty.SlavePath + " opens";
+                    }));
+                    break;
+                case BoardKind.Physical:
+                    var serial = board.Driver("serial")!;
+                    var port = serial.RequiredString("port");
+                    results.Add(Try(subject, "serial port", () =>
+                    {
+                        using var sp = SerialPort.Open(port, int.Parse(serial.RequiredString("baud")));
+                        return $"{port} at {sp.ReadBackBaud()} baud";
+                    }));
+                    var power = board.Driver("external_power")!;
+                    foreach (var key in new[] { "on", "off", "cut" }.Where(power.Has))
+                        results.Add(CommandExists(subject, $"power {key} command", power.RequiredString(key)));
+                    break;
+                case BoardKind.Qemu:
+                    var qemu = board.Driver("qemu")!;
+                    results.Add(Tool(subject, qemu.String("binary")!));
+                    foreach (var key in new[] { "kernel", "initrd", "disk" }.Where(qemu.Has))
+                    {
+                        var file = qemu.RequiredString(key);
+                        results.Add(new ProbeResult(subject, key, File.Exists(file), File.Exists(file) ? file : $"{file} does not exist"));
+                    }
+                    results.Add(new ProbeResult(subject, "driver", false, "no QEMU board driver in this build yet"));
+                    break;
+            }
+        }
+        if (rig.Network.Type == "simnet")
+        {
+            results.Add(new ProbeResult("network simnet", "root", Libc.geteuid() == 0,
+                Libc.geteuid() == 0 ? "running as root"
+                    : $"SimNet creates a network namespace and TAP device for every process board and the cloud; as {Environment.UserName} " +
+                      "no scenario that powers a board or starts the cloud can run (each is reported as a rig fault, exit 3): run as root"));
+            results.Add(Tool("network simnet", "ip"));
+            results.Add(new ProbeResult("network simnet", "/dev/net/tun", File.Exists("/dev/net/tun"), File.Exists("/dev/net/tun") ? "present" : "missing: no TAP support"));
+        }
+        if (rig.Cloud is not null)
+            results.Add(Try("cloud", "cloud build", () =>
+            {
+                var root = DeviceLocator.RepositoryRoot() ?? throw new RigFaultException("not inside the HilRig repository");
+                var dll = Path.Combine(root, "src", "HilRig.Cloud", "bin", DeviceLocator.CurrentConfiguration(), "net10.0", "HilRig.Cloud.dll");
+                return File.Exists(dll) ? dll : throw new RigFaultException($"{dll} is not built (dotnet build src/HilRig.Cloud)");
+            }));
+        return results;
+    }
+
+    private static ProbeResult Try(string subject, string check, Func<string> probe)
+    {
+        try
+        {
+            return new ProbeResult(subject, check, true, probe());
+        }
+        catch (Exception e) when (e is IOException or RigFaultException or ArgumentException or UnauthorizedAccessException)
+        {
+            return new ProbeResult(subject, check, false, e.Message.Replace("[rig] ", ""));
+        }
+    }
+
+    private static ProbeResult Tool(string subject, string tool)
+    {
+        var path = FindOnPath(tool);
+        return new ProbeResult(subject, tool, path is not null, path ?? $"'{tool}' is not on PATH");
+    }
+
+    private static ProbeResult CommandExists(string subject, string check, string command)
+    {
+        var program = command.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "";
+        var path = FindOnPath(program);
+        return new ProbeResult(subject, check, path is not null, path is null ? $"'{program}' (from `{command}`) is not on PATH" : $"{path}");
+    }
+
+    public static string? FindOnPath(string tool)
+    {
+        if (tool.Contains('/')) return File.Exists(tool) ? tool : null;
+        return (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Concat(["/usr/sbin", "/sbin", "/usr/bin", "/bin"])
+            .Select(d => Path.Combine(d, tool))
+            .FirstOrDefault(File.Exists);
+    }
+}

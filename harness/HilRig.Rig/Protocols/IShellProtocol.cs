@@ -1,0 +1,18 @@
+namespace HilRig.Rig.Protocols;
+
+/// <summary>Runs commands in a shell on the board and returns their output and exit code.</summary>
+public interface IShellProtocol
+{
+    /// <summary>Waits until the shell answers at its prompt.</summary>
+    Task WaitReadyAsync(TimeSpan timeout, CancellationToken cancellation = default);
+
+    Task<ShellResult> RunAsync(string command, TimeSpan timeout, CancellationToken cancellation = default);
+}
+
+/// <summary>What a command printed and how it exited.</summary>
+public sealed record ShellResult(string Command, int ExitCode, string Output)
+{
+    public IReadOnlyList<string> Lines => Output.Length == 0 ? [] : Output.Split('\n');
+
+    public bool Succeeded => ExitCode == 0;
+}
