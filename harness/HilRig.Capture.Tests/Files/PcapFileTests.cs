@@ -35,14 +35,14 @@ public class PcapFileTests
         ng.Write(1, FrameA, id);
         ng.Dispose();
         Assert.DoesNotThrow(() => ng.Write(2, FrameB, id));
-        Assert.DoesNotThrow(ng.Flush);
+        Assert.DoesNotThrow(() => ng.Flush());
         Assert.That(ng.FrameCount, Is.EqualTo(1));
 
         var pcap = new PcapWriter(new MemoryStream());
         pcap.Write(1, FrameA);
         pcap.Dispose();
         Assert.DoesNotThrow(() => pcap.Write(2, FrameB));
-        Assert.DoesNotThrow(pcap.Flush);
+        Assert.DoesNotThrow(() => pcap.Flush());
         Assert.That(pcap.FrameCount, Is.EqualTo(1));
     }
 

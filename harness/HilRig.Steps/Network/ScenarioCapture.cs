@@ -38,9 +38,9 @@ public sealed class ScenarioCapture(ScenarioRig rig, ScenarioOutput output)
     {
         var network = Network;
         var path = network.CapturePath ?? throw new RigFaultException("the rig's SimNet has capture: false; capture assertions need it on");
-        network.Switch.FlushCaptures();
+        var length = network.Switch.FlushCapture(path);
         if (_decoded?.PcapPath != path) _decoded = new CaptureLogCache(path, Options.Value);
-        return _decoded.Load(network.HostDirectory(), view);
+        return _decoded.Load(network.HostDirectory(), view, length);
     }
 
     /// <summary>Runs an assertion over the capture; a violation is attached as evidence and fails the step.</summary>
