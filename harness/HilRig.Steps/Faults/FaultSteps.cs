@@ -78,7 +78,7 @@ public sealed class FaultSteps(ScenarioFaults faults, ScenarioRig rig, ScenarioI
     public Task ImpairWith(NetworkHost host, string yaml, CancellationToken ct) =>
         Impair(host, Parse(() => FaultPlanParser.ParseImpairment(yaml, "impairment", Where(yaml))), ct);
 
-    [When("the network is clean again", Summary = "heals every partition and clears every impairment")]
+    [When("the network is clean again", Summary = "heals every partition and puts every link back on the rig's profile (clean unless the rig names one)")]
     public Task Clean(CancellationToken ct) => faults.ApplyAsync(new HealFault(null), Where("heal all"), ct);
 
     [When("{host} is partitioned from the network", Summary = "cuts the host off from every other host, both directions, until healed")]
