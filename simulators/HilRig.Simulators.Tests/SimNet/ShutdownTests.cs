@@ -24,7 +24,7 @@ public class ShutdownTests
             Interlocked.Increment(ref delivered);
         });
         var port = new RecordingPort("b", time);
-        var link = new LinkState("a", "b", new DeterministicRandom(1, "test"));
+        var link = new LinkState("a", "b", 1);
         link.EnterDelayLine();
         line.Schedule(new PendingFrame(new byte[64], 64, port, link), time.GetTimestamp() + TimeSpan.TicksPerMillisecond);
         var timerThread = Task.Run(() => time.Advance(TimeSpan.FromMilliseconds(1)));
