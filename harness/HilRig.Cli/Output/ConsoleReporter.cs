@@ -31,12 +31,12 @@ public sealed class ConsoleReporter(string resultsDirectory) : IRunListener
             $"[bold]hilrig run[/] {run.RunId} · seed [bold]{run.Seed}[/]{Terminal.Escape(rig)}{mode} · {pickles.Count} scenario(s)");
     }
 
-    public void ScenarioStarted(ScenarioInfo scenario, ScenarioOutput output)
+    public void ScenarioStarted(ScenarioRun scenario, ScenarioOutput output)
     {
         _status?.Status(Terminal.Escape($"[{_done + 1}/{_total}] {scenario.Name}"));
     }
 
-    public void StepFinished(ScenarioInfo scenario, StepResult step)
+    public void StepFinished(ScenarioRun scenario, StepResult step)
     {
         _status?.Status(Terminal.Escape($"[{_done + 1}/{_total}] {scenario.Name} · {step.Step}"));
         if (step.Snippet is not null) _snippets.Add(step.Snippet);

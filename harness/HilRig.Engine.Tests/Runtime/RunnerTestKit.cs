@@ -10,7 +10,7 @@ internal static class RunnerTestKit
 {
     public static async Task<IReadOnlyList<ScenarioResult>> RunAsync(string feature, Type[] bindings, bool dryRun = false, TimeSpan? stepTimeout = null)
     {
-        var pickles = PickleCompiler.Compile(FeatureParser.ParseText(feature, "kit.feature"));
+        var pickles = FeaturePickles.Compile(FeatureParser.ParseText(feature, "kit.feature"));
         var options = new RunOptions
         {
             Seed = 7,
