@@ -93,13 +93,21 @@ public class ListAndStepsTests
     }
 
     [Test]
-    public async Task Report_WithoutAllure_SaysHowToInstallIt()
+    public async Task Report_WithoutAllureAndWithoutCucumberReport_SaysHowToInstallIt()
     {
         var results = Hilrig.Results("report");
         Directory.CreateDirectory(Path.Combine(results, "allure-results"));
         var r = await Hilrig.RunAsync(new Dictionary<string, string?> { ["HILRIG_ALLURE"] = "/nonexistent/allure" }, "report", "--results", results);
         Assert.That(r.ExitCode, Is.EqualTo(3), r.ToString());
         Assert.That(r.Stderr, Does.Contain("npm install").And.Contain("allure-commandline").And.Contain("Java"));
+    }
+
+    [Test]
+    public async Task Report_NoResults_Exit2()
+    {
+        var r = await Hilrig.RunAsync("report", "--results", Hilrig.Results("empty"));
+        Assert.That(r.ExitCode, Is.EqualTo(2), r.ToString());
+        Assert.That(r.Stderr, Does.Contain("no results in").And.Contain("./hilrig run"));
     }
 }
 

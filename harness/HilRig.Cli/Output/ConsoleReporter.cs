@@ -76,7 +76,8 @@ public sealed class ConsoleReporter(string resultsDirectory) : IRunListener
         Terminal.Line($"{result.Scenarios.Sum(s => s.Steps.Count)} step(s): {steps}");
         foreach (var hook in result.RunHooks.Where(h => h.Outcome != Outcome.Passed))
             Terminal.Line($"run hook {hook.Hook.Method.Name} failed: {hook.Error?.Message}");
-        Terminal.Line($"results: {Path.Combine(resultsDirectory, "allure-results")} · {Path.Combine(resultsDirectory, "junit.xml")} · artifacts in {run.ArtifactsDirectory}");
+        Terminal.Line($"report: {Path.Combine(resultsDirectory, "cucumber-report.html")} · {Path.Combine(resultsDirectory, "allure-results")} · " +
+                      $"{Path.Combine(resultsDirectory, "junit.xml")} · {Path.Combine(resultsDirectory, "cucumber-messages.ndjson")} · artifacts in {run.ArtifactsDirectory}");
         Terminal.Line($"{result.Duration.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s");
     }
 

@@ -35,6 +35,7 @@ public static class FeaturePickles
         {
             Id = message.Id,
             Message = message,
+            Document = document,
             FeatureTags = feature.Tags.Select(t => t.Name).ToList(),
             InheritedTags = feature.Tags.Concat(rule?.Tags ?? []).Select(t => t.Name).Distinct().ToList(),
         };

@@ -28,6 +28,9 @@ public sealed record Pickle(
     /// <summary>The tags the scenario inherits from its Feature and Rule (a subset of <see cref="Tags"/>).</summary>
     public IReadOnlyList<string> InheritedTags { get; init; } = [];
 
+    /// <summary>The feature file it came from, for the Cucumber Messages report (its source and Gherkin document).</summary>
+    public FeatureDocument? Document { get; init; }
+
     /// <summary>The pickle as Gherkin compiled it, for the Cucumber Messages report.</summary>
     public Io.Cucumber.Messages.Types.Pickle? Message { get; init; }
 

@@ -83,12 +83,14 @@ public sealed class ScenarioRunner(BindingRegistry registry, ScenarioServices ru
         }
 
         var disposeOutcome = Outcome.Passed;
+        Exception? cleanupError = null;
         try
         {
             await services.DisposeAsync();
         }
         catch (Exception e)
         {
+            cleanupError = e;
             disposeOutcome = Classify(e);
             failure ??= $"cleaning up after the scenario failed: {e.GetType().Name}: {e.Message}";
         }
@@ -97,7 +99,7 @@ public sealed class ScenarioRunner(BindingRegistry registry, ScenarioServices ru
         if (dryRun && outcome == Outcome.Passed) outcome = Outcome.Skipped;
         var scenarioResult = new ScenarioResult(pickle, info.Seed, outcome, start, clock.Elapsed, steps, hooks,
             output.ScenarioAttachments, output.Lines, outcome is Outcome.Passed or Outcome.Skipped ? null : failure,
-            run.ReplayCommand(pickle));
+            run.ReplayCommand(pickle), cleanupError);
         foreach (var l in listeners) l.ScenarioFinished(scenarioResult);
         return scenarioResult;
     }

@@ -26,7 +26,7 @@ public sealed class TestRun : IAsyncDisposable
     public TestRun(BindingRegistry registry, RunOptions options, IEnumerable<IRunListener> listeners, Action<ScenarioServices>? configure = null)
     {
         Registry = registry;
-        Context = new RunContext(options);
+        Context = new RunContext(options) { Bindings = registry };
         Services = ScenarioServices.CreateRunScope();
         Services.Add(Context);
         Services.Add(registry);
