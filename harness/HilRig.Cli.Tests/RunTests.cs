@@ -22,7 +22,8 @@ public class RunTests
         Assert.That(r.Stdout, Does.Contain("replay: ./hilrig run fixtures/features/failing/mixed.feature:2 --seed 42"));
         Assert.That(r.Stdout, Does.Contain("✔ passes after the failure"), "the run goes on after a failure");
         Assert.That(r.Stdout, Does.Contain("? an undefined step"));
-        Assert.That(r.Stdout, Does.Contain("[When(\"I flash {string} onto board {string} at {int} volts\")]"), "a ready-to-paste snippet");
+        Assert.That(r.Stdout, Does.Contain("[When(\"I flash {string} onto board {board} at {int} volts\")]"), "a ready-to-paste snippet");
+        Assert.That(r.Stdout, Does.Contain("public void WhenIFlashOntoBoardAtVolts(string p0, Board board, int p2)"), "{board} where the step says board \"dut\"");
 
         var junit = XDocument.Load(Path.Combine(results, "junit.xml"));
         Assert.That(junit.Root!.Attribute("tests")!.Value, Is.EqualTo("3"));

@@ -90,5 +90,5 @@ public sealed class ReqnrollOutputHelper(ScenarioOutput output) : IReqnrollOutpu
 
     public void WriteLine(string format, params object[] args) => output.WriteLine(string.Format(CultureInfo.InvariantCulture, format, args));
 
-    public void AddAttachment(string filePath) => output.AttachFile(Path.GetFileName(filePath), MediaTypes.ForFile(filePath), filePath);
+    public void AddAttachment(string filePath) => output.AttachFile(Path.GetFileNameWithoutExtension(filePath), MediaTypes.ForFile(filePath), filePath);
 }
