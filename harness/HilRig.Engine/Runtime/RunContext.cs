@@ -14,6 +14,9 @@ public sealed class RunContext
 
     public RunOptions Options { get; }
 
+    /// <summary>The run's step definitions and hooks, for reports that describe them (Cucumber Messages).</summary>
+    public BindingRegistry? Bindings { get; internal set; }
+
     public int Seed => Options.Seed;
 
     /// <summary>When set, every board console line is passed here as it arrives (<c>hilrig run --follow</c>).</summary>

@@ -12,14 +12,14 @@ namespace HilRig.Rig.Boards;
 public sealed class ScenarioRig : IAsyncDisposable
 {
     private readonly RigDefinition _definition;
-    private readonly ScenarioInfo _scenario;
+    private readonly ScenarioRun _scenario;
     private readonly ScenarioOutput _output;
     private readonly ScenarioServices _services;
     private readonly Dictionary<string, Board> _boards = new();
     private readonly object _gate = new();
     private IRigNetwork? _network;
 
-    public ScenarioRig(RigDefinition definition, ScenarioInfo scenario, ScenarioOutput output, ScenarioServices services)
+    public ScenarioRig(RigDefinition definition, ScenarioRun scenario, ScenarioOutput output, ScenarioServices services)
     {
         _definition = definition;
         _scenario = scenario;

@@ -3,12 +3,13 @@ using HilRig.Engine.Gherkin;
 namespace HilRig.Engine.Runtime;
 
 /// <summary>
-/// The scenario being run, available to bindings. Its seed comes from the run seed and the scenario's
-/// location only, so running one scenario alone (the replay line) reproduces the same random choices.
+/// The scenario being run, available to bindings (Reqnroll's <c>ScenarioContext</c> is there too; this is what HilRig
+/// adds: the pickle, the run, seeds). Its seed comes from the run seed and the scenario's location only, so running
+/// one scenario alone (the replay line) reproduces the same random choices.
 /// </summary>
-public sealed class ScenarioInfo
+public sealed class ScenarioRun
 {
-    public ScenarioInfo(Pickle pickle, RunContext run, CancellationToken cancellation)
+    public ScenarioRun(Pickle pickle, RunContext run, CancellationToken cancellation)
     {
         Pickle = pickle;
         Run = run;

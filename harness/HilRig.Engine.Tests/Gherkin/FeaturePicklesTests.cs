@@ -3,10 +3,11 @@ using NUnit.Framework;
 
 namespace HilRig.Engine.Tests.Gherkin;
 
-public class PickleCompilerTests
+/// <summary>Pickles from Gherkin 43's own compiler, with what our selection and reports add to them.</summary>
+public class FeaturePicklesTests
 {
     private static IReadOnlyList<Pickle> Compile(string text, string uri = "t.feature") =>
-        PickleCompiler.Compile(FeatureParser.ParseText(text, uri));
+        FeaturePickles.Compile(FeatureParser.ParseText(text, uri));
 
     [Test]
     public void Compile_FeatureAndRuleBackgrounds_PrependedInOrder()
@@ -64,10 +65,13 @@ public class PickleCompilerTests
         Assert.That(pickles[0].Example!.ExamplesName, Is.EqualTo("quick ones"));
         Assert.That(pickles[1].Example!.Index, Is.EqualTo(2));
         Assert.That(pickles[2].Example!.ExamplesName, Is.EqualTo("slow ones"));
-        Assert.That(pickles[1].DisplayName, Is.EqualTo("boot b in cold [quick ones #2: board=b, mode=cold]"));
+        Assert.That(pickles[1].DisplayName, Is.EqualTo("boot b in cold [quick ones #2: board=b, mode=cold]"), "the row marker is for display only");
+        Assert.That(pickles[1].TestCaseName, Is.EqualTo("boot <board> in <mode>"));
+        Assert.That(pickles[0].FeatureTags, Is.EqualTo(new[] { "@feature" }));
+        Assert.That(pickles[0].InheritedTags, Is.EqualTo(new[] { "@feature" }));
         Assert.That(pickles[1].Line, Is.EqualTo(17), "an outline pickle's line is its Examples row");
         Assert.That(pickles[1].ScenarioLine, Is.EqualTo(4));
-        var table = (DataTable)pickles[1].Steps[0].Argument!;
+        var table = (StepTable)pickles[1].Steps[0].Argument!;
         Assert.That(table.Rows[1], Is.EqualTo(new[] { "board", "b" }));
         var doc = (DocString)pickles[1].Steps[1].Argument!;
         Assert.That(doc.Content, Is.EqualTo("hello b"));
@@ -75,7 +79,7 @@ public class PickleCompilerTests
     }
 
     [Test]
-    public void Compile_AndAndBut_TakeThePreviousKeywordsKind()
+    public void Compile_AndAndBut_TakeThePreviousKeywordsKind_StarIsOfNoKind()
     {
         var steps = Compile("""
             Feature: F
@@ -89,8 +93,8 @@ public class PickleCompilerTests
             """)[0].Steps;
         Assert.That(steps.Select(s => s.Kind), Is.EqualTo(new[]
         {
-            StepKind.Context, StepKind.Context, StepKind.Action, StepKind.Action, StepKind.Outcome, StepKind.Outcome,
-        }));
+            StepKind.Context, StepKind.Context, StepKind.Action, StepKind.Action, StepKind.Outcome, StepKind.Unknown,
+        }), "as Gherkin's compiler has it: '*' is of no kind, so it binds to definitions of any keyword");
     }
 
     [Test]
@@ -133,5 +137,29 @@ public class PickleCompilerTests
         // Gherkin 5.0.0 only knew "Grundlage" and silently ate "Hintergrund:" (platform-dotnet.md §1).
         var pickle = Compile("# language: de\nFunktionalität: F\n  Hintergrund:\n    Angenommen vorher\n  Szenario: S\n    Dann nachher\n").Single();
         Assert.That(pickle.Steps.Select(s => s.Text), Is.EqualTo(new[] { "vorher", "nachher" }));
+    }
+
+    [Test]
+    public void Compile_Ids_AreUniqueAndTheSameInEveryProcess()
+    {
+        const string text = "Feature: F\n  Scenario: a\n    Given x\n  Scenario Outline: o <n>\n    Given y <n>\n    Examples:\n      | n |\n      | 1 |\n      | 2 |\n";
+        var first = Compile(text, "scenarios/ids.feature");
+        var again = Compile(text, "scenarios/ids.feature");
+        var other = Compile(text, "scenarios/other.feature");
+        var ids = first.Select(p => p.Id).Concat(first.SelectMany(p => p.Steps).Select(s => s.Id)).ToList();
+        Assert.That(ids, Is.Unique.And.All.Not.Empty);
+        Assert.That(again.Select(p => p.Id), Is.EqualTo(first.Select(p => p.Id)), "list --json and a later run agree on pickle ids");
+        Assert.That(other.Select(p => p.Id), Has.None.AnyOf(first.Select(p => p.Id).ToArray()), "another file has other ids");
+        Assert.That(first[0].Message!.AstNodeIds, Has.Count.EqualTo(1));
+        Assert.That(first[2].Message!.AstNodeIds, Has.Count.EqualTo(2), "an outline pickle names its scenario and its row");
+    }
+
+    [Test]
+    public void Compile_RuleTags_AreInheritedButNotFeatureTags()
+    {
+        var pickle = Compile("@f\nFeature: F\n  @r\n  Rule: R\n    @s\n    Scenario: S\n      Given x\n").Single();
+        Assert.That(pickle.FeatureTags, Is.EqualTo(new[] { "@f" }));
+        Assert.That(pickle.InheritedTags, Is.EqualTo(new[] { "@f", "@r" }));
+        Assert.That(pickle.Tags, Is.EqualTo(new[] { "@f", "@r", "@s" }));
     }
 }
