@@ -46,8 +46,9 @@ public sealed class ScenarioRig : IAsyncDisposable
             var definition = _definition.FindBoard(name)
                 ?? throw new ArgumentException(
                     $"the rig {_definition.Name} ({_definition.SourcePath}) has no board \"{name}\"; its boards: {string.Join(", ", _definition.Boards.Select(b => b.Name))}");
+            var sessions = definition.Kind == BoardKind.Physical ? _services.Get<Locking.BoardSessions>() : null;
             var board = BoardFactory.Create(definition, Path.Combine(_output.Directory, "boards", name), _scenario.RandomFor,
-                _scenario.SeedFor($"board/{name}"));
+                _scenario.SeedFor($"board/{name}"), sessions: sessions);
             _boards[name] = board;
             if (_scenario.Run.ConsoleFollower is { } follow && board.TryGet<IConsoleProtocol>(out var console))
                 console!.Log.LineReceived += line => follow(name, line);
