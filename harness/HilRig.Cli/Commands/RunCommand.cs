@@ -20,7 +20,8 @@ public static class RunCommand
         var stepTimeout = new Option<string?>("--step-timeout") { Description = "longest a single step may take (default 5min)" };
         var follow = new Option<bool>("--follow", "-f") { Description = "print every board's console as it arrives" };
         var plan = new Option<string?>("--plan") { Description = "a fault plan (YAML) that starts with every scenario; replay lines include it" };
-        var command = new Command("run", "Run scenarios on a rig") { features, rig, tags, results, seed, dryRun, stepTimeout, follow, plan };
+        var lockTimeout = RigCommand.LockTimeoutOption();
+        var command = new Command("run", "Run scenarios on a rig") { features, rig, tags, results, seed, dryRun, stepTimeout, follow, plan, lockTimeout };
         command.SetAction((parse, cancellation) => Loading.GuardAsync(async () =>
         {
             var filter = Loading.Tags(parse.GetValue(tags));
@@ -48,7 +49,9 @@ public static class RunCommand
             };
             var reporter = new ConsoleReporter(resultsDirectory);
             var listeners = ScenarioHost.ReportWriters(resultsDirectory, rigDefinition).Append(reporter);
+            var waitForLocks = RigCommand.LockTimeout(parse.GetValue(lockTimeout));
             await using var run = ScenarioHost.CreateRun(options, rigDefinition, listeners);
+            run.Services.Get<HilRig.Rig.Locking.RigRunSettings>().LockTimeout = waitForLocks;
             if (parse.GetValue(follow))
                 run.Context.ConsoleFollower = (board, line) => Terminal.Line($"  {board} | {line}", $"  [grey]{Terminal.Escape(board)} |[/] {Terminal.Escape(line)}");
             async Task RunAll()

@@ -90,10 +90,11 @@ public static class BoardFactory
             power.PoweredOn += strategy.PoweredOn;
             power.ShellIsUp = () => strategy.ShellIsUp;
             var bootTimeout = shellOptions.Duration("boot_timeout");
-            if (definition.Driver("deploy") is { } deploy) power.BeforePowerOn.Add(DeployOnce(definition.Name, deploy, log));
+            // The health check boots the board; the deploy after it gives the scenario a fresh image all the same.
             if (session is not null)
                 power.BeforePowerOn.Add(cancellation => sessions!.EnsureHealthyAsync(session,
                     ct => HealthCheck.RunAsync(definition.Name, power, strategy, console, bootTimeout, ct), cancellation));
+            if (definition.Driver("deploy") is { } deploy) power.BeforePowerOn.Add(DeployOnce(definition.Name, deploy, log));
             var board = new Board(definition) { BootTimeout = bootTimeout };
             board.AddDriver(log);
             board.AddDriver(console);
@@ -123,7 +124,11 @@ public static class BoardFactory
             log.Annotate($"deploy: {command}");
             try
             {
-                await ShellCommand.RunAsync(command, deploy.Duration("timeout"), new Dictionary<string, string> { ["HILRIG_BOARD"] = board }, cancellation);
+                await ShellCommand.RunAsync(command, deploy.Duration("timeout"), new Dictionary<string, string>
+                {
+                    ["HILRIG_BOARD"] = board,
+                    ["HILRIG_RIG_DIR"] = Path.GetDirectoryName(Path.GetFullPath(deploy.Location.File))!,
+                }, cancellation);
             }
             catch (IOException e)
             {

@@ -51,7 +51,7 @@ public sealed class BoardSessions(RigDefinition rig, RigRunSettings settings) : 
             }
             catch (Exception e) when (e is RigFaultException or IOException or TimeoutException)
             {
-                session.Health = $"{e.Message.Replace("[rig] ", "")}";
+                session.Health = e.Message.Replace("[rig] ", "").Replace($"board {session.Board}: ", "");
             }
         }
         if (session.Health.Length > 0)

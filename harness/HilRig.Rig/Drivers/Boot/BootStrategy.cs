@@ -22,6 +22,7 @@ public sealed class BootStrategy : IShellProtocol, IBootloaderProtocol, IBoardHe
     private readonly List<string> _faults = new();
     private BootState _state = BootState.Off;
     private bool _restartExpected;
+    private long _bootStart;
 
     public BootStrategy(IConsoleProtocol console, MarkerShellDriver shell, BootloaderOptions? bootloader, string boardName)
     {
@@ -76,6 +77,7 @@ public sealed class BootStrategy : IShellProtocol, IBootloaderProtocol, IBoardHe
             _faults.Clear();
             StopReason = null;
             _restartExpected = true;
+            _bootStart = _console.Log.Length;
         }
         _shell.BeginBoot();
     }
@@ -88,7 +90,7 @@ public sealed class BootStrategy : IShellProtocol, IBootloaderProtocol, IBoardHe
     public async Task WaitReadyAsync(TimeSpan timeout, CancellationToken cancellation = default)
     {
         var deadline = DateTimeOffset.UtcNow + timeout;
-        if (_bootloader is not null && State == BootState.Booting) await StopAutobootAsync(cancellation);
+        if (_bootloader is not null && State == BootState.Booting && !AutobootIsOver(_bootloader)) await StopAutobootAsync(cancellation);
         if (State == BootState.Bootloader) await BootAsync(cancellation);
         var left = deadline - DateTimeOffset.UtcNow;
         await _shell.WaitReadyAsync(left > TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1), cancellation);
@@ -102,10 +104,27 @@ public sealed class BootStrategy : IShellProtocol, IBootloaderProtocol, IBoardHe
         return await _shell.RunAsync(command, timeout, cancellation);
     }
 
+    /// <summary>
+    /// Whether this boot's autoboot countdown has already run out (steps read the console past it, and the system is
+    /// booting): then there is nothing to stop, and typing now would only reach the booting system.
+    /// </summary>
+    private bool AutobootIsOver(BootloaderOptions bootloader)
+    {
+        long start;
+        lock (_gate) start = _bootStart;
+        var text = _console.Log.Substring(start);
+        var at = text.IndexOf(bootloader.Autoboot, StringComparison.Ordinal);
+        return at >= 0 && text.IndexOf('\n', at) >= 0 && !text.TrimEnd().EndsWith(bootloader.Prompt.TrimEnd(), StringComparison.Ordinal);
+    }
+
     public async Task StopAutobootAsync(CancellationToken cancellation = default)
     {
         var bootloader = _bootloader ?? throw new RigFaultException($"board {_boardName} has no bootloader driver in the rig file");
         if (State == BootState.Bootloader) return;
+        // The countdown may have begun before anyone asked (steps read the console past it): look from the boot's start.
+        long start;
+        lock (_gate) start = _bootStart;
+        if (_console.ReadPosition > start) _console.ReadPosition = start;
         try
         {
             await _console.ExpectAsync(new Regex(Regex.Escape(bootloader.Autoboot)), bootloader.Timeout, cancellation);
@@ -165,6 +184,7 @@ public sealed class BootStrategy : IShellProtocol, IBootloaderProtocol, IBoardHe
             lock (_gate)
             {
                 _restartExpected = true;
+                _bootStart = _console.Log.Length;
                 if (_state == BootState.Shell) _state = BootState.Booting;
             }
             _shell.BeginBoot();
@@ -175,7 +195,9 @@ public sealed class BootStrategy : IShellProtocol, IBootloaderProtocol, IBoardHe
             bool unexpected;
             lock (_gate)
             {
-                unexpected = !_restartExpected && _state != BootState.Off;
+                // Only a board that had reached its shell can be reset unexpectedly; during a boot, the bootloader's
+                // banner and its autoboot line belong to the same start.
+                unexpected = !_restartExpected && _state == BootState.Shell;
                 _restartExpected = false;
                 if (_state == BootState.Shell) _state = BootState.Booting;
             }
@@ -195,7 +217,7 @@ public sealed class BootStrategy : IShellProtocol, IBootloaderProtocol, IBoardHe
         lock (_gate)
         {
             _faults.Add(fault);
-            if (fatal) StopReason ??= $"board {_boardName}: {fault}";
+            if (fatal) StopReason ??= fault;
         }
         _console.Log.Annotate(fault);
     }

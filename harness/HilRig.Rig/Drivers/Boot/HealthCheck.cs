@@ -19,7 +19,14 @@ public static class HealthCheck
             await power.SwitchOnLockedAsync(cancellation);
             try
             {
-                await strategy.WaitReadyAsync(bootTimeout, cancellation);
+                // A panic or reset ends the wait at once; otherwise the shell must answer within the boot timeout.
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+                var ready = strategy.WaitReadyAsync(bootTimeout, stop.Token);
+                while (!ready.IsCompleted && strategy.StopReason is null)
+                    await Task.WhenAny(ready, Task.Delay(100, cancellation));
+                await stop.CancelAsync();
+                if (strategy.StopReason is { } fault) throw new RigFaultException($"board {board}: health check: {fault}");
+                await ready;
             }
             catch (ConsoleTimeoutException e)
             {
@@ -27,7 +34,6 @@ public static class HealthCheck
                 throw new RigFaultException($"board {board}: health check: {said} within {bootTimeout.TotalSeconds:0} s of power-on" +
                                             (console.LostReason is { } lost ? $"; {lost}" : "") + $"\n{e.Message}", e);
             }
-            if (strategy.StopReason is { } fault) throw new RigFaultException($"board {board}: health check: {fault}");
         }
         finally
         {

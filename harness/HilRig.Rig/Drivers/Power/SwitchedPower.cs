@@ -116,16 +116,20 @@ public sealed class SwitchedPower(string boardName, IPowerSwitch powerSwitch, IC
 
     private async Task ShutDownAsync(CancellationToken cancellation)
     {
-        var from = console.Log.Length;
+        // The shutdown's output stays unread: steps after the power-off may look for it, as on a process board.
+        var readPosition = console.ReadPosition;
         try
         {
             await console.SendAsync("poweroff\n", cancellation);
-            console.ReadPosition = from;
             await console.ExpectAsync(new Regex(Regex.Escape(PowerDownText)), ShutdownTimeout, cancellation);
         }
         catch (Exception e) when (e is ConsoleTimeoutException or IOException)
         {
             console.Log.Annotate($"no \"{PowerDownText}\" within {ShutdownTimeout.TotalSeconds:0} s of `poweroff`; removing power anyway");
+        }
+        finally
+        {
+            console.ReadPosition = readPosition;
         }
     }
 
