@@ -54,6 +54,13 @@ public static class RigSchema
             OptionSpec.Bool("active_low", "power is on when the pin is low", false),
             OptionSpec.Duration("cycle_delay", "time with power off during a cycle", TimeSpan.FromSeconds(1)),
         ]),
+        new("external_power", "switches power by running commands (a PDU CLI, uhubctl, a relay tool)", [BoardKind.Physical],
+        [
+            OptionSpec.RequiredString("on", "command that switches power on"),
+            OptionSpec.RequiredString("off", "command that switches power off"),
+            OptionSpec.String("cut", "command that cuts power at once (default: the off command)"),
+            OptionSpec.Duration("cycle_delay", "time with power off during a cycle", TimeSpan.FromSeconds(1)),
+        ]),
         new("bootloader", "a bootloader on the console (U-Boot, barebox): stop its autoboot, run its commands, boot", [BoardKind.Physical],
         [
             OptionSpec.RequiredString("autoboot", "text the bootloader prints before its countdown, e.g. \"Hit any key to stop autoboot\""),
