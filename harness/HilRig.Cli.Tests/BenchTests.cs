@@ -164,6 +164,39 @@ public class BenchTests
     }
 
     [Test]
+    public async Task NicCapture_IsWrittenAsPcapng_AndReadByTheCaptureAssertions()
+    {
+        RequiredTool.RequireRoot("live capture on the NIC (here: lo) opens a raw socket");
+        using var bench = BenchSimulator.Start(RepoPaths.NewTempDirectory("bench-nic"));
+        // The "NIC facing the board" is lo here; the board's address names the traffic's end points in the assertions.
+        var rig = RigFor(bench, "      capture: {interface: lo, filter: \"udp port 45999\"}\n    network: {address: 127.0.0.1/8}\n");
+        var results = Hilrig.Results("nic");
+        using var run = Hilrig.Start("run", "fixtures/features/bench/nic.feature", "--rig", rig, "--results", results);
+        var output = run.StandardOutput.ReadToEndAsync();
+        await Eventually.TrueAsync(() => bench.Count("systemBoots") >= 2, TimeSpan.FromSeconds(60), "the scenario booted the board");
+        using (var udp = new System.Net.Sockets.UdpClient())
+            for (var i = 0; i < 5; i++) udp.Send([1, 2, 3, (byte)i], new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 45999));
+        await run.WaitForExitAsync();
+        Assert.That(run.ExitCode, Is.EqualTo(0), await output);
+        var pcap = Directory.GetFiles(Path.Combine(results, "artifacts"), "nic.pcapng", SearchOption.AllDirectories).Single();
+        var decoded = await Hilrig.RunAsync("pcap", "show", pcap, "--json");
+        Assert.That(decoded.ExitCode, Is.EqualTo(0), decoded.ToString());
+        Assert.That(decoded.Stdout.Split('\n').Count(l => l.Contains("45999")), Is.GreaterThanOrEqualTo(5));
+    }
+
+    [Test]
+    public async Task NicCapture_OnAMissingInterface_IsARigFault()
+    {
+        RequiredTool.RequireRoot("live capture opens a raw socket");
+        using var bench = BenchSimulator.Start(RepoPaths.NewTempDirectory("bench-nonic"));
+        var rig = RigFor(bench, "      capture: {interface: nosuchnic9}\n");
+        var r = await Hilrig.RunAsync("run", "fixtures/features/bench/quick.feature", "--rig", rig, "--results", Hilrig.Results("nonic"));
+        Assert.That(r.ExitCode, Is.EqualTo(3), r.ToString());
+        Assert.That(r.Stdout, Does.Contain("board dut: capture (").And.Contain("cannot capture on nosuchnic9: no such interface"));
+        Assert.That(bench.Powered, Is.False);
+    }
+
+    [Test]
     public async Task PowerCommand_OnASilentRelay_Exits3NamingBoardAndDriver()
     {
         using var bench = BenchSimulator.Start(RepoPaths.NewTempDirectory("bench-silent"), "--fault", "relay-silent");

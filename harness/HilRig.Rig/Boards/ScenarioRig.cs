@@ -53,6 +53,7 @@ public sealed class ScenarioRig : IAsyncDisposable
             if (_scenario.Run.ConsoleFollower is { } follow && board.TryGet<IConsoleProtocol>(out var console))
                 console!.Log.LineReceived += line => follow(name, line);
             Network.Attach(board);
+            BoardExtensions.Attach(board, Path.Combine(_output.Directory, "boards", name));
             return board;
         }
     }
@@ -95,7 +96,7 @@ public sealed class ScenarioRig : IAsyncDisposable
             foreach (var (name, path) in board.Evidence())
             {
                 if (File.Exists(path) && new FileInfo(path).Length > 0)
-                    _output.AttachFile(name, path.EndsWith(".pcap") ? MediaTypes.Pcap : MediaTypes.Text, path);
+                    _output.AttachFile(name, path.EndsWith(".pcap") || path.EndsWith(".pcapng") ? MediaTypes.Pcap : MediaTypes.Text, path);
             }
             if (board.TryGet<IPowerProtocol>(out var power) && power!.History.Count > 0)
                 _output.AttachText($"{board.Name} power history",
