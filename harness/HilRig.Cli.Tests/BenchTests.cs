@@ -141,16 +141,19 @@ public class BenchTests
         foreach (var a in new[] { Hilrig.Dll, "console", "dut", "--rig", rig }) info.ArgumentList.Add(a);
         using var console = Process.Start(info)!;
         var seen = new System.Text.StringBuilder();
+        var attached = console.StandardError.ReadLineAsync();
         var reader = Task.Run(async () =>
         {
             var buffer = new char[256];
             int n;
             while ((n = await console.StandardOutput.ReadAsync(buffer)) > 0) lock (seen) seen.Append(buffer, 0, n);
         });
-        await Task.Delay(500);
+        // Type only once the console holds the lock and the port: what is typed before is not the board's to read.
+        Assert.That(await attached.WaitAsync(TimeSpan.FromSeconds(60)), Does.StartWith("hilrig: attached to dut"));
         await console.StandardInput.WriteAsync("echo typed-at-the-bench\n");
         await console.StandardInput.FlushAsync();
-        await Eventually.TrueAsync(() => { lock (seen) return seen.ToString().Contains("\ntyped-at-the-bench"); }, TimeSpan.FromSeconds(20), "the board answered through hilrig console");
+        await Eventually.TrueAsync(() => { lock (seen) return seen.ToString().Contains("\ntyped-at-the-bench"); }, TimeSpan.FromSeconds(60), "the board answered through hilrig console");
+        _ = console.StandardError.ReadToEndAsync();
         await console.StandardInput.WriteAsync("\u001d");
         await console.StandardInput.FlushAsync();
         Assert.That(console.WaitForExit(20_000), "Ctrl-] leaves");
