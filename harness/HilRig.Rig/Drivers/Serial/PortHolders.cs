@@ -18,6 +18,8 @@ public static class PortHolders
         {
             return [];
         }
+        // Every open of the pty multiplexer makes a new pair: it is held by every terminal, and never busy.
+        if (target == "/dev/ptmx") return [];
         var self = Environment.ProcessId;
         var holders = new List<(int, string)>();
         foreach (var proc in Directory.EnumerateDirectories("/proc"))
