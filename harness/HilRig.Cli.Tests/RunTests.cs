@@ -79,7 +79,9 @@ public class RunTests
         var results = Hilrig.Results("rigfault");
         var r = await Hilrig.RunAsync("run", "fixtures/features/good/listing.feature:7", "--rig", "fixtures/rigs/broken-power.yaml", "--results", results);
         Assert.That(r.ExitCode, Is.EqualTo(3), r.ToString());
-        Assert.That(r.Stdout, Does.Contain("[rig] power on command for dut failed (exit 4)").And.Contain("PDU 10.0.0.9 unreachable"));
+        // The run's health check is the first to switch the board on, so the fault is reported as its failure.
+        Assert.That(r.Stdout, Does.Contain("[rig] board dut failed its health check in this run").And.Contain("power on failed: external_power: the on command")
+            .And.Contain("failed (exit 4): PDU 10.0.0.9 unreachable"));
         var result = JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(Path.Combine(results, "allure-results"), "*-result.json").Single())).RootElement;
         Assert.That(result.GetProperty("status").GetString(), Is.EqualTo("broken"));
         Assert.That(result.GetProperty("parameters").EnumerateArray().Any(p => p.GetProperty("name").GetString() == "seed" && p.GetProperty("excluded").GetBoolean()));

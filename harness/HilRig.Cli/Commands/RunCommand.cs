@@ -21,7 +21,8 @@ public static class RunCommand
         var follow = new Option<bool>("--follow", "-f") { Description = "print every board's console as it arrives" };
         var plan = new Option<string?>("--plan") { Description = "a fault plan (YAML) that starts with every scenario; replay lines include it" };
         var bindings = CommonOptions.Bindings();
-        var command = new Command("run", "Run scenarios on a rig") { features, rig, tags, results, seed, dryRun, stepTimeout, follow, plan, bindings };
+        var lockTimeout = RigCommand.LockTimeoutOption();
+        var command = new Command("run", "Run scenarios on a rig") { features, rig, tags, results, seed, dryRun, stepTimeout, follow, plan, bindings, lockTimeout };
         command.SetAction((parse, cancellation) => Loading.GuardAsync(async () =>
         {
             var filter = Loading.Tags(parse.GetValue(tags));
@@ -52,7 +53,9 @@ public static class RunCommand
             var extraBindings = Loading.BindingAssemblies(parse.GetValue(bindings));
             if (extraBindings.Length > 0)
                 options = options with { ReplayArguments = [.. options.ReplayArguments, .. parse.GetValue(bindings)!.SelectMany(b => new[] { "--bindings", b })] };
+            var waitForLocks = RigCommand.LockTimeout(parse.GetValue(lockTimeout));
             await using var run = ScenarioHost.CreateRun(options, rigDefinition, listeners, extraBindings);
+            run.Services.Get<HilRig.Rig.Locking.RigRunSettings>().LockTimeout = waitForLocks;
             if (parse.GetValue(follow))
                 run.Context.ConsoleFollower = (board, line) => Terminal.Line($"  {board} | {line}", $"  [grey]{Terminal.Escape(board)} |[/] {Terminal.Escape(line)}");
             async Task RunAll()

@@ -14,7 +14,8 @@ public sealed class ShellSteps(LastCommand last, ScenarioOutput output)
     [StepSummary("runs a shell command and keeps its output and exit code")]
     public async Task Run(string command, Board board, CancellationToken cancellation)
     {
-        var result = await board.Shell.RunAsync(command, TimeSpan.FromSeconds(60), cancellation);
+        // The rig file's shell.command_timeout, not a fixed minute: a slow bench and a fast simulator differ.
+        var result = await board.Shell.RunAsync(command, board.Shell.CommandTimeout, cancellation);
         last.Result = result;
         last.Board = board.Name;
         output.WriteLine($"{board.Name}$ {command}\n{result.Output}\n(exit {result.ExitCode})");
@@ -63,7 +64,7 @@ public sealed class ShellSteps(LastCommand last, ScenarioOutput output)
     [StepSummary("runs `status` and compares the key/value table with its `key: value` lines")]
     public async Task StatusShows(Board board, DataTable expected, CancellationToken cancellation)
     {
-        var result = await board.Shell.RunAsync("status", TimeSpan.FromSeconds(30), cancellation);
+        var result = await board.Shell.RunAsync("status", board.Shell.CommandTimeout, cancellation);
         var actual = result.Lines
             .Select(l => l.Split(':', 2))
             .Where(p => p.Length == 2)

@@ -30,6 +30,7 @@ public static class ScenarioHost
     [
         () => HilRig.Rig.Boards.RigNetworks.Register("simnet", (definition, services) => new Network.SimNetRigNetwork(definition, services),
             rig => Network.SimNetProfiles.Read(rig)),
+        () => HilRig.Rig.Boards.BoardExtensions.Register(Network.NicCapture.AttachTo),
     ];
 
     /// <summary>Loads a rig file with every registered network type's checks (profiles and the like) in force.</summary>
