@@ -42,6 +42,7 @@ public static class RunCommand
                 ResultsDirectory = resultsDirectory,
                 RigFile = rigPath,
                 RigIsDefault = rigFile is null,
+                ReplayDirectory = HilRig.Rig.Drivers.ProcessBoard.DeviceLocator.RepositoryRoot(),
                 DryRun = parse.GetValue(dryRun),
                 StepTimeout = timeout,
                 TagFilter = parse.GetValue(tags),

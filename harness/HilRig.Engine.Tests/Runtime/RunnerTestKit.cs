@@ -9,7 +9,7 @@ namespace HilRig.Engine.Tests.Runtime;
 internal static class RunnerTestKit
 {
     public static async Task<IReadOnlyList<ScenarioResult>> RunAsync(string feature, Type[] bindings, bool dryRun = false, TimeSpan? stepTimeout = null,
-        string? resultsDirectory = null, Func<string, IEnumerable<IRunListener>>? listeners = null)
+        string? resultsDirectory = null, Func<string, IEnumerable<IRunListener>>? listeners = null, string? replayDirectory = null)
     {
         var pickles = FeaturePickles.Compile(FeatureParser.ParseText(feature, "kit.feature"));
         var options = new RunOptions
@@ -18,6 +18,7 @@ internal static class RunnerTestKit
             ResultsDirectory = resultsDirectory ?? RepoPaths.NewTempDirectory("run"),
             DryRun = dryRun,
             StepTimeout = stepTimeout ?? TimeSpan.FromSeconds(30),
+            ReplayDirectory = replayDirectory,
         };
         await using var run = new TestRun(BindingRegistry.Build(bindings), options, listeners?.Invoke(options.ResultsDirectory) ?? []);
         await run.StartAsync(pickles);

@@ -221,6 +221,15 @@ public class ScenarioRunnerTests
     }
 
     [Test]
+    public async Task ReplayLine_FeaturePathIsRelativeToTheReplayDirectory_NotTheWorkingDirectory()
+    {
+        // The NUnit bridge runs in its bin directory: its replay lines said ./hilrig run ../../../../update/x.feature.
+        var parent = Path.GetDirectoryName(Environment.CurrentDirectory)!;
+        var r = (await RunnerTestKit.RunAsync("Feature: F\n  Scenario: bad\n    When it throws\n", [typeof(TroubleSteps)], replayDirectory: parent)).Single();
+        Assert.That(r.ReplayCommand, Is.EqualTo($"./hilrig run {Path.GetFileName(Environment.CurrentDirectory)}/kit.feature:2 --seed 7"));
+    }
+
+    [Test]
     public async Task Run_RigFault_IsBrokenNotFailed()
     {
         var r = (await RunnerTestKit.RunAsync("Feature: F\n  Scenario: S\n    When the rig breaks\n", [typeof(TroubleSteps)])).Single();
