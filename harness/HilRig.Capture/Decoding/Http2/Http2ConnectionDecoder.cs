@@ -10,7 +10,7 @@ namespace HilRig.Capture.Decoding.Http2;
 /// content-type is application/grpc. A protocol violation stops decoding of that direction and is
 /// reported once as a <see cref="MalformedEvent"/> with the stream offset.
 /// </summary>
-internal sealed class Http2ConnectionDecoder(GrpcMessageRegistry registry)
+internal sealed class Http2ConnectionDecoder(GrpcMessageRegistry registry) : Streams.ITcpStreamDecoder
 {
     private readonly Side _client = new(isClient: true);
     private readonly Side _server = new(isClient: false);
