@@ -141,6 +141,28 @@ public sealed class SoftBusService : IDeviceService
             ctx.WriteLine($"session {id} closed");
             return Task.FromResult(0);
         }),
+        Command("softbus coap get", "softbus coap get DEVICE PATH [--port P] [--background]: a CON GET to a found device (default its CoAP port; background: send, return at once)", async (ctx, args) =>
+        {
+            var positional = new List<string>();
+            var port = Node.Coap.LocalEndPoint.Port;
+            for (var i = 0; i < args.Count; i++)
+            {
+                if (args[i] == "--port" && i + 1 < args.Count && int.TryParse(args[i + 1], out var p) && p is > 0 and < 65536) { port = p; i++; }
+                else if (args[i] != "--background") positional.Add(args[i]);
+            }
+            if (positional.Count != 2) return ctx.Fail("softbus coap get", "usage: softbus coap get DEVICE PATH [--port P] [--background]", 2);
+            var device = Node.FindDevice(positional[0]);
+            var request = Node.Coap.RequestAsync(HilRig.SoftBus.Coap.CoapMessage.Request(HilRig.SoftBus.Coap.CoapCode.Get, positional[1]), new IPEndPoint(device.Ip, port));
+            if (args.Contains("--background"))
+            {
+                _ = request.ContinueWith(t => _device?.Log($"softbus: GET {positional[1]} from {device.Name}: {(t.IsFaulted ? t.Exception!.InnerException!.Message : t.Result.Code.ToString())}"), TaskScheduler.Default);
+                ctx.WriteLine($"GET {positional[1]} sent to {device.Name}");
+                return 0;
+            }
+            var response = await request;
+            ctx.WriteLine($"{response.Code} {response.PayloadText}");
+            return response.Code.IsSuccess ? 0 : 1;
+        }),
         Command("softbus fault replay", "softbus fault replay ID: send the session's last frame again, byte for byte (a replay attack from this side)", async (ctx, args) =>
         {
             if (args.Count != 1 || !int.TryParse(args[0], out var id) || Node.Sessions.Find(id) is not { } session)
@@ -159,7 +181,8 @@ public sealed class SoftBusService : IDeviceService
             {
                 return await run(ctx, args);
             }
-            catch (Exception e) when (e is AuthException or SessionException or InvalidOperationException or IOException or System.Net.Sockets.SocketException)
+            catch (Exception e) when (e is AuthException or SessionException or InvalidOperationException or IOException or System.Net.Sockets.SocketException
+                                          or HilRig.SoftBus.Coap.CoapTimeoutException or HilRig.SoftBus.Coap.CoapResetException)
             {
                 return ctx.Fail(name, e.Message);
             }
