@@ -33,6 +33,12 @@ public sealed record SoftBusNodeOptions
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>Makes every socket the node opens (e.g. inside a network namespace); plain sockets by default.</summary>
+    public Func<AddressFamily, SocketType, Socket>? SocketFactory { get; init; }
+
+    /// <summary>The address discovery advertises and its broadcast, when the interfaces of this process are not the node's (a namespace).</summary>
+    public (IPAddress Address, IPAddress Broadcast)? Advertise { get; init; }
+
     public DiscoveryOptions Discovery { get; init; } = new();
 
     public Action<string>? Log { get; init; }
@@ -58,13 +64,15 @@ public sealed class SoftBusNode : IAsyncDisposable
         Address = address;
         Trust = new TrustStore(options.DataDirectory);
         AuthSessions = new AuthSessions();
-        Sessions = new SessionService(identity, AuthSessions, log: options.Log);
+        Func<AddressFamily, Socket>? tcp = options.SocketFactory is { } f ? family => f(family, SocketType.Stream) : null;
+        Func<AddressFamily, Socket>? udp = options.SocketFactory is { } g ? family => g(family, SocketType.Dgram) : null;
+        Sessions = new SessionService(identity, AuthSessions, tcp, options.Log);
         Auth = new DeviceAuth(identity, Trust, AuthSessions, new AuthOptions
         {
-            DeviceName = options.Name, Pin = options.Pin, Time = options.Time, SessionPort = () => Sessions.Port, Log = options.Log,
+            DeviceName = options.Name, Pin = options.Pin, Time = options.Time, SessionPort = () => Sessions.Port, Log = options.Log, SocketFactory = tcp,
         });
         Server = new CoapServer(options.Time);
-        Coap = new CoapEndpoint(new UdpTransport(new IPEndPoint(options.Listen, options.CoapPort)),
+        Coap = new CoapEndpoint(new UdpTransport(new IPEndPoint(options.Listen, options.CoapPort), socketFactory: udp),
             new CoapEndpointOptions { Time = options.Time, Log = options.Log }, Server.HandleAsync);
         Broadcast = broadcast;
         Local = new LocalDevice(identity.Udid, options.Name, address) { AuthPort = 0, Broadcast = broadcast };
@@ -88,7 +96,7 @@ public sealed class SoftBusNode : IAsyncDisposable
     public static SoftBusNode Start(SoftBusNodeOptions options)
     {
         var identity = options.DataDirectory is null ? DeviceIdentity.Create() : DeviceIdentity.LoadOrCreate(options.DataDirectory);
-        var (address, broadcast) = LocalAddress(options.Listen);
+        var (address, broadcast) = options.Advertise ?? LocalAddress(options.Listen);
         var node = new SoftBusNode(options, identity, address, broadcast);
         node.StartServices();
         return node;
@@ -100,7 +108,10 @@ public sealed class SoftBusNode : IAsyncDisposable
         Sessions.Start(new IPEndPoint(bind, 0));
         Auth.Start(new IPEndPoint(bind, 0));
         Local = Local with { AuthPort = Auth.Port };
-        Discovery = new DiscoveryService(Coap, Server, Local, _options.Discovery with { Time = _options.Time, Log = _options.Discovery.Log ?? _options.Log });
+        var discovery = _options.Discovery with { Time = _options.Time, Log = _options.Discovery.Log ?? _options.Log };
+        if (_options.SocketFactory is { } factory)
+            discovery = discovery with { ReplySocket = () => new UdpTransport(new IPEndPoint(IPAddress.Any, 0), socketFactory: family => factory(family, SocketType.Dgram)) };
+        Discovery = new DiscoveryService(Coap, Server, Local, discovery);
         var id = 1;
         foreach (var capability in _options.Publish)
             if (Discovery.Publish(new PublishInfo(id++, capability)) is { } failure)
@@ -109,6 +120,9 @@ public sealed class SoftBusNode : IAsyncDisposable
             { Attributes = [new("rt", "hilrig.info"), new("ct", "50")] });
         Server.Add(new CoapResource("/big", (_, _, _) => ValueTask.FromResult<CoapMessage?>(CoapResource.Respond(CoapCode.Content, BigResource, 0)))
             { Attributes = [new("rt", "hilrig.big"), new("ct", "0"), new("sz", BigResource.Length.ToString())] });
+        // libcoap's coap-server has /time too: the same request against both is the CoAP benchmark's baseline.
+        Server.Add(new CoapResource("/time", (_, _, _) => ValueTask.FromResult<CoapMessage?>(CoapResource.Respond(CoapCode.Content, _options.Time.GetUtcNow().ToString("MMM dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture))))
+            { Attributes = [new("rt", "ticks"), new("title", "Internal Clock"), new("ct", "0")] });
         Sessions.CreateSessionServer(EchoSession, new SessionListener
         {
             OnBytesReceived = (session, data) => _ = session.SendBytesAsync(data.ToArray()),

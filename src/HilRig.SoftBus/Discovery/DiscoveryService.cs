@@ -88,6 +88,12 @@ public sealed class DiscoveryService : IAsyncDisposable
 
     public bool IsDiscovering => _discovery is not null;
 
+    /// <summary>Forgets every found device (a fresh discovery reports them again).</summary>
+    public void Forget()
+    {
+        lock (_gate) _found.Clear();
+    }
+
     private void Log(string line) => _options.Log?.Invoke(line);
 
     /// <summary>PublishService: null on success, else why not (a medium other than CoAP, a bad capability, more than 3 services).</summary>

@@ -13,6 +13,7 @@ public sealed class UdpTransport : IDatagramTransport
     private readonly Socket _socket;
     private readonly byte[] _buffer = new byte[65536];
     private readonly EndPoint _any;
+    private readonly bool _unicastOnly;
 
     /// <param name="bind">Where to listen; port 0 for an ephemeral one.</param>
     /// <param name="groups">Multicast groups to join (e.g. 224.0.1.187, "All CoAP Nodes").</param>
@@ -41,6 +42,9 @@ public sealed class UdpTransport : IDatagramTransport
         }
         _any = bind.AddressFamily == AddressFamily.InterNetwork ? new IPEndPoint(IPAddress.Any, 0) : new IPEndPoint(IPAddress.IPv6Any, 0);
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
+        // Bound to one unicast address, the socket is never handed a broadcast or multicast datagram (Linux delivers those
+        // only to wildcard or group-bound sockets): the cheaper receive without packet information says all there is.
+        _unicastOnly = !bind.Address.Equals(IPAddress.Any) && !bind.Address.Equals(IPAddress.IPv6Any) && !IsGroupAddress(bind.Address) && groups is null;
     }
 
     public IPEndPoint LocalEndPoint { get; }
@@ -69,6 +73,11 @@ public sealed class UdpTransport : IDatagramTransport
             SocketReceiveMessageFromResult r;
             try
             {
+                if (_unicastOnly)
+                {
+                    var u = await _socket.ReceiveFromAsync(_buffer, SocketFlags.None, _any, cancellation);
+                    return new Datagram(_buffer.AsMemory(0, u.ReceivedBytes), (IPEndPoint)u.RemoteEndPoint, false);
+                }
                 r = await _socket.ReceiveMessageFromAsync(_buffer, SocketFlags.None, _any, cancellation);
             }
             catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionRefused or SocketError.MessageSize)
