@@ -30,6 +30,8 @@ public static class ScenarioHost
     [
         () => HilRig.Rig.Boards.RigNetworks.Register("simnet", (definition, services) => new Network.SimNetRigNetwork(definition, services),
             rig => Network.SimNetProfiles.Read(rig)),
+        // After the processes (order 0): a namespace is empty once they are gone.
+        () => Leftovers.Register("SimNet network namespaces", () => Simulators.SimNet.NetworkNamespaces.DeleteOwned(), order: 1),
     ];
 
     /// <summary>Loads a rig file with every registered network type's checks (profiles and the like) in force.</summary>
