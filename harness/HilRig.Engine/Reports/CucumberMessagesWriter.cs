@@ -323,6 +323,15 @@ public sealed class CucumberMessagesWriter(string resultsDirectory) : IRunListen
         _html!.Write(envelope);
     }
 
+    /// <summary>The Cucumber HTML report of a messages stream, written under a temporary name and renamed when whole.</summary>
+    public static void WriteHtml(string path, IEnumerable<Envelope> envelopes, string title)
+    {
+        var partial = path + ".partial";
+        using (var html = new MessagesToHtmlWriter(new FileStream(partial, FileMode.Create), WriteEnvelopeAsync, new HtmlReportSettings { Title = title }))
+            foreach (var envelope in envelopes) html.Write(envelope);
+        File.Move(partial, path, overwrite: true);
+    }
+
     private static Task WriteEnvelopeAsync(StreamWriter writer, Envelope envelope)
     {
         writer.Write(MessagesJson.Serialize(envelope));

@@ -54,6 +54,7 @@ public sealed class NamespaceCloud : IUpdateCloud
             "--public-url", unitUrl.AbsoluteUri,
             "--throttle", settings.Throttle.ToString("c", CultureInfo.InvariantCulture),
             "--lifeline");
+        DeviceLocator.ShortLivedRuntime(info);
         info.RedirectStandardInput = true;
         info.RedirectStandardOutput = true;
         info.RedirectStandardError = true;

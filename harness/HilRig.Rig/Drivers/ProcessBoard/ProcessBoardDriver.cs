@@ -295,7 +295,7 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IBoar
             WorkingDirectory = _stateDirectory,
         };
         foreach (var a in arguments.Skip(1)) info.ArgumentList.Add(a);
-        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        DeviceLocator.ShortLivedRuntime(info);
 
         System.Diagnostics.Process process;
         try
