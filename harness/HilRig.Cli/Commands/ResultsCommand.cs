@@ -19,15 +19,20 @@ public static class ResultsCommand
         var merge = new Command("merge", "Merge the results of several shards into one run's reports") { inputs, output };
         merge.SetAction((parse, _) => Loading.GuardAsync(() =>
         {
-            var outDir = Loading.WritableDirectory(parse.GetValue(output)!, "--out");
+            var outDir = parse.GetValue(output)!;
             MergeSummary summary;
             try
             {
+                // The inputs are checked before anything is written: a refused merge leaves no half-merged directory.
                 summary = ResultsMerger.Merge(parse.GetValue(inputs)!, outDir);
             }
             catch (ResultsMergeException e)
             {
                 throw new Loading.UsageException($"results merge: {e.Message}");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new Loading.UsageException($"results merge --out {outDir}: cannot write there ({e.Message})");
             }
             foreach (var warning in summary.Warnings) Terminal.Error("hilrig: warning: " + warning);
             var manifest = RunManifest.Read(outDir)!;

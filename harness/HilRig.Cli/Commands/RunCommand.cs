@@ -38,7 +38,7 @@ public static class RunCommand
         selection.AddTo(command);
         command.SetAction((parse, _) => Loading.GuardAsync(async () =>
         {
-            var resultsDirectory = Loading.WritableDirectory(parse.GetValue(results)!, "--results");
+            var resultsDirectory = parse.GetValue(results)!;
             var workerCount = parse.GetValue(workers);
             if (workerCount is < 1) throw new Loading.UsageException($"--workers {workerCount}: at least 1 (1 runs scenarios one after another)");
             var retries = parse.GetValue(retry);
@@ -51,6 +51,8 @@ public static class RunCommand
             var picked = PickleSelection.Load(parse, selection, resultsDirectory);
             var planFile = parse.GetValue(plan);
             if (planFile is not null) Loading.FaultPlan(planFile, rigDefinition);
+            // Last of the checks (after features and rig parse, so a bad feature leaves no directory behind), first of the writes.
+            Loading.WritableDirectory(resultsDirectory, "--results");
             var workerTotal = workerCount ?? DefaultWorkers(rigDefinition);
             var options = new RunOptions
             {
