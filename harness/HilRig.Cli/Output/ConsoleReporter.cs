@@ -92,6 +92,8 @@ public sealed class ConsoleReporter(string resultsDirectory) : IRunListener, IDi
     {
         lock (_gate)
         {
+            // A scenario whose worker failed around it never reported an attempt: it is not running any more either.
+            foreach (var running in _running.Keys.Where(r => ReferenceEquals(r.Pickle, result.Pickle)).ToList()) _running.Remove(running);
             // Scenarios that never ran (an interrupted run, --fail-fast, a failed feature hook) get their line here.
             if (!_printed.Add(result.Pickle.Location)) return;
             Print(result);

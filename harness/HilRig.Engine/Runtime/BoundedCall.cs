@@ -21,7 +21,8 @@ internal static class BoundedCall
         var task = Task.Factory.StartNew(() => call(stop.Token), CancellationToken.None,
             TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach, TaskScheduler.Default).Unwrap();
         using var timer = new CancellationTokenSource();
-        var limitPassed = Task.Delay(limit, timer.Token);
+        // Task.Delay takes up to ~24.8 days; a longer limit is no limit.
+        var limitPassed = Task.Delay(limit.TotalMilliseconds >= int.MaxValue ? Timeout.InfiniteTimeSpan : limit, timer.Token);
         var interrupted = Task.Delay(Timeout.Infinite, interrupt);
         var first = await Task.WhenAny(task, limitPassed, interrupted);
         await timer.CancelAsync();
