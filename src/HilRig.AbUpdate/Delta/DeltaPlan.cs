@@ -261,7 +261,7 @@ internal sealed class DeltaPlan(ImageReader oldImage, ImageReader newImage, Bloc
                     // each) beside the live buffers.
                     peak = Math.Max(peak, live + unit.OutputBytes + 16L * unit.Diff!.Controls.Count + 8L * unit.Runs.Count);
                     live += unit.OutputBytes;
-                    WritePatch(w, unit, b);
+                    w.Patch(b, unit.Source, unit.OutputHash, unit.Diff, unit.Runs);
                     patchOp[u] = ops++;
                     frameStarts.Add(w.Position);
                 }
@@ -306,46 +306,5 @@ internal sealed class DeltaPlan(ImageReader oldImage, ImageReader newImage, Bloc
             b += count;
         }
         return new EmitResult(ops, peak, copies, zeros, patched, frameStarts);
-    }
-
-    private static void WritePatch(OpStreamWriter w, PatchUnit unit, long cursor)
-    {
-        var diff = unit.Diff ?? throw new InvalidOperationException("patch not computed");
-        w.Byte((byte)PatchOpKind.Patch);
-        w.UVar((ulong)unit.Targets.Length);
-        w.UVar((ulong)unit.Source.Length);
-        // Source extents relative to the block being written: a file's old place is usually near its new one.
-        var prev = cursor;
-        foreach (var (start, count) in unit.Source)
-        {
-            w.SVar(start - prev);
-            w.UVar((ulong)count);
-            prev = start + count;
-        }
-        w.Bytes(unit.OutputHash);
-        w.UVar((ulong)diff.Controls.Count);
-        foreach (var c in diff.Controls)
-        {
-            w.UVar((ulong)c.Add);
-            w.UVar((ulong)c.Copy);
-            w.SVar(c.Seek);
-        }
-        // The diff bytes are mostly zeros (old bytes kept as they are): they go as runs of (zeros, literal bytes), the runs'
-        // lengths first, then the literal bytes, so each kind of number sits with its own kind.
-        var runs = unit.Runs;
-        w.UVar((ulong)runs.Count);
-        foreach (var (zeros, literals) in runs)
-        {
-            w.UVar((ulong)zeros);
-            w.UVar((ulong)literals);
-        }
-        var at = 0;
-        foreach (var (zeros, literals) in runs)
-        {
-            at += zeros;
-            w.Bytes(diff.DiffBytes.AsSpan(at, literals));
-            at += literals;
-        }
-        w.Bytes(diff.ExtraBytes);
     }
 }

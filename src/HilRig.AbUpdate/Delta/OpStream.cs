@@ -45,6 +45,49 @@ internal sealed class OpStreamWriter(Stream output)
         output.Write(data);
         Position += data.Length;
     }
+
+    /// <summary>
+    /// A PATCH op, emitted when the target cursor is at <paramref name="cursor"/>: output size, source extents (the first
+    /// relative to the cursor, each next one to the end of the previous: a file's old place is usually near its new one),
+    /// the first 8 bytes of the output's SHA-256, the steps, the diff bytes as runs of (zeros, literals) — the run lengths
+    /// first, then the literal bytes, so each kind of number sits with its own kind — and the extra bytes.
+    /// </summary>
+    public void Patch(long cursor, IReadOnlyList<(long Start, long Count)> source, ReadOnlySpan<byte> outputHash8, ByteDiff diff,
+        IReadOnlyList<(int Zeros, int Literals)> runs)
+    {
+        Byte((byte)PatchOpKind.Patch);
+        UVar((ulong)(diff.OutputLength / MerkleTree.BlockSize));
+        UVar((ulong)source.Count);
+        var prev = cursor;
+        foreach (var (start, count) in source)
+        {
+            SVar(start - prev);
+            UVar((ulong)count);
+            prev = start + count;
+        }
+        Bytes(outputHash8);
+        UVar((ulong)diff.Controls.Count);
+        foreach (var c in diff.Controls)
+        {
+            UVar((ulong)c.Add);
+            UVar((ulong)c.Copy);
+            SVar(c.Seek);
+        }
+        UVar((ulong)runs.Count);
+        foreach (var (zeros, literals) in runs)
+        {
+            UVar((ulong)zeros);
+            UVar((ulong)literals);
+        }
+        var at = 0;
+        foreach (var (zeros, literals) in runs)
+        {
+            at += zeros;
+            Bytes(diff.DiffBytes.AsSpan(at, literals));
+            at += literals;
+        }
+        Bytes(diff.ExtraBytes);
+    }
 }
 
 /// <summary>
