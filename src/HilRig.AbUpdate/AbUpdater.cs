@@ -137,7 +137,7 @@ public sealed class AbUpdater
             if (active is { } running && state.Record[running].HoldsRelease && state.Record[running].Sha256 == header.TargetSha256)
                 return new InstallPlan(InstallOutcome.AlreadyRunning, running, running, true, header.TargetSha256, header.TargetSize, state.Record[running].Version);
             var target = DeltaTarget(state, active, header, request, path);
-            VerifySource(Disk[target.Other()].Image.ReadOnlyView(), target.Other(), header, path);
+            VerifySource(Disk[target.Other()].Image.ReadOnlyView(), target.Other(), state.Record[target.Other()], header, path);
             var noop = NoOp(state, active, target, header.TargetSha256, Stopwatch.StartNew(), true);
             return new InstallPlan(noop?.Outcome ?? InstallOutcome.Installed, target, active, true, header.TargetSha256, header.TargetSize, request.Version ?? header.Version);
         }
@@ -233,7 +233,7 @@ public sealed class AbUpdater
         if (NoOp(state, active, target, header.TargetSha256, clock, true) is { } noop) return noop;
 
         var sourceImage = Disk[src].Image.ReadOnlyView();
-        VerifySource(sourceImage, src, header, sourceName);
+        var sourceLeaves = VerifySource(sourceImage, src, state.Record[src], header, sourceName);
         state = MarkInstalling(state, active, target);
         try
         {
@@ -242,7 +242,7 @@ public sealed class AbUpdater
             var reader = new DeltaBodyReader(source, bodyHash, header.BodyLength, sourceName);
             // Ops produce whole blocks; the image is the first TargetSize bytes, the rest of the last block is padding.
             writer.ImageSizeLimit = header.TargetSize;
-            DeltaApplier.Apply(reader, header, writer, sourceImage, sourceName);
+            DeltaApplier.Apply(reader, header, writer, sourceImage, sourceLeaves, sourceName);
             if (reader.Consumed != header.BodyLength)
                 throw new InstallRefusedException($"{sourceName}: delta has {header.BodyLength - reader.Consumed} bytes after its last op (at offset {DeltaHeader.Size + reader.Consumed})");
             Span<byte> bh = stackalloc byte[Digest.Size];
@@ -306,23 +306,21 @@ public sealed class AbUpdater
     }
 
     /// <summary>
-    /// Hashes the source slot as the delta will read it and refuses, before any write, a source that is not the one the
-    /// delta was made for: boot control may record the right hash while the slot's blocks have changed since.
+    /// Checks, before any write, that the active slot still holds the delta's source: the header's source SHA-256 and size
+    /// were matched against boot control's record of the slot (<see cref="DeltaTarget"/>); here every block of the slot is
+    /// hashed (on all cores) and the Merkle root they make is matched against the root recorded with that SHA-256, so a
+    /// slot whose blocks changed behind boot control's back is refused. Returns the leaf digests: the applier takes a copied
+    /// block's leaf from them instead of hashing it again.
     /// </summary>
-    private static void VerifySource(IBlockDevice source, SlotName slot, DeltaHeader header, string sourceName)
+    private static byte[] VerifySource(IBlockDevice source, SlotName slot, SlotInfo info, DeltaHeader header, string sourceName)
     {
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = new byte[SlotWriter.ChunkSize];
-        for (long pos = 0; pos < header.SourceSize; pos += buffer.Length)
-        {
-            var n = (int)Math.Min(buffer.Length, header.SourceSize - pos);
-            source.Read(pos, buffer.AsSpan(0, n));
-            sha.AppendData(buffer, 0, n);
-        }
-        var actual = Digest.FromSpan(sha.GetHashAndReset());
-        if (actual != header.SourceSha256)
+        var leaves = MerkleTree.ComputeLeaves(source, header.SourceSize);
+        var (_, root) = MerkleTree.Build(leaves, header.SourceSize);
+        if (root != info.MerkleRoot)
             throw new InstallRefusedException(
-                $"{sourceName}: active slot {slot} does not hold the delta's source: its first {header.SourceSize} bytes hash to sha256 {actual.ToHex()}, the delta needs {header.SourceSha256.ToHex()}; nothing was written");
+                $"{sourceName}: active slot {slot} does not hold the delta's source: its first {header.SourceSize} bytes make Merkle root {root.ToHex()}, " +
+                $"boot control records {info.MerkleRoot.ToHex()} for sha256 {header.SourceSha256.ToHex()}; nothing was written");
+        return leaves;
     }
 
     private InstallResult? NoOp(BootControlState state, SlotName? active, SlotName target, Digest? incoming, Stopwatch clock, bool delta)

@@ -19,10 +19,13 @@ internal static class DeltaApplier
 {
     private const int B = MerkleTree.BlockSize;
 
-    public static void Apply(DeltaBodyReader reader, DeltaHeader header, SlotWriter writer, IBlockDevice source, string name)
+    private static readonly byte[] ZeroLeaf = Digest.Sha256(new byte[B]).ToArray();
+
+    /// <summary>Applies the body; <paramref name="sourceLeaves"/> are the verified leaf digests of the source slot.</summary>
+    public static void Apply(DeltaBodyReader reader, DeltaHeader header, SlotWriter writer, IBlockDevice source, ReadOnlySpan<byte> sourceLeaves, string name)
     {
         if (header.FormatVersion == 1) ApplyV1(reader, header, writer, source, name);
-        else ApplyV2(reader, header, writer, source, name);
+        else ApplyV2(reader, header, writer, source, sourceLeaves.ToArray(), name);
     }
 
     /// <summary>Format 1: block ops in target order, each payload compressed on its own (Brotli or Deflate).</summary>
@@ -146,7 +149,7 @@ internal static class DeltaApplier
     /// Format 2: one zstd stream of ops. COPY and ZERO write blocks at the cursor; PATCH rebuilds a buffer of new blocks from
     /// a byte-level patch against source extents and checks its hash; PUT writes blocks of a live buffer at the cursor.
     /// </summary>
-    private static void ApplyV2(DeltaBodyReader reader, DeltaHeader header, SlotWriter writer, IBlockDevice source, string name)
+    private static void ApplyV2(DeltaBodyReader reader, DeltaHeader header, SlotWriter writer, IBlockDevice source, byte[] sourceLeaves, string name)
     {
         var targetBlocks = MerkleTree.LeafCount(header.TargetSize);
         var sourceBlocks = MerkleTree.LeafCount(header.SourceSize);
@@ -175,6 +178,8 @@ internal static class DeltaApplier
                         while (bytes > 0)
                         {
                             var n = (int)Math.Min(bytes, writer.FreeSpace.Length);
+                            // A copied block's leaf is its source block's, hashed when the source was verified.
+                            writer.KnownLeaves(sourceLeaves.AsSpan((int)(pos / B * Digest.Size), n / B * Digest.Size));
                             ReadSource(source, header.SourceSize, pos, writer.FreeSpace[..n]);
                             writer.Advance(n);
                             pos += n;
@@ -186,7 +191,11 @@ internal static class DeltaApplier
                     case PatchOpKind.Zero:
                     {
                         var count = WriteCount(ops, cursor, targetBlocks, Bad);
-                        writer.AppendZeros(count * B);
+                        for (long i = 0; i < count; i++)
+                        {
+                            writer.KnownLeaves(ZeroLeaf);
+                            writer.AppendZeros(B);
+                        }
                         cursor += count;
                         break;
                     }
@@ -361,7 +370,7 @@ internal static class DeltaApplier
         }
         long oldPos = 0;
         at = 0;
-        Span<byte> old = stackalloc byte[B];
+        var old = new byte[64 * 1024];
         for (var k = 0; k < controls.Length; k++)
         {
             var c = controls[k];
@@ -369,8 +378,8 @@ internal static class DeltaApplier
                 throw bad($"PATCH step {k} reads old bytes {oldPos}..{oldPos + c.Add}, outside its {oldLength}-byte source");
             for (var done = 0; done < c.Add;)
             {
-                var n = ReadOld(source, header.SourceSize, extents, oldPos + done, old[..Math.Min(B, c.Add - done)]);
-                AddBytes(output.AsSpan(at + done, n), old[..n]);
+                var n = ReadOld(source, header.SourceSize, extents, oldPos + done, old.AsSpan(0, Math.Min(old.Length, c.Add - done)));
+                AddBytes(output.AsSpan(at + done, n), old.AsSpan(0, n));
                 done += n;
             }
             at += c.Add + c.Copy;

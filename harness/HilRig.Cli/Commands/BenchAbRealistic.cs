@@ -80,14 +80,13 @@ public sealed class RealisticFixture
         {
             log($"realistic fixture: building in {tmp} ({packages.Count(p => p.Changed)} updated packages, {packages.Count(p => !p.Changed)} unchanged)");
             var debs = Path.Combine(cache, "debs");
+            DownloadAll(debs, packages.SelectMany(p => new[] { (p.Name, p.OldVersion), (p.Name, p.NewVersion) }).Distinct().ToList(), log);
             foreach (var tree in new[] { "old", "new" }) System.IO.Directory.CreateDirectory(Path.Combine(tmp, tree));
             // Unchanged packages first, then the updated ones: a file both ship ends up as the update's.
             foreach (var p in packages.OrderBy(p => p.Changed))
             {
-                var oldDeb = Download(debs, p.Name, p.OldVersion);
-                var newDeb = p.Changed ? Download(debs, p.Name, p.NewVersion) : oldDeb;
-                Exec("dpkg-deb", ["-x", oldDeb, Path.Combine(tmp, "old")]);
-                Exec("dpkg-deb", ["-x", newDeb, Path.Combine(tmp, "new")]);
+                Exec("dpkg-deb", ["-x", DebPath(debs, p.Name, p.OldVersion), Path.Combine(tmp, "old")]);
+                Exec("dpkg-deb", ["-x", DebPath(debs, p.Name, p.NewVersion), Path.Combine(tmp, "new")]);
             }
             var bytes = Math.Max(TreeBytes(Path.Combine(tmp, "old")), TreeBytes(Path.Combine(tmp, "new")));
             var imageBytes = BlockDevice.AlignUp((long)(bytes * 1.6), 16L << 20);
@@ -192,19 +191,44 @@ public sealed class RealisticFixture
         return versions;
     }
 
-    private static string Download(string debs, string name, string version)
+    private static string DebDirectory(string debs, string name, string version) => Path.Combine(debs, name, version.Replace(':', '%'));
+
+    private static string DebPath(string debs, string name, string version) =>
+        System.IO.Directory.GetFiles(DebDirectory(debs, name, version), "*.deb").Single();
+
+    /// <summary>Downloads the packages not in the cache yet with one apt-get run, then files each under its name and version.</summary>
+    private static void DownloadAll(string debs, List<(string Name, string Version)> wanted, Action<string> log)
     {
-        var dir = Path.Combine(debs, name, version.Replace(':', '%'));
-        var existing = System.IO.Directory.Exists(dir) ? System.IO.Directory.GetFiles(dir, "*.deb") : [];
-        if (existing.Length == 1) return existing[0];
-        System.IO.Directory.CreateDirectory(dir);
-        var info = Info("apt-get", ["download", "-q", $"{name}={version}"], null);
-        info.WorkingDirectory = dir;
-        var r = Run(info, TimeSpan.FromMinutes(10)) ?? throw new RigFaultException($"apt-get download {name}={version} did not finish in 10 minutes");
-        var files = System.IO.Directory.GetFiles(dir, "*.deb");
-        if (r.ExitCode != 0 || files.Length != 1)
-            throw new RigFaultException($"apt-get download {name}={version} exited {r.ExitCode}: {r.Stderr.Trim()}");
-        return files[0];
+        var missing = wanted.Where(w => !System.IO.Directory.Exists(DebDirectory(debs, w.Name, w.Version)) ||
+                                        System.IO.Directory.GetFiles(DebDirectory(debs, w.Name, w.Version), "*.deb").Length != 1).ToList();
+        if (missing.Count == 0) return;
+        log($"realistic fixture: apt-get download of {missing.Count} packages");
+        var staging = Path.Combine(debs, $".staging-{Environment.ProcessId}");
+        if (System.IO.Directory.Exists(staging)) System.IO.Directory.Delete(staging, true);
+        System.IO.Directory.CreateDirectory(staging);
+        try
+        {
+            var info = Info("apt-get", new[] { "download", "-q" }.Concat(missing.Select(m => $"{m.Name}={m.Version}")), null);
+            info.WorkingDirectory = staging;
+            var r = Run(info, TimeSpan.FromMinutes(20)) ?? throw new RigFaultException("apt-get download did not finish in 20 minutes");
+            if (r.ExitCode != 0) throw new RigFaultException($"apt-get download exited {r.ExitCode}: {r.Stderr.Trim()}");
+            foreach (var deb in System.IO.Directory.GetFiles(staging, "*.deb"))
+            {
+                var fields = Exec("dpkg-deb", ["-f", deb, "Package", "Version"]).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                    .Select(l => l.Split(':', 2)).ToDictionary(f => f[0].Trim(), f => f[1].Trim());
+                var dir = DebDirectory(debs, fields["Package"], fields["Version"]);
+                if (System.IO.Directory.Exists(dir)) System.IO.Directory.Delete(dir, true);
+                System.IO.Directory.CreateDirectory(dir);
+                File.Move(deb, Path.Combine(dir, Path.GetFileName(deb)));
+            }
+        }
+        finally
+        {
+            System.IO.Directory.Delete(staging, true);
+        }
+        foreach (var (name, version) in missing)
+            if (!System.IO.Directory.Exists(DebDirectory(debs, name, version)))
+                throw new RigFaultException($"apt-get download did not bring {name}={version}");
     }
 
     private static long TreeBytes(string root) =>

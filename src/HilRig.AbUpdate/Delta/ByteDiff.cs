@@ -39,8 +39,13 @@ public sealed class ByteDiff
     /// Diffs <paramref name="newData"/> against <paramref name="oldData"/> whose suffix array is <paramref name="oldSa"/>
     /// (<see cref="SuffixArray.Build"/>). Deterministic: the same inputs give the same patch.
     /// </summary>
-    public static ByteDiff Create(ReadOnlySpan<byte> oldData, int[] oldSa, ReadOnlySpan<byte> newData)
+    public static ByteDiff Create(ReadOnlySpan<byte> oldData, int[] oldSa, ReadOnlySpan<byte> newData) =>
+        Create(oldData, new DiffIndex(oldData, oldSa), newData);
+
+    /// <summary>As <see cref="Create(ReadOnlySpan{byte}, int[], ReadOnlySpan{byte})"/>, with an index built once for many new strings.</summary>
+    public static ByteDiff Create(ReadOnlySpan<byte> oldData, DiffIndex index, ReadOnlySpan<byte> newData)
     {
+        var oldSa = index.SuffixArray;
         var controls = new List<DiffControl>();
         var diff = new MemoryStream();
         var extra = new MemoryStream();
@@ -54,7 +59,8 @@ public sealed class ByteDiff
             var scoredTo = scan += len;
             for (; scan < newSize; scan++)
             {
-                len = LongestMatch(oldData, oldSa, newData[scan..], out pos);
+                // Where the next 8 bytes occur nowhere in the old data (new code, compressed data) no match can win: skip the search.
+                len = index.MayOccur(newData[scan..]) ? LongestMatch(oldData, oldSa, newData[scan..], out pos) : 0;
                 for (; scoredTo < scan + len; scoredTo++)
                     if (scoredTo + lastOffset < oldSize && oldData[scoredTo + lastOffset] == newData[scoredTo]) oldScore++;
                 if ((len == oldScore && len != 0) || len > oldScore + 8) break;
@@ -181,4 +187,42 @@ public sealed class ByteDiff
     }
 
     public delegate void ReadOld(long offset, Span<byte> buffer);
+}
+
+/// <summary>
+/// What a diff looks old bytes up in: the suffix array, and a bitmap of the hashes of every 8-byte string of the old data
+/// (about one bit in eight set) that rules out most places without a match before a binary search is spent on them.
+/// </summary>
+public sealed class DiffIndex
+{
+    private const int Gram = 8;
+    private readonly ulong[] _bits;
+    private readonly int _shift;
+
+    public DiffIndex(ReadOnlySpan<byte> oldData, int[] suffixArray)
+    {
+        SuffixArray = suffixArray;
+        var log = Math.Clamp(64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)Math.Max(1, oldData.Length) * 8), 16, 31);
+        _shift = 64 - log;
+        _bits = new ulong[(1L << log) / 64];
+        for (var i = 0; i + Gram <= oldData.Length; i++)
+        {
+            var h = Hash(oldData[i..]);
+            _bits[h >> 6] |= 1UL << (int)(h & 63);
+        }
+    }
+
+    public int[] SuffixArray { get; }
+
+    public static DiffIndex Build(ReadOnlySpan<byte> oldData) => new(oldData, Delta.SuffixArray.Build(oldData));
+
+    private ulong Hash(ReadOnlySpan<byte> at) => (System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(at) * 0x9E3779B97F4A7C15UL) >> _shift;
+
+    /// <summary>False when the first 8 bytes of <paramref name="at"/> are certainly not in the old data (shorter strings: true).</summary>
+    public bool MayOccur(ReadOnlySpan<byte> at)
+    {
+        if (at.Length < Gram) return true;
+        var h = Hash(at);
+        return (_bits[h >> 6] & (1UL << (int)(h & 63))) != 0;
+    }
 }

@@ -209,18 +209,20 @@ internal sealed class DeltaPlan(ImageReader oldImage, ImageReader newImage, Bloc
             .Select(g => g.ToList())
             .OrderByDescending(g => g[0].SourceBlocks + g.Sum(u => (long)u.Targets.Length))
             .ToList();
-        Parallel.ForEach(groups, new ParallelOptions { MaxDegreeOfParallelism = threads }, group =>
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads };
+        Parallel.ForEach(groups, parallel, group =>
         {
             var old = ReadBlocks(oldImage, group[0].Source);
-            var sa = old.Length > 0 ? SuffixArray.Build(old) : [];
-            foreach (var unit in group)
+            var index = old.Length > 0 ? DiffIndex.Build(old) : null;
+            // Units sharing one source (windows of a large file, the fallback's changed runs) are diffed side by side too.
+            Parallel.ForEach(group, parallel, unit =>
             {
                 var data = new byte[unit.OutputBytes];
                 for (var i = 0; i < unit.Targets.Length; i++) newImage.ReadBlocks(unit.Targets[i], data.AsSpan(i * B, B));
-                unit.Diff = old.Length > 0 ? ByteDiff.Create(old, sa, data) : ByteDiff.Literal(data);
+                unit.Diff = index is not null ? ByteDiff.Create(old, index, data) : ByteDiff.Literal(data);
                 unit.Runs = SparseRuns.Of(unit.Diff.DiffBytes);
                 unit.OutputHash = SHA256.HashData(data)[..8];
-            }
+            });
         });
     }
 
