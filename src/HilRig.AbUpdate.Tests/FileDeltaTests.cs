@@ -245,7 +245,7 @@ public class FileDeltaTests
         mem.Write(disk.SlotB.Partition.Offset + 4096 * 7, block);
         rec.Writes.Clear();
         e = Assert.Throws<InstallRefusedException>(() => up.Install(new MemoryStream(good.Delta), null, "p.delta"))!;
-        Assert.That(e.Message, Does.StartWith($"p.delta: active slot B does not hold the delta's source: its first {v1.Length} bytes hash to sha256"));
+        Assert.That(e.Message, Does.StartWith($"p.delta: active slot B does not hold the delta's source: its first {v1.Length} bytes make Merkle root"));
         Assert.Throws<InstallRefusedException>(() => up.Check(Save(good.Delta)));
         Assert.That(rec.Writes, Is.Empty, "all refused before any write");
         Assert.That(disk.BootControl.Load().Record.A.State, Is.EqualTo(SlotState.Good), "the other slot keeps its release");
