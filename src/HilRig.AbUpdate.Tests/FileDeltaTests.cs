@@ -161,7 +161,8 @@ public class FileDeltaTests
         var old = source.AsSpan(0, 4096).ToArray();
         var @new = target.AsSpan(0, 4096).ToArray();
         var diff = ByteDiff.Create(old, SuffixArray.Build(old), @new);
-        w.Patch(0, extents, hash ?? SHA256.HashData(@new)[..8], diff, SparseRuns.Of(diff.DiffBytes));
+        // The check value: SHA-256 over the output blocks' leaves (SHA-256 of each block).
+        w.Patch(0, extents, hash ?? SHA256.HashData(SHA256.HashData(@new))[..8], diff, SparseRuns.Of(diff.DiffBytes));
     }
 
     private static IEnumerable<TestCaseData> BadDeltas()

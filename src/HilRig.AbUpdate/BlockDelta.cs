@@ -42,14 +42,20 @@ public static class BlockDelta
     {
         using var oldStream = new FileStream(oldPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         using var newStream = new FileStream(newPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        var tmp = deltaPath + ".tmp";
+        return WriteWhole(deltaPath, output => Create(oldStream, newStream, output, options));
+    }
+
+    /// <summary>Writes a file through a temporary one renamed at the end: a failed run leaves nothing half-written.</summary>
+    internal static T WriteWhole<T>(string path, Func<Stream, T> write)
+    {
+        var tmp = path + ".tmp";
         try
         {
-            DeltaStats stats;
+            T result;
             using (var output = new FileStream(tmp, FileMode.Create, FileAccess.ReadWrite))
-                stats = Create(oldStream, newStream, output, options);
-            File.Move(tmp, deltaPath, true);
-            return stats;
+                result = write(output);
+            File.Move(tmp, path, true);
+            return result;
         }
         finally
         {

@@ -217,7 +217,11 @@ internal static class DeltaApplier
                             throw Bad($"PUT writes blocks {offset}..{offset + count - 1} of op {op - back}'s {buffer.Blocks}-block output");
                         for (var i = offset; i < offset + count; i++)
                             if (!buffer.Put.Add(i)) throw Bad($"PUT writes block {i} of op {op - back}'s output a second time");
-                        writer.Append(buffer.Data.AsSpan((int)(offset * B), (int)(count * B)));
+                        for (var i = offset; i < offset + count; i++)
+                        {
+                            writer.KnownLeaves(buffer.Leaves.AsSpan((int)(i * Digest.Size), Digest.Size));
+                            writer.Append(buffer.Data.AsSpan((int)(i * B), B));
+                        }
                         cursor += count;
                         if (buffer.Put.Count == buffer.Blocks)
                         {
@@ -281,9 +285,10 @@ internal static class DeltaApplier
         }
     }
 
-    private sealed class PatchBuffer(byte[] data)
+    private sealed class PatchBuffer(byte[] data, byte[] leaves)
     {
         public byte[] Data { get; } = data;
+        public byte[] Leaves { get; } = leaves;
         public long Blocks => Data.Length / B;
         public HashSet<long> Put { get; } = new();
     }
@@ -385,11 +390,14 @@ internal static class DeltaApplier
             at += c.Add + c.Copy;
             oldPos += c.Add + c.Seek;
         }
+        // The output's leaves (on all cores) are both its check value and, once put, the slot's Merkle leaves.
+        var leaves = new byte[outBlocks * Digest.Size];
+        MerkleTree.HashLeaves(output, leaves);
         Span<byte> actual = stackalloc byte[Digest.Size];
-        SHA256.HashData(output, actual);
+        SHA256.HashData(leaves, actual);
         if (!actual[..8].SequenceEqual(expected))
             throw new InstallRefusedException(bad($"PATCH output ({outBlocks} blocks for target block {cursor} on) hashes to {Convert.ToHexStringLower(actual[..8])}, the delta says {Convert.ToHexStringLower(expected)}").Message);
-        return new PatchBuffer(output);
+        return new PatchBuffer(output, leaves);
     }
 
     /// <summary>dst[i] += src[i] (mod 256), a vector at a time.</summary>

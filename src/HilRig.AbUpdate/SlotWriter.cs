@@ -4,9 +4,9 @@ using HilRig.Storage;
 namespace HilRig.AbUpdate;
 
 /// <summary>
-/// Streams an image into a slot's image area in 1 MiB chunks: the incremental SHA-256 and the device write run on the
-/// calling thread while the Merkle leaves of the same chunk are hashed on another core. Nothing is held but two chunks and
-/// the leaf digests (32 bytes per 4 KiB).
+/// Streams an image into a slot's image area in 1 MiB chunks: the device write runs on the calling thread while the
+/// incremental SHA-256 and the Merkle leaves of the same chunk are computed on another core. Nothing is held but two chunks
+/// and the leaf digests (32 bytes per 4 KiB).
 /// </summary>
 internal sealed class SlotWriter : IDisposable
 {
@@ -112,9 +112,14 @@ internal sealed class SlotWriter : IDisposable
         var leafOffset = (int)(_written / MerkleTree.BlockSize * Digest.Size);
         var leaves = _leaves;
         var known = _known;
+        var sha = _sha;
         var firstBlock = _written / MerkleTree.BlockSize;
+        var imageBytes = (int)Math.Clamp((ImageSizeLimit ?? long.MaxValue) - _written, 0, n);
+        // The image hash (in chunk order: each task starts after the previous one ended) and the leaves the caller did not
+        // know run on another core while this one writes the chunk and fills the next.
         _leafTask = Task.Run(() =>
         {
+            sha.AppendData(buf, 0, imageBytes);
             for (var i = 0; i < padded / MerkleTree.BlockSize; i++)
             {
                 var b = firstBlock + i;
@@ -122,7 +127,6 @@ internal sealed class SlotWriter : IDisposable
                 MerkleTree.HashLeaf(buf.AsSpan(i * MerkleTree.BlockSize, MerkleTree.BlockSize), leaves.AsSpan(leafOffset + i * Digest.Size, Digest.Size));
             }
         });
-        _sha.AppendData(buf, 0, (int)Math.Clamp((ImageSizeLimit ?? long.MaxValue) - _written, 0, n));
         _target.Reach("slot-write");
         _target.Write(_written, buf.AsSpan(0, padded));
         _written += n;

@@ -221,9 +221,20 @@ internal sealed class DeltaPlan(ImageReader oldImage, ImageReader newImage, Bloc
                 for (var i = 0; i < unit.Targets.Length; i++) newImage.ReadBlocks(unit.Targets[i], data.AsSpan(i * B, B));
                 unit.Diff = index is not null ? ByteDiff.Create(old, index, data) : ByteDiff.Literal(data);
                 unit.Runs = SparseRuns.Of(unit.Diff.DiffBytes);
-                unit.OutputHash = SHA256.HashData(data)[..8];
+                unit.OutputHash = PatchHash(newHashes, unit.Targets);
             });
         });
+    }
+
+    /// <summary>
+    /// A patch's check value: the first 8 bytes of SHA-256 over the SHA-256 of each output block (the blocks' Merkle
+    /// leaves), so the applier, which needs those leaves for the slot's tree anyway, hashes the output only once.
+    /// </summary>
+    private static byte[] PatchHash(BlockHashes hashes, long[] targets)
+    {
+        var leaves = new byte[targets.Length * Digest.Size];
+        for (var i = 0; i < targets.Length; i++) hashes[targets[i]].WriteTo(leaves.AsSpan(i * Digest.Size));
+        return SHA256.HashData(leaves)[..8];
     }
 
     private static byte[] ReadBlocks(ImageReader image, (long Start, long Count)[] runs)

@@ -68,19 +68,7 @@ public static class FileDelta
     {
         using var oldImage = ImageReader.FromFile(oldPath);
         using var newImage = ImageReader.FromFile(newPath);
-        var tmp = deltaPath + ".tmp";
-        try
-        {
-            FileDeltaStats stats;
-            using (var output = new FileStream(tmp, FileMode.Create, FileAccess.ReadWrite))
-                stats = Create(oldImage, newImage, output, options);
-            File.Move(tmp, deltaPath, true);
-            return stats;
-        }
-        finally
-        {
-            File.Delete(tmp);
-        }
+        return BlockDelta.WriteWhole(deltaPath, output => Create(oldImage, newImage, output, options));
     }
 
     public static FileDeltaStats Create(Stream oldImage, Stream newImage, Stream output, FileDeltaOptions? options = null)
