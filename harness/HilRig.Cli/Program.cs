@@ -11,6 +11,8 @@ var root = new RootCommand("HilRig: Gherkin scenarios that drive simulated and r
     RigCommand.Create(),
     ReportCommand.Create(),
     TestCommand.Create(),
+    BenchBoardCommands.Console(),
+    BenchBoardCommands.Power(),
 };
 foreach (var command in CommandAreas.All()) root.Subcommands.Add(command);
 

@@ -70,6 +70,24 @@ public static class Loading
         }
     }
 
+    /// <summary>The assemblies named by <c>--bindings</c>, loaded; a path that is not a loadable assembly is a usage error.</summary>
+    public static System.Reflection.Assembly[] BindingAssemblies(string[]? paths)
+    {
+        var assemblies = new List<System.Reflection.Assembly>();
+        foreach (var path in paths ?? [])
+        {
+            try
+            {
+                assemblies.Add(System.Reflection.Assembly.LoadFrom(Path.GetFullPath(path)));
+            }
+            catch (Exception e) when (e is IOException or BadImageFormatException or ArgumentException)
+            {
+                throw new UsageException($"--bindings {path}: not a .NET assembly that can be loaded ({e.Message})");
+            }
+        }
+        return assemblies.ToArray();
+    }
+
     /// <summary>Runs an action, mapping input problems to exit 2 with a message on stderr.</summary>
     public static async Task<int> GuardAsync(Func<Task<int>> action)
     {
@@ -82,7 +100,7 @@ public static class Loading
             Terminal.Error("hilrig: " + e.Message);
             return ExitCodes.Usage;
         }
-        catch (BindingException e)
+        catch (StepBindingException e)
         {
             Terminal.Error("hilrig: step bindings have errors:\n" + e.Message);
             return ExitCodes.Usage;

@@ -20,7 +20,9 @@ public static class RunCommand
         var stepTimeout = new Option<string?>("--step-timeout") { Description = "longest a single step may take (default 5min)" };
         var follow = new Option<bool>("--follow", "-f") { Description = "print every board's console as it arrives" };
         var plan = new Option<string?>("--plan") { Description = "a fault plan (YAML) that starts with every scenario; replay lines include it" };
-        var command = new Command("run", "Run scenarios on a rig") { features, rig, tags, results, seed, dryRun, stepTimeout, follow, plan };
+        var bindings = CommonOptions.Bindings();
+        var lockTimeout = RigCommand.LockTimeoutOption();
+        var command = new Command("run", "Run scenarios on a rig") { features, rig, tags, results, seed, dryRun, stepTimeout, follow, plan, bindings, lockTimeout };
         command.SetAction((parse, cancellation) => Loading.GuardAsync(async () =>
         {
             var filter = Loading.Tags(parse.GetValue(tags));
@@ -40,6 +42,7 @@ public static class RunCommand
                 ResultsDirectory = resultsDirectory,
                 RigFile = rigPath,
                 RigIsDefault = rigFile is null,
+                ReplayDirectory = HilRig.Rig.Drivers.ProcessBoard.DeviceLocator.RepositoryRoot(),
                 DryRun = parse.GetValue(dryRun),
                 StepTimeout = timeout,
                 TagFilter = parse.GetValue(tags),
@@ -48,7 +51,12 @@ public static class RunCommand
             };
             var reporter = new ConsoleReporter(resultsDirectory);
             var listeners = ScenarioHost.ReportWriters(resultsDirectory, rigDefinition).Append(reporter);
-            await using var run = ScenarioHost.CreateRun(options, rigDefinition, listeners);
+            var extraBindings = Loading.BindingAssemblies(parse.GetValue(bindings));
+            if (extraBindings.Length > 0)
+                options = options with { ReplayArguments = [.. options.ReplayArguments, .. parse.GetValue(bindings)!.SelectMany(b => new[] { "--bindings", b })] };
+            var waitForLocks = RigCommand.LockTimeout(parse.GetValue(lockTimeout));
+            await using var run = ScenarioHost.CreateRun(options, rigDefinition, listeners, extraBindings);
+            run.Services.Get<HilRig.Rig.Locking.RigRunSettings>().LockTimeout = waitForLocks;
             if (parse.GetValue(follow))
                 run.Context.ConsoleFollower = (board, line) => Terminal.Line($"  {board} | {line}", $"  [grey]{Terminal.Escape(board)} |[/] {Terminal.Escape(line)}");
             async Task RunAll()

@@ -31,12 +31,12 @@ public sealed class ConsoleReporter(string resultsDirectory) : IRunListener
             $"[bold]hilrig run[/] {run.RunId} · seed [bold]{run.Seed}[/]{Terminal.Escape(rig)}{mode} · {pickles.Count} scenario(s)");
     }
 
-    public void ScenarioStarted(ScenarioInfo scenario, ScenarioOutput output)
+    public void ScenarioStarted(ScenarioRun scenario, ScenarioOutput output)
     {
         _status?.Status(Terminal.Escape($"[{_done + 1}/{_total}] {scenario.Name}"));
     }
 
-    public void StepFinished(ScenarioInfo scenario, StepResult step)
+    public void StepFinished(ScenarioRun scenario, StepResult step)
     {
         _status?.Status(Terminal.Escape($"[{_done + 1}/{_total}] {scenario.Name} · {step.Step}"));
         if (step.Snippet is not null) _snippets.Add(step.Snippet);
@@ -76,7 +76,8 @@ public sealed class ConsoleReporter(string resultsDirectory) : IRunListener
         Terminal.Line($"{result.Scenarios.Sum(s => s.Steps.Count)} step(s): {steps}");
         foreach (var hook in result.RunHooks.Where(h => h.Outcome != Outcome.Passed))
             Terminal.Line($"run hook {hook.Hook.Method.Name} failed: {hook.Error?.Message}");
-        Terminal.Line($"results: {Path.Combine(resultsDirectory, "allure-results")} · {Path.Combine(resultsDirectory, "junit.xml")} · artifacts in {run.ArtifactsDirectory}");
+        Terminal.Line($"report: {Path.Combine(resultsDirectory, "cucumber-report.html")} · {Path.Combine(resultsDirectory, "allure-results")} · " +
+                      $"{Path.Combine(resultsDirectory, "junit.xml")} · {Path.Combine(resultsDirectory, "cucumber-messages.ndjson")} · artifacts in {run.ArtifactsDirectory}");
         Terminal.Line($"{result.Duration.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s");
     }
 

@@ -97,7 +97,7 @@ public sealed class AllureResultsWriter(string resultsDirectory, string? rigName
         var attachments = step.Attachments.Select(a => Attach(uuid, a)).Where(a => a is not null).ToList();
         switch (step.Step.Argument)
         {
-            case DataTable table:
+            case StepTable table:
                 attachments.Add(AttachText(uuid, "data table", table.ToString()));
                 break;
             case DocString doc:

@@ -40,6 +40,9 @@ public sealed class JUnitWriter(string path) : IRunListener
             suites);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var temp = path + ".tmp";
+        // Messages quote console output, which carries control characters (U-Boot's countdown backspaces) XML 1.0 forbids.
+        foreach (var text in root.DescendantNodes().OfType<XText>()) text.Value = XmlSafe(text.Value);
+        foreach (var attribute in root.Descendants().Attributes()) attribute.Value = XmlSafe(attribute.Value);
         new XDocument(new XDeclaration("1.0", "utf-8", null), root).Save(temp);
         File.Move(temp, path, overwrite: true);
     }
@@ -77,6 +80,12 @@ public sealed class JUnitWriter(string path) : IRunListener
     }
 
     private static string FirstLine(string text) => text.Split('\n')[0];
+
+    /// <summary>Characters XML 1.0 cannot carry are written as <c>\uXXXX</c>, so the report still says what was there.</summary>
+    internal static string XmlSafe(string text) =>
+        text.Any(c => !System.Xml.XmlConvert.IsXmlChar(c) && !char.IsSurrogate(c))
+            ? string.Concat(text.Select(c => System.Xml.XmlConvert.IsXmlChar(c) || char.IsSurrogate(c) ? c.ToString() : $"\\u{(int)c:x4}"))
+            : text;
 
     private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture);
 }

@@ -1,8 +1,5 @@
 namespace HilRig.Engine.Runtime;
 
-/// <summary>Thrown by a step that is written but not implemented yet; the scenario is reported pending.</summary>
-public sealed class PendingStepException(string? message = null) : Exception(message ?? "this step is pending");
-
 /// <summary>
 /// The rig or the harness could not do its job (a board's driver failed to start, a tool is missing, a pty
 /// could not be opened). Reported as a rig/infrastructure fault, not a product failure, and the run exits 3.

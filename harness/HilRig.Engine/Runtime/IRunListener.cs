@@ -7,9 +7,9 @@ public interface IRunListener
 {
     void RunStarted(RunContext run, IReadOnlyList<Pickle> pickles) { }
 
-    void ScenarioStarted(ScenarioInfo scenario, ScenarioOutput output) { }
+    void ScenarioStarted(ScenarioRun scenario, ScenarioOutput output) { }
 
-    void StepFinished(ScenarioInfo scenario, StepResult step) { }
+    void StepFinished(ScenarioRun scenario, StepResult step) { }
 
     void ScenarioFinished(ScenarioResult result) { }
 

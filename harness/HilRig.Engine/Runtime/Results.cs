@@ -31,7 +31,8 @@ public sealed record ScenarioResult(
     IReadOnlyList<Attachment> Attachments,
     IReadOnlyList<string> Log,
     string? FailureMessage,
-    string ReplayCommand);
+    string ReplayCommand,
+    Exception? CleanupError = null);
 
 /// <summary>How the whole run ended.</summary>
 public sealed record RunResult(IReadOnlyList<ScenarioResult> Scenarios, DateTimeOffset Start, TimeSpan Duration, IReadOnlyList<HookResult> RunHooks)

@@ -1,25 +1,36 @@
 using System.Diagnostics;
 using HilRig.Engine.Bindings;
 using HilRig.Engine.Gherkin;
+using Reqnroll;
 
 namespace HilRig.Engine.Runtime;
 
 /// <summary>
 /// Runs one pickle: before-scenario hooks, each step with its before/after-step hooks, after-scenario hooks,
 /// then disposes the scenario's context (which powers boards off). After the first step that does not
-/// pass, the rest are only matched — reported undefined/ambiguous or skipped — never run.
+/// pass, the rest are only matched — reported undefined/ambiguous or skipped — never run. Bindings can ask for
+/// Reqnroll's ScenarioContext, FeatureContext (from <paramref name="featureContext"/>, one per feature) and
+/// IReqnrollOutputHelper besides our own context objects.
 /// </summary>
-public sealed class ScenarioRunner(BindingRegistry registry, ScenarioServices runServices, RunContext run, IReadOnlyList<IRunListener> listeners)
+public sealed class ScenarioRunner(BindingRegistry registry, ScenarioServices runServices, RunContext run, IReadOnlyList<IRunListener> listeners,
+    Func<Pickle, FeatureContext>? featureContext = null)
 {
     public async Task<ScenarioResult> RunAsync(Pickle pickle, CancellationToken cancellation = default)
     {
         var start = DateTimeOffset.Now;
         var clock = Stopwatch.StartNew();
-        var info = new ScenarioInfo(pickle, run, cancellation);
+        var info = new ScenarioRun(pickle, run, cancellation);
         var output = new ScenarioOutput(info);
         var services = runServices.CreateScenarioScope();
         services.Add(info);
         services.Add(output);
+        var scenarioContext = ReqnrollContexts.CreateScenarioContext(pickle);
+        services.Add(scenarioContext, owned: true);
+        services.Add<IScenarioContext>(scenarioContext);
+        var feature = featureContext?.Invoke(pickle) ?? ReqnrollContexts.CreateFeatureContext(pickle);
+        services.Add(feature);
+        services.Add<IFeatureContext>(feature);
+        services.Add<IReqnrollOutputHelper>(new ReqnrollOutputHelper(output));
         foreach (var l in listeners) l.ScenarioStarted(info, output);
 
         var steps = new List<StepResult>();
@@ -31,7 +42,7 @@ public sealed class ScenarioRunner(BindingRegistry registry, ScenarioServices ru
 
         if (canRun)
         {
-            foreach (var hook in registry.HooksFor(HookKind.BeforeScenario, tags))
+            foreach (var hook in registry.HooksFor(HookKind.BeforeScenario, pickle, tags))
             {
                 var result = await RunHookAsync(hook, services, cancellation);
                 hooks.Add(result);
@@ -39,6 +50,7 @@ public sealed class ScenarioRunner(BindingRegistry registry, ScenarioServices ru
                 {
                     canRun = false;
                     failure ??= Describe(hook, result.Error!);
+                    ReqnrollContexts.RecordOutcome(scenarioContext, result.Outcome, result.Error);
                     break;
                 }
             }
@@ -51,14 +63,18 @@ public sealed class ScenarioRunner(BindingRegistry registry, ScenarioServices ru
             foreach (var l in listeners) l.StepFinished(info, result);
             if (result.Outcome != Outcome.Passed)
             {
-                if (canRun) failure ??= result.Message;
+                if (canRun)
+                {
+                    failure ??= result.Message;
+                    ReqnrollContexts.RecordOutcome(scenarioContext, result.Outcome, result.Error);
+                }
                 canRun = false;
             }
         }
 
         if (!dryRun)
         {
-            foreach (var hook in registry.HooksFor(HookKind.AfterScenario, tags))
+            foreach (var hook in registry.HooksFor(HookKind.AfterScenario, pickle, tags))
             {
                 var result = await RunHookAsync(hook, services, CancellationToken.None);
                 hooks.Add(result);
@@ -67,12 +83,14 @@ public sealed class ScenarioRunner(BindingRegistry registry, ScenarioServices ru
         }
 
         var disposeOutcome = Outcome.Passed;
+        Exception? cleanupError = null;
         try
         {
             await services.DisposeAsync();
         }
         catch (Exception e)
         {
+            cleanupError = e;
             disposeOutcome = Classify(e);
             failure ??= $"cleaning up after the scenario failed: {e.GetType().Name}: {e.Message}";
         }
@@ -81,7 +99,7 @@ public sealed class ScenarioRunner(BindingRegistry registry, ScenarioServices ru
         if (dryRun && outcome == Outcome.Passed) outcome = Outcome.Skipped;
         var scenarioResult = new ScenarioResult(pickle, info.Seed, outcome, start, clock.Elapsed, steps, hooks,
             output.ScenarioAttachments, output.Lines, outcome is Outcome.Passed or Outcome.Skipped ? null : failure,
-            run.ReplayCommand(pickle));
+            run.ReplayCommand(pickle), cleanupError);
         foreach (var l in listeners) l.ScenarioFinished(scenarioResult);
         return scenarioResult;
     }
@@ -90,11 +108,11 @@ public sealed class ScenarioRunner(BindingRegistry registry, ScenarioServices ru
         Pickle pickle, PickleStep step, ScenarioServices services, HashSet<string> tags, bool canRun, CancellationToken cancellation)
     {
         var start = DateTimeOffset.Now;
-        var matches = registry.Match(step.Text);
+        var matches = registry.Match(step, pickle, tags);
         var where = $"{pickle.Uri}:{step.Line}";
         if (matches.Count == 0)
         {
-            var snippet = SnippetGenerator.For(step);
+            var snippet = SnippetGenerator.For(step, registry.ParameterTypes);
             return new StepResult(step, Outcome.Undefined, start, TimeSpan.Zero, null,
                 $"Undefined step at {where}: {step}\nYou can implement it with:\n\n{snippet}\n", null, [], snippet);
         }
@@ -114,7 +132,7 @@ public sealed class ScenarioRunner(BindingRegistry registry, ScenarioServices ru
         var clock = Stopwatch.StartNew();
         try
         {
-            foreach (var hook in registry.HooksFor(HookKind.BeforeStep, tags))
+            foreach (var hook in registry.HooksFor(HookKind.BeforeStep, pickle, tags))
                 await InvokeHookAsync(hook, services, step);
             using var abandon = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
             var invocation = StepInvoker.InvokeAsync(match, step, services, registry, abandon.Token);
@@ -128,7 +146,7 @@ public sealed class ScenarioRunner(BindingRegistry registry, ScenarioServices ru
                 abandon.Cancel();
                 throw new TimeoutException($"the step did not finish within {run.Options.StepTimeout.TotalSeconds:0.#} s (step timeout)");
             }
-            foreach (var hook in registry.HooksFor(HookKind.AfterStep, tags))
+            foreach (var hook in registry.HooksFor(HookKind.AfterStep, pickle, tags))
                 await InvokeHookAsync(hook, services, step);
             return new StepResult(step, Outcome.Passed, start, clock.Elapsed, match.Definition, null, null, attachments);
         }
@@ -163,11 +181,16 @@ public sealed class ScenarioRunner(BindingRegistry registry, ScenarioServices ru
         }
     }
 
-    internal static Task InvokeHookAsync(HookDefinition hook, ScenarioServices services, PickleStep? step)
+    /// <summary>
+    /// Calls a hook; its parameters come from <paramref name="extra"/> (a feature hook's FeatureContext), the step (a
+    /// <see cref="PickleStep"/> parameter, HilRig's addition for step hooks) or the scope's services.
+    /// </summary>
+    internal static Task InvokeHookAsync(HookDefinition hook, ScenarioServices services, PickleStep? step, params object[] extra)
     {
         var method = hook.Method;
         var args = method.GetParameters().Select(p =>
-            p.ParameterType == typeof(PickleStep) ? step : p.ParameterType == typeof(CancellationToken) ? CancellationToken.None : services.Get(p.ParameterType)).ToArray();
+            extra.FirstOrDefault(p.ParameterType.IsInstanceOfType)
+            ?? (p.ParameterType == typeof(PickleStep) ? step : p.ParameterType == typeof(CancellationToken) ? CancellationToken.None : services.Get(p.ParameterType))).ToArray();
         var target = method.IsStatic ? null : services.Get(method.DeclaringType!);
         return StepInvoker.InvokeMethodAsync(method, target, args);
     }

@@ -12,14 +12,14 @@ namespace HilRig.Rig.Boards;
 public sealed class ScenarioRig : IAsyncDisposable
 {
     private readonly RigDefinition _definition;
-    private readonly ScenarioInfo _scenario;
+    private readonly ScenarioRun _scenario;
     private readonly ScenarioOutput _output;
     private readonly ScenarioServices _services;
     private readonly Dictionary<string, Board> _boards = new();
     private readonly object _gate = new();
     private IRigNetwork? _network;
 
-    public ScenarioRig(RigDefinition definition, ScenarioInfo scenario, ScenarioOutput output, ScenarioServices services)
+    public ScenarioRig(RigDefinition definition, ScenarioRun scenario, ScenarioOutput output, ScenarioServices services)
     {
         _definition = definition;
         _scenario = scenario;
@@ -46,12 +46,14 @@ public sealed class ScenarioRig : IAsyncDisposable
             var definition = _definition.FindBoard(name)
                 ?? throw new ArgumentException(
                     $"the rig {_definition.Name} ({_definition.SourcePath}) has no board \"{name}\"; its boards: {string.Join(", ", _definition.Boards.Select(b => b.Name))}");
+            var sessions = definition.Kind == BoardKind.Physical ? _services.Get<Locking.BoardSessions>() : null;
             var board = BoardFactory.Create(definition, Path.Combine(_output.Directory, "boards", name), _scenario.RandomFor,
-                _scenario.SeedFor($"board/{name}"));
+                _scenario.SeedFor($"board/{name}"), sessions: sessions);
             _boards[name] = board;
             if (_scenario.Run.ConsoleFollower is { } follow && board.TryGet<IConsoleProtocol>(out var console))
                 console!.Log.LineReceived += line => follow(name, line);
             Network.Attach(board);
+            BoardExtensions.Attach(board, Path.Combine(_output.Directory, "boards", name));
             return board;
         }
     }
@@ -94,7 +96,7 @@ public sealed class ScenarioRig : IAsyncDisposable
             foreach (var (name, path) in board.Evidence())
             {
                 if (File.Exists(path) && new FileInfo(path).Length > 0)
-                    _output.AttachFile(name, path.EndsWith(".pcap") ? MediaTypes.Pcap : MediaTypes.Text, path);
+                    _output.AttachFile(name, path.EndsWith(".pcap") || path.EndsWith(".pcapng") ? MediaTypes.Pcap : MediaTypes.Text, path);
             }
             if (board.TryGet<IPowerProtocol>(out var power) && power!.History.Count > 0)
                 _output.AttachText($"{board.Name} power history",

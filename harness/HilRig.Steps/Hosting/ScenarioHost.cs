@@ -30,6 +30,7 @@ public static class ScenarioHost
     [
         () => HilRig.Rig.Boards.RigNetworks.Register("simnet", (definition, services) => new Network.SimNetRigNetwork(definition, services),
             rig => Network.SimNetProfiles.Read(rig)),
+        () => HilRig.Rig.Boards.BoardExtensions.Register(Network.NicCapture.AttachTo),
     ];
 
     /// <summary>Loads a rig file with every registered network type's checks (profiles and the like) in force.</summary>
@@ -39,11 +40,15 @@ public static class ScenarioHost
         return RigLoader.Load(path);
     }
 
-    /// <summary>The standard listeners: Allure results under DIR/allure-results and JUnit XML at DIR/junit.xml.</summary>
+    /// <summary>
+    /// The standard listeners: Allure results under DIR/allure-results, JUnit XML at DIR/junit.xml, Cucumber Messages at
+    /// DIR/cucumber-messages.ndjson and the Cucumber HTML report at DIR/cucumber-report.html.
+    /// </summary>
     public static IReadOnlyList<IRunListener> ReportWriters(string resultsDirectory, RigDefinition? rig) =>
     [
         new AllureResultsWriter(Path.Combine(resultsDirectory, "allure-results"), rig?.Name),
         new JUnitWriter(Path.Combine(resultsDirectory, "junit.xml")),
+        new CucumberMessagesWriter(resultsDirectory),
     ];
 
     public static TestRun CreateRun(RunOptions options, RigDefinition? rig, IEnumerable<IRunListener> listeners, params Assembly[] extraBindings)

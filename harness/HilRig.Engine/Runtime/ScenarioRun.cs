@@ -1,0 +1,40 @@
+using HilRig.Engine.Gherkin;
+
+namespace HilRig.Engine.Runtime;
+
+/// <summary>
+/// The scenario being run, available to bindings (Reqnroll's <c>ScenarioContext</c> is there too; this is what HilRig
+/// adds: the pickle, the run, seeds). Its seed comes from the run seed and the scenario's location only, so running
+/// one scenario alone (the replay line) reproduces the same random choices.
+/// </summary>
+public sealed class ScenarioRun
+{
+    public ScenarioRun(Pickle pickle, RunContext run, CancellationToken cancellation)
+    {
+        Pickle = pickle;
+        Run = run;
+        Cancellation = cancellation;
+        Seed = StableSeed.Derive(run.Seed, StableSeed.NormalizeUri(pickle.Uri), pickle.Line.ToString());
+    }
+
+    public Pickle Pickle { get; }
+
+    public RunContext Run { get; }
+
+    public string Name => Pickle.DisplayName;
+
+    public IReadOnlyList<string> Tags => Pickle.Tags;
+
+    public int Seed { get; }
+
+    /// <summary>Cancelled when the run is aborted.</summary>
+    public CancellationToken Cancellation { get; }
+
+    /// <summary>A generator for one component of this scenario (e.g. "simnet", "power-cut").</summary>
+    public Random RandomFor(string component) => new(SeedFor(component));
+
+    public int SeedFor(string component) => StableSeed.Derive(Seed, component);
+
+    /// <summary>A short name, unique within the run, usable in file names and network namespace names.</summary>
+    public string Slug => StableSeed.Slug(Pickle.Uri, Pickle.Line);
+}
