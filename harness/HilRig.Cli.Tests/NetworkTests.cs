@@ -47,7 +47,8 @@ public class NetworkTests
             "--seed", "99", "--results", firstResults);
         Assert.That(first.ExitCode, Is.EqualTo(1), first.ToString());
         Assert.That(first.Stdout, Does.Contain("board \"dut\" was never partitioned in this scenario"));
-        var replay = first.Stdout.Split('\n').Single(l => l.Contains("replay:")).Split("replay: ./hilrig ")[1].Trim();
+        // The first replay line: the one under the failure (the summary at the end repeats it).
+        var replay = first.Stdout.Split('\n').First(l => l.Contains("replay:")).Split("replay: ./hilrig ")[1].Trim();
         Assert.That(replay, Is.EqualTo("run fixtures/features/network/unpartitioned.feature:2 --seed 99 --plan fixtures/plans/dut-jitter.yaml"));
 
         var secondResults = Hilrig.Results("plan2");

@@ -88,6 +88,18 @@ public class RunTests
     }
 
     [Test]
+    public async Task Run_UnknownBoardName_IsATestDefect_NotAProductFailureOrRigFault()
+    {
+        var results = Hilrig.Results("unknown-board");
+        var r = await Hilrig.RunAsync("run", "fixtures/features/failing/unknown-board.feature", "--results", results);
+        Assert.That(r.ExitCode, Is.EqualTo(1), r.ToString());
+        Assert.That(r.Stdout, Does.Contain("E names a board the rig does not have").And.Contain("has no board \"dutt\"; its boards: dut, main"));
+        Assert.That(r.Stdout, Does.Contain("1 scenario(s): 1 test defect"));
+        var error = XDocument.Load(Path.Combine(results, "junit.xml")).Descendants("error").Single();
+        Assert.That(error.Attribute("type")!.Value, Is.EqualTo("test-defect"));
+    }
+
+    [Test]
     public async Task DryRun_BindsEveryStep_StartsNoBoard()
     {
         var results = Hilrig.Results("dry");

@@ -16,6 +16,9 @@ public static class CommonOptions
         AllowMultipleArgumentsPerToken = false,
     };
 
+    public static Option<string> Results() =>
+        new("--results") { Description = "directory for the reports (allure-results/, junit.xml, Cucumber messages and HTML, hilrig-run.json) and artifacts", DefaultValueFactory = _ => "reports" };
+
     public static Option<bool> Json() => new("--json") { Description = "print JSON instead of text" };
 
     public static Argument<string[]> Features() => new("FEATURE")

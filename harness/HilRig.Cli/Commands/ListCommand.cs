@@ -10,13 +10,14 @@ public static class ListCommand
 {
     public static Command Create()
     {
-        var features = CommonOptions.Features();
-        var tags = CommonOptions.Tags();
+        var selection = new PickleSelection.Options();
+        var results = CommonOptions.Results();
         var json = CommonOptions.Json();
-        var command = new Command("list", "List the scenarios that would run") { features, tags, json };
+        var command = new Command("list", "List the scenarios that would run (with the same selection options as run)") { results, json };
+        selection.AddTo(command);
         command.SetAction((parse, _) => Loading.GuardAsync(() =>
         {
-            var set = Loading.Features(CommonOptions.FeaturesOrDefault(parse.GetValue(features)), Loading.Tags(parse.GetValue(tags)));
+            var set = PickleSelection.Load(parse, selection, parse.GetValue(results)!);
             if (parse.GetValue(json))
             {
                 var items = set.Pickles.Select(p => new PickleJson(
@@ -30,6 +31,7 @@ public static class ListCommand
                     Terminal.Line($"{p.Location}  {p.DisplayName}{(p.Tags.Count > 0 ? "  " + string.Join(' ', p.Tags) : "")}",
                         $"[grey]{Terminal.Escape(p.Location)}[/]  {Terminal.Escape(p.DisplayName)}  [blue]{Terminal.Escape(string.Join(' ', p.Tags))}[/]");
                 Terminal.Line($"{set.Pickles.Count} scenario(s)");
+                if (set.Shard is not null) Terminal.Line(set.Describe());
             }
             return Task.FromResult(ExitCodes.Passed);
         }));

@@ -26,4 +26,22 @@ internal static class RunnerTestKit
         await run.FinishAsync();
         return run.Results;
     }
+
+    /// <summary>
+    /// Runs feature text through the scheduler, as <c>hilrig run</c> does; <paramref name="whileRunning"/> gets the run
+    /// once it has started and the source of its abandon token (to interrupt it, say) and runs beside the scenarios.
+    /// </summary>
+    public static async Task<RunResult> ScheduleAsync(string feature, Type[] bindings, ScheduleOptions schedule, Func<RunOptions, RunOptions>? options = null,
+        Func<string, IEnumerable<IRunListener>>? listeners = null, Func<TestRun, CancellationTokenSource, Task>? whileRunning = null)
+    {
+        var pickles = FeaturePickles.Compile(FeatureParser.ParseText(feature, "kit.feature"));
+        var runOptions = new RunOptions { Seed = 7, ResultsDirectory = RepoPaths.NewTempDirectory("run"), StepTimeout = TimeSpan.FromSeconds(30) };
+        if (options is not null) runOptions = options(runOptions);
+        await using var run = new TestRun(BindingRegistry.Build(bindings), runOptions, listeners?.Invoke(runOptions.ResultsDirectory) ?? []);
+        using var abandon = new CancellationTokenSource();
+        var scheduling = new ScenarioScheduler(run, schedule).RunAsync(pickles, abandon.Token);
+        if (whileRunning is not null) await whileRunning(run, abandon);
+        await scheduling;
+        return await run.FinishAsync(abandon.Token);
+    }
 }

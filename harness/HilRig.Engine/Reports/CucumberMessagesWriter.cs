@@ -35,6 +35,9 @@ public sealed class CucumberMessagesWriter(string resultsDirectory) : IRunListen
     public const long EmbedLimit = 1024 * 1024;
 
     private const string LogMediaType = "text/x.cucumber.log+plain";
+
+    /// <summary>The id of the hook that stands for HilRig's scenario cleanup in every run.</summary>
+    public const string CleanupHookId = "hilrig-scenario-cleanup";
     private readonly object _gate = new();
     private readonly HashSet<FeatureDocument> _documents = new();
     private readonly HashSet<string> _pickles = new();
@@ -91,8 +94,10 @@ public sealed class CucumberMessagesWriter(string resultsDirectory) : IRunListen
                     Timestamp(hook.Start + hook.Duration))));
             }
             var failedHook = result.RunHooks.FirstOrDefault(h => h.Outcome != Outcome.Passed);
-            var success = result.AllPassed || (run.Options.DryRun && result.Scenarios.All(s => s.Outcome == Outcome.Skipped));
-            Emit(Envelope.Create(new TestRunFinished(failedHook?.Error?.Message, success, Timestamp(result.Start + result.Duration),
+            var success = result.Interruption is null && result.HarnessErrors.Count == 0
+                && (result.AllPassed || (run.Options.DryRun && result.Scenarios.All(s => s.Outcome == Outcome.Skipped)));
+            var message = result.Interruption ?? failedHook?.Error?.Message ?? result.HarnessErrors.FirstOrDefault();
+            Emit(Envelope.Create(new TestRunFinished(message, success, Timestamp(result.Start + result.Duration),
                 failedHook?.Error is { } e ? Exception(e) : null, _runStartedId)));
             _ndjson.Dispose();
             _ndjson = null;
@@ -105,7 +110,7 @@ public sealed class CucumberMessagesWriter(string resultsDirectory) : IRunListen
     private void EmitBindings(BindingRegistry bindings)
     {
         foreach (var type in bindings.ParameterTypes.Custom.OrderBy(t => t.Name, StringComparer.Ordinal))
-            Emit(Envelope.Create(new MessagesParameterType(type.Name, type.RegexStrings.ToList(), false, type.UseForSnippets, NewId(), null)));
+            Emit(Envelope.Create(new MessagesParameterType(type.Name, type.RegexStrings.ToList(), false, type.UseForSnippets, $"parameter-type-{type.Name}", null)));
         foreach (var step in bindings.Steps)
         {
             var pattern = new StepDefinitionPattern(step.Expression.Source,
@@ -117,7 +122,8 @@ public sealed class CucumberMessagesWriter(string resultsDirectory) : IRunListen
             if (HookType(hook.Kind) is not { } type) continue; // feature hooks have no place in the schema
             Emit(Envelope.Create(new Hook(hook.Id, $"{hook.Method.DeclaringType?.Name}.{hook.Method.Name}", SourceOf(hook.Method), hook.TagText, type)));
         }
-        _cleanupHookId = NewId();
+        // Fixed, like the step definitions' ids: shards of one run describe the same hook, so their messages merge.
+        _cleanupHookId = CleanupHookId;
         Emit(Envelope.Create(new Hook(_cleanupHookId, "HilRig: scenario cleanup (boards off, evidence collected)",
             SourceOf(typeof(ScenarioServices).GetMethod(nameof(ScenarioServices.DisposeAsync))!), null,
             Io.Cucumber.Messages.Types.HookType.AFTER_TEST_CASE)));
@@ -133,63 +139,86 @@ public sealed class CucumberMessagesWriter(string resultsDirectory) : IRunListen
         if (pickle.Message is { } message && _pickles.Add(pickle.Id)) Emit(Envelope.Create(message));
     }
 
+    /// <summary>
+    /// One test case per pickle; with <c>--retry</c> each attempt is a testCaseStarted of it (attempt 0, 1, …) and every
+    /// attempt but the last finishes with willBeRetried, as Cucumber reports retries. A hook that did not run in an
+    /// attempt (a before hook after one that failed) is reported skipped there.
+    /// </summary>
     private void EmitTestCase(ScenarioResult result)
     {
         var pickle = result.Pickle;
         var testCaseId = NewId();
-        var steps = new List<(TestStep Step, Action<string> Report)>();
-        foreach (var hook in result.Hooks.Where(h => !h.Hook.IsAfter))
+        var attempts = result.EarlierAttempts.Append(result).ToList();
+        var hooks = attempts.SelectMany(a => a.Hooks).Select(h => h.Hook).DistinctBy(h => h.Id).ToList();
+        var steps = new List<(TestStep Step, Action<string, ScenarioResult> Report)>();
+        foreach (var hook in hooks.Where(h => !h.IsAfter))
             steps.Add(HookStep(hook));
+        var definitions = result.Steps.Select(s => s.Candidates ?? (s.Definition is { } d ? [d] : [])).ToList();
         for (var i = 0; i < pickle.Steps.Count; i++)
-            steps.Add(PickleStepOf(pickle.Steps[i], i < result.Steps.Count ? result.Steps[i] : null, result));
-        foreach (var hook in result.Hooks.Where(h => h.Hook.IsAfter))
+            steps.Add(PickleStepOf(pickle.Steps[i], i, i < definitions.Count ? definitions[i] : []));
+        foreach (var hook in hooks.Where(h => h.IsAfter))
             steps.Add(HookStep(hook));
-        if (_cleanupHookId.Length > 0) steps.Add(CleanupStep(result));
+        if (_cleanupHookId.Length > 0) steps.Add(CleanupStep());
 
         Emit(Envelope.Create(new TestCase(testCaseId, pickle.Id, steps.Select(s => s.Step).ToList(), _runStartedId)));
-        var startedId = NewId();
-        Emit(Envelope.Create(new TestCaseStarted(0, startedId, testCaseId, null, Timestamp(result.Start))));
-        foreach (var (_, report) in steps) report(startedId);
-        Emit(Envelope.Create(new TestCaseFinished(startedId, Timestamp(result.Start + result.Duration), false)));
+        foreach (var attempt in attempts)
+        {
+            var startedId = NewId();
+            Emit(Envelope.Create(new TestCaseStarted(attempt.Attempt - 1, startedId, testCaseId, null, Timestamp(attempt.Start))));
+            foreach (var (_, report) in steps) report(startedId, attempt);
+            Emit(Envelope.Create(new TestCaseFinished(startedId, Timestamp(attempt.Start + attempt.Duration), !ReferenceEquals(attempt, result))));
+        }
     }
 
-    private (TestStep, Action<string>) HookStep(HookResult hook)
+    private (TestStep, Action<string, ScenarioResult>) HookStep(HookDefinition definition)
     {
-        var step = new TestStep(hook.Hook.Id, NewId(), null, null, null);
-        return (step, startedId => Run(startedId, step.Id, hook.Start, hook.Duration,
-            StepResult(hook.Outcome, hook.Duration, hook.Error is null ? null : $"{hook.Hook.Kind} hook failed: {hook.Error.Message}", hook.Error)));
+        var step = new TestStep(definition.Id, NewId(), null, null, null);
+        return (step, (startedId, attempt) =>
+        {
+            var hook = attempt.Hooks.FirstOrDefault(h => h.Hook.Id == definition.Id);
+            if (hook is null)
+            {
+                Run(startedId, step.Id, attempt.Start, TimeSpan.Zero, StepResult(Outcome.Skipped, TimeSpan.Zero, null, null));
+                return;
+            }
+            Run(startedId, step.Id, hook.Start, hook.Duration,
+                StepResult(hook.Outcome, hook.Duration, hook.Error is null ? null : $"{hook.Hook.Kind} hook failed: {hook.Error.Message}", hook.Error));
+        });
     }
 
-    private (TestStep, Action<string>) PickleStepOf(PickleStep pickleStep, Runtime.StepResult? step, ScenarioResult scenario)
+    private (TestStep, Action<string, ScenarioResult>) PickleStepOf(PickleStep pickleStep, int index, IReadOnlyList<Bindings.StepDefinition> definitions)
     {
-        var definitions = step?.Candidates ?? (step?.Definition is { } d ? [d] : []);
         var arguments = definitions.Select(d => new StepMatchArgumentsList(
             (d.Expression.Match(pickleStep.Text) ?? []).Select(a => new StepMatchArgument(
                 new Group([], a.Index < 0 ? null : a.Index, a.Index < 0 ? null : a.Text), a.Type?.Name)).ToList())).ToList();
         var testStep = new TestStep(null, NewId(), pickleStep.Id, definitions.Select(x => x.Id).ToList(), arguments);
-        return (testStep, startedId =>
+        return (testStep, (startedId, scenario) =>
         {
+            var step = index < scenario.Steps.Count ? scenario.Steps[index] : null;
             var start = step?.Start ?? scenario.Start;
             var duration = step?.Duration ?? TimeSpan.Zero;
             var outcome = step?.Outcome ?? Outcome.Skipped;
+            // A scenario that never ran (interrupted run, --fail-fast) says why on its first step.
+            var message = step?.Message ?? (index == 0 && scenario.Steps.Count == 0 ? scenario.FailureMessage : null);
             if (step?.Snippet is { } snippet)
                 Emit(Envelope.Create(new Suggestion(NewId(), pickleStep.Id, [new Snippet("csharp", snippet)])));
-            Run(startedId, testStep.Id, start, duration, StepResult(outcome, duration, step?.Message, step?.Error),
+            Run(startedId, testStep.Id, start, duration, StepResult(outcome, duration, message, step?.Error),
                 step?.Attachments ?? []);
         });
     }
 
-    private (TestStep, Action<string>) CleanupStep(ScenarioResult result)
+    private (TestStep, Action<string, ScenarioResult>) CleanupStep()
     {
         var step = new TestStep(_cleanupHookId, NewId(), null, null, null);
-        return (step, startedId =>
+        return (step, (startedId, result) =>
         {
             var end = result.Start + result.Duration;
             var lastStep = result.Steps.Select(s => s.Start + s.Duration).Concat(result.Hooks.Select(h => h.Start + h.Duration)).DefaultIfEmpty(result.Start).Max();
             var error = result.CleanupError;
             var log = result.Log.Count == 0 ? [] : new[] { (Name: "scenario log", Text: string.Join('\n', result.Log)) };
+            var ran = result.Steps.Count > 0 || result.Hooks.Count > 0;
             Run(startedId, step.Id, lastStep, end - lastStep,
-                StepResult(error is null ? Outcome.Passed : ScenarioRunner.Classify(error), end - lastStep,
+                StepResult(error is not null ? ScenarioRunner.Classify(error) : ran ? Outcome.Passed : Outcome.Skipped, end - lastStep,
                     error is null ? null : $"cleaning up after the scenario failed: {error.Message}", error),
                 result.Attachments, log);
         });
@@ -246,7 +275,7 @@ public sealed class CucumberMessagesWriter(string resultsDirectory) : IRunListen
         Outcome.Pending => TestStepResultStatus.PENDING,
         Outcome.Undefined => TestStepResultStatus.UNDEFINED,
         Outcome.Ambiguous => TestStepResultStatus.AMBIGUOUS,
-        Outcome.Failed or Outcome.Broken => TestStepResultStatus.FAILED,
+        Outcome.Failed or Outcome.Broken or Outcome.TestDefect => TestStepResultStatus.FAILED,
         _ => TestStepResultStatus.UNKNOWN,
     };
 
@@ -292,6 +321,15 @@ public sealed class CucumberMessagesWriter(string resultsDirectory) : IRunListen
         _ndjson!.WriteLine(MessagesJson.Serialize(envelope));
         _ndjson.Flush();
         _html!.Write(envelope);
+    }
+
+    /// <summary>The Cucumber HTML report of a messages stream, written under a temporary name and renamed when whole.</summary>
+    public static void WriteHtml(string path, IEnumerable<Envelope> envelopes, string title)
+    {
+        var partial = path + ".partial";
+        using (var html = new MessagesToHtmlWriter(new FileStream(partial, FileMode.Create), WriteEnvelopeAsync, new HtmlReportSettings { Title = title }))
+            foreach (var envelope in envelopes) html.Write(envelope);
+        File.Move(partial, path, overwrite: true);
     }
 
     private static Task WriteEnvelopeAsync(StreamWriter writer, Envelope envelope)

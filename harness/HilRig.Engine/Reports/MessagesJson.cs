@@ -15,6 +15,9 @@ public static class MessagesJson
     private static readonly JsonSerializerOptions Options = new(MessagesJsonContext.Default.Options) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static string Serialize(Envelope envelope) => JsonSerializer.Serialize(envelope, Options);
+
+    /// <summary>One ndjson line back into an envelope (merging shards' messages re-renders the HTML report from them).</summary>
+    public static Envelope Deserialize(string line) => JsonSerializer.Deserialize<Envelope>(line, Options) ?? throw new JsonException("empty envelope");
 }
 
 /// <summary>An enum written through its generated <c>Value()</c> extension, the schema's own spelling.</summary>

@@ -51,7 +51,7 @@ public static class ReqnrollContexts
             Outcome.Passed or Outcome.Skipped => ScenarioExecutionStatus.OK,
             Outcome.Pending => ScenarioExecutionStatus.StepDefinitionPending,
             Outcome.Undefined => ScenarioExecutionStatus.UndefinedStep,
-            Outcome.Ambiguous => ScenarioExecutionStatus.BindingError,
+            Outcome.Ambiguous or Outcome.TestDefect => ScenarioExecutionStatus.BindingError,
             _ => ScenarioExecutionStatus.TestError,
         };
         if (context.ScenarioExecutionStatus != ScenarioExecutionStatus.OK) return;

@@ -25,6 +25,9 @@ public sealed class RunContext
     /// <summary>Identifies this run in artefact paths.</summary>
     public string RunId { get; }
 
+    /// <summary>Why the run was interrupted (e.g. "interrupted by SIGINT"), once it was; scenarios not run say so.</summary>
+    public string? InterruptReason { get; internal set; }
+
     /// <summary>Directory for this run's per-scenario artefacts (console logs, captures, board state).</summary>
     public string ArtifactsDirectory => Path.Combine(Options.ResultsDirectory, "artifacts");
 
@@ -58,6 +61,15 @@ public sealed record RunOptions
     public bool DryRun { get; init; }
 
     public TimeSpan StepTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How long a step (or hook) that timed out or was interrupted gets to stop after its CancellationToken fires, before
+    /// the scenario's teardown starts without it.
+    /// </summary>
+    public TimeSpan StepStopGrace { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How many times a failed or broken scenario runs again (<c>--retry N</c>); one that then passes is flaky.</summary>
+    public int Retries { get; init; }
 
     /// <summary>A fault plan (YAML) that starts with every scenario (<c>--plan FILE</c>).</summary>
     public string? FaultPlan { get; init; }

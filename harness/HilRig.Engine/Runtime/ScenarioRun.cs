@@ -9,13 +9,20 @@ namespace HilRig.Engine.Runtime;
 /// </summary>
 public sealed class ScenarioRun
 {
-    public ScenarioRun(Pickle pickle, RunContext run, CancellationToken cancellation)
+    public ScenarioRun(Pickle pickle, RunContext run, CancellationToken cancellation, int attempt = 1)
     {
         Pickle = pickle;
         Run = run;
         Cancellation = cancellation;
-        Seed = StableSeed.Derive(run.Seed, StableSeed.NormalizeUri(pickle.Uri), pickle.Line.ToString());
+        Attempt = attempt;
+        Seed = SeedOf(run, pickle);
     }
+
+    /// <summary>A scenario's seed: the run seed and the scenario's location only, so a replay of it alone draws the same.</summary>
+    public static int SeedOf(RunContext run, Pickle pickle) => StableSeed.Derive(run.Seed, StableSeed.NormalizeUri(pickle.Uri), pickle.Line.ToString());
+
+    /// <summary>1, or the retry this is (<c>--retry</c>). A retry has the same seed: it replays the same decisions.</summary>
+    public int Attempt { get; }
 
     public Pickle Pickle { get; }
 
@@ -27,7 +34,7 @@ public sealed class ScenarioRun
 
     public int Seed { get; }
 
-    /// <summary>Cancelled when the run is aborted.</summary>
+    /// <summary>Cancelled when the run is interrupted (Ctrl-C, SIGTERM): a step should stop what it waits for.</summary>
     public CancellationToken Cancellation { get; }
 
     /// <summary>A generator for one component of this scenario (e.g. "simnet", "power-cut").</summary>
@@ -35,6 +42,9 @@ public sealed class ScenarioRun
 
     public int SeedFor(string component) => StableSeed.Derive(Seed, component);
 
-    /// <summary>A short name, unique within the run, usable in file names and network namespace names.</summary>
-    public string Slug => StableSeed.Slug(Pickle.Uri, Pickle.Line);
+    /// <summary>
+    /// A short name, unique within the run, usable in file names and network namespace names; a retry gets its own
+    /// (<c>…-try2</c>), so its boards start from fresh data and the first attempt's evidence stays as it was.
+    /// </summary>
+    public string Slug => StableSeed.Slug(Pickle.Uri, Pickle.Line) + (Attempt > 1 ? $"-try{Attempt}" : "");
 }

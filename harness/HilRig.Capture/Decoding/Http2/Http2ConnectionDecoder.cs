@@ -14,7 +14,7 @@ namespace HilRig.Capture.Decoding.Http2;
 /// <see cref="MaxGrpcMessageLength"/>, or one that would take the connection's buffered bytes past
 /// <see cref="MaxBufferedGrpcBytes"/>, is reported with its length and skipped, not buffered.
 /// </summary>
-internal sealed class Http2ConnectionDecoder(GrpcMessageRegistry registry)
+internal sealed class Http2ConnectionDecoder(GrpcMessageRegistry registry) : Streams.ITcpStreamDecoder
 {
     /// <summary>Streams remembered at once; far above any SETTINGS_MAX_CONCURRENT_STREAMS a peer of ours grants.</summary>
     public const int MaxTrackedStreams = 1024;
