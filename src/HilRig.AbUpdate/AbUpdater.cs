@@ -72,6 +72,15 @@ public sealed class AbUpdater
     public AbDisk Disk { get; }
     public SlotName? Booted { get; }
 
+    /// <summary>
+    /// The most patch output a format-2 delta may ask this device to hold at once (its header declares its peak); a delta
+    /// that needs more is refused before any write.
+    /// </summary>
+    public long MaxDeltaBufferBytes { get; init; } = 256L << 20;
+
+    /// <summary>The largest zstd window (log2 bytes) a format-2 delta may need: 27 is 128 MiB.</summary>
+    public int MaxDeltaWindowLog { get; init; } = 27;
+
     /// <summary>The slot the system runs (or would boot next), or null when nothing is bootable.</summary>
     public SlotName? ActiveSlot(BootControlState state) => Booted ?? BootSelector.Decide(state.Record).Boot;
 
@@ -128,6 +137,7 @@ public sealed class AbUpdater
             if (active is { } running && state.Record[running].HoldsRelease && state.Record[running].Sha256 == header.TargetSha256)
                 return new InstallPlan(InstallOutcome.AlreadyRunning, running, running, true, header.TargetSha256, header.TargetSize, state.Record[running].Version);
             var target = DeltaTarget(state, active, header, request, path);
+            VerifySource(Disk[target.Other()].Image.ReadOnlyView(), target.Other(), state.Record[target.Other()], header, path);
             var noop = NoOp(state, active, target, header.TargetSha256, Stopwatch.StartNew(), true);
             return new InstallPlan(noop?.Outcome ?? InstallOutcome.Installed, target, active, true, header.TargetSha256, header.TargetSize, request.Version ?? header.Version);
         }
@@ -223,6 +233,7 @@ public sealed class AbUpdater
         if (NoOp(state, active, target, header.TargetSha256, clock, true) is { } noop) return noop;
 
         var sourceImage = Disk[src].Image.ReadOnlyView();
+        var sourceLeaves = VerifySource(sourceImage, src, state.Record[src], header, sourceName);
         state = MarkInstalling(state, active, target);
         try
         {
@@ -231,7 +242,7 @@ public sealed class AbUpdater
             var reader = new DeltaBodyReader(source, bodyHash, header.BodyLength, sourceName);
             // Ops produce whole blocks; the image is the first TargetSize bytes, the rest of the last block is padding.
             writer.ImageSizeLimit = header.TargetSize;
-            ApplyOps(reader, header, writer, sourceImage, sourceName);
+            DeltaApplier.Apply(reader, header, writer, sourceImage, sourceLeaves, sourceName);
             if (reader.Consumed != header.BodyLength)
                 throw new InstallRefusedException($"{sourceName}: delta has {header.BodyLength - reader.Consumed} bytes after its last op (at offset {DeltaHeader.Size + reader.Consumed})");
             Span<byte> bh = stackalloc byte[Digest.Size];
@@ -287,124 +298,29 @@ public sealed class AbUpdater
             throw new InstallRefusedException($"{sourceName}: delta target is {header.TargetSize} bytes, larger than slot {target} ({slot.Where}) which holds {slot.Capacity}");
         if (request.ExpectedSha256 is { } want && want != header.TargetSha256)
             throw new InstallRefusedException($"{sourceName}: hash mismatch: expected sha256 {want.ToHex()}, the delta produces {header.TargetSha256.ToHex()}");
+        if (header.FormatVersion >= 2 && header.PeakBufferBytes > MaxDeltaBufferBytes)
+            throw new InstallRefusedException($"{sourceName}: delta needs {header.PeakBufferBytes} bytes of patch buffers at once (header byte 312), this device allows {MaxDeltaBufferBytes}");
+        if (header.FormatVersion >= 2 && header.WindowLog > MaxDeltaWindowLog)
+            throw new InstallRefusedException($"{sourceName}: delta needs a 2^{header.WindowLog}-byte zstd window (header byte 309), this device allows 2^{MaxDeltaWindowLog}");
         return target;
     }
 
-    private static void ApplyOps(DeltaBodyReader reader, DeltaHeader header, SlotWriter writer, IBlockDevice source, string name)
+    /// <summary>
+    /// Checks, before any write, that the active slot still holds the delta's source: the header's source SHA-256 and size
+    /// were matched against boot control's record of the slot (<see cref="DeltaTarget"/>); here every block of the slot is
+    /// hashed (on all cores) and the Merkle root they make is matched against the root recorded with that SHA-256, so a
+    /// slot whose blocks changed behind boot control's back is refused. Returns the leaf digests: the applier takes a copied
+    /// block's leaf from them instead of hashing it again.
+    /// </summary>
+    private static byte[] VerifySource(IBlockDevice source, SlotName slot, SlotInfo info, DeltaHeader header, string sourceName)
     {
-        const int B = MerkleTree.BlockSize;
-        var targetBlocks = MerkleTree.LeafCount(header.TargetSize);
-        var sourceBlocks = MerkleTree.LeafCount(header.SourceSize);
-        long next = 0;
-        Span<byte> head = stackalloc byte[20];
-        for (long op = 0; op < header.OpCount; op++)
-        {
-            var at = DeltaHeader.Size + reader.Consumed;
-            reader.ReadExactly(head[..13]);
-            var kind = (DeltaOpKind)head[0];
-            var dst = BinaryPrimitives.ReadInt64LittleEndian(head[1..]);
-            var count = (long)BinaryPrimitives.ReadUInt32LittleEndian(head[9..]);
-            if (dst != next || count == 0 || dst + count > targetBlocks)
-                throw new DeltaFormatException($"{name}: op {op} at offset {at} covers target blocks {dst}..{dst + count - 1}, expected to start at {next} within {targetBlocks} blocks");
-            switch (kind)
-            {
-                case DeltaOpKind.Copy:
-                {
-                    reader.ReadExactly(head[..8]);
-                    var from = BinaryPrimitives.ReadInt64LittleEndian(head);
-                    if (from < 0 || from + count > sourceBlocks)
-                        throw new DeltaFormatException($"{name}: op {op} at offset {at} copies source blocks {from}..{from + count - 1}, outside the {sourceBlocks}-block source");
-                    var pos = from * B;
-                    var bytes = count * B;
-                    while (bytes > 0)
-                    {
-                        var n = (int)Math.Min(bytes, writer.FreeSpace.Length);
-                        var valid = (int)Math.Clamp(header.SourceSize - pos, 0, n);
-                        source.Read(pos, writer.FreeSpace[..valid]);
-                        writer.FreeSpace[valid..n].Clear();
-                        writer.Advance(n);
-                        pos += n;
-                        bytes -= n;
-                    }
-                    break;
-                }
-                case DeltaOpKind.Zero:
-                    writer.AppendZeros(count * B);
-                    break;
-                case DeltaOpKind.XorDeflate:
-                case DeltaOpKind.XorBrotli:
-                {
-                    reader.ReadExactly(head[..12]);
-                    var from = BinaryPrimitives.ReadInt64LittleEndian(head);
-                    var payloadLength = BinaryPrimitives.ReadUInt32LittleEndian(head[8..]);
-                    if (from < 0 || from + count > sourceBlocks)
-                        throw new DeltaFormatException($"{name}: op {op} at offset {at} XORs source blocks {from}..{from + count - 1}, outside the {sourceBlocks}-block source");
-                    if (payloadLength > reader.Remaining)
-                        throw new InstallRefusedException($"{name}: delta truncated: op {op} at offset {at} needs {payloadLength} payload bytes, {reader.Remaining} remain");
-                    if (count * B > int.MaxValue) throw new DeltaFormatException($"{name}: op {op} at offset {at} covers {count} blocks, too many for one op");
-                    var payload = new byte[payloadLength];
-                    reader.ReadExactly(payload);
-                    var data = Decompress(payload, (int)(count * B), kind == DeltaOpKind.XorBrotli, name, op, at);
-                    var old = new byte[data.Length];
-                    var pos = from * B;
-                    source.Read(pos, old.AsSpan(0, (int)Math.Clamp(header.SourceSize - pos, 0, old.Length)));
-                    for (var i = 0; i < data.Length; i++) data[i] ^= old[i];
-                    writer.Append(data);
-                    break;
-                }
-                case DeltaOpKind.ReplaceRaw:
-                case DeltaOpKind.ReplaceDeflate:
-                case DeltaOpKind.ReplaceBrotli:
-                {
-                    reader.ReadExactly(head[..4]);
-                    var payloadLength = BinaryPrimitives.ReadUInt32LittleEndian(head);
-                    if (payloadLength > reader.Remaining)
-                        throw new InstallRefusedException($"{name}: delta truncated: op {op} at offset {at} needs {payloadLength} payload bytes, {reader.Remaining} remain");
-                    var payload = new byte[payloadLength];
-                    reader.ReadExactly(payload);
-                    var expected = count * B;
-                    if (expected > int.MaxValue) throw new DeltaFormatException($"{name}: op {op} at offset {at} replaces {count} blocks, too many for one op");
-                    var data = kind switch
-                    {
-                        DeltaOpKind.ReplaceRaw => payload,
-                        DeltaOpKind.ReplaceBrotli => Decompress(payload, (int)expected, true, name, op, at),
-                        _ => Decompress(payload, (int)expected, false, name, op, at),
-                    };
-                    if (data.Length != expected)
-                        throw new DeltaFormatException($"{name}: op {op} at offset {at} yields {data.Length} bytes for {count} blocks ({expected} bytes)");
-                    writer.Append(data);
-                    break;
-                }
-                default:
-                    throw new DeltaFormatException($"{name}: op {op} at offset {at} has unknown kind {(byte)kind}");
-            }
-            next = dst + count;
-        }
-        if (next != targetBlocks)
-            throw new DeltaFormatException($"{name}: delta ops cover {next} of the target's {targetBlocks} blocks");
-    }
-
-    private static byte[] Decompress(byte[] payload, int expected, bool brotli, string name, long op, long at)
-    {
-        var output = new byte[expected];
-        try
-        {
-            if (brotli)
-            {
-                if (!BrotliDecoder.TryDecompress(payload, output, out var written) || written != expected)
-                    throw new DeltaFormatException($"{name}: op {op} at offset {at}: Brotli payload does not decompress to {expected} bytes");
-                return output;
-            }
-            using var d = new DeflateStream(new MemoryStream(payload), CompressionMode.Decompress);
-            var n = BlockDelta.ReadFull(d, output);
-            if (n != expected || d.ReadByte() >= 0)
-                throw new DeltaFormatException($"{name}: op {op} at offset {at}: Deflate payload does not decompress to {expected} bytes");
-            return output;
-        }
-        catch (InvalidDataException e)
-        {
-            throw new DeltaFormatException($"{name}: op {op} at offset {at}: corrupt compressed payload ({e.Message})");
-        }
+        var leaves = MerkleTree.ComputeLeaves(source, header.SourceSize);
+        var (_, root) = MerkleTree.Build(leaves, header.SourceSize);
+        if (root != info.MerkleRoot)
+            throw new InstallRefusedException(
+                $"{sourceName}: active slot {slot} does not hold the delta's source: its first {header.SourceSize} bytes make Merkle root {root.ToHex()}, " +
+                $"boot control records {info.MerkleRoot.ToHex()} for sha256 {header.SourceSha256.ToHex()}; nothing was written");
+        return leaves;
     }
 
     private InstallResult? NoOp(BootControlState state, SlotName? active, SlotName target, Digest? incoming, Stopwatch clock, bool delta)
@@ -587,22 +503,4 @@ public sealed record SlotVerifyReport(string Slot, string Result, string? Detail
     public long TamperedCount { get; init; }
     public int? CorruptLevel { get; init; }
     public long? CorruptHashBlock { get; init; }
-}
-
-/// <summary>Reads a delta body, hashing and counting what it consumes.</summary>
-internal sealed class DeltaBodyReader(Stream source, IncrementalHash hash, long bodyLength, string name)
-{
-    public long Consumed { get; private set; }
-    public long Remaining => bodyLength - Consumed;
-
-    public void ReadExactly(Span<byte> buffer)
-    {
-        if (buffer.Length > Remaining)
-            throw new InstallRefusedException($"{name}: delta truncated: needs {buffer.Length} bytes at offset {DeltaHeader.Size + Consumed}, the header declares only {Remaining} more");
-        var n = BlockDelta.ReadFull(source, buffer);
-        if (n != buffer.Length)
-            throw new InstallRefusedException($"{name}: delta truncated: stream ended at offset {DeltaHeader.Size + Consumed + n}, the header declares {DeltaHeader.Size + bodyLength} bytes");
-        hash.AppendData(buffer);
-        Consumed += n;
-    }
 }

@@ -20,61 +20,6 @@ public enum DeltaOpKind : byte
     XorBrotli = 7,
 }
 
-/// <summary>The fixed 512-byte header of a delta file.</summary>
-public sealed record DeltaHeader(
-    long SourceSize, Digest SourceSha256,
-    long TargetSize, Digest TargetSha256, Digest TargetMerkleRoot,
-    long OpCount, long BodyLength, Digest BodySha256, string Version)
-{
-    public const int Size = 512;
-    public static readonly byte[] Magic = "HRDELTA1"u8.ToArray();
-
-    public byte[] Serialize()
-    {
-        var b = new byte[Size];
-        Magic.CopyTo(b, 0);
-        BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(8), 1);
-        BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(12), MerkleTree.BlockSize);
-        BinaryPrimitives.WriteInt64LittleEndian(b.AsSpan(16), SourceSize);
-        SourceSha256.WriteTo(b.AsSpan(24));
-        BinaryPrimitives.WriteInt64LittleEndian(b.AsSpan(56), TargetSize);
-        TargetSha256.WriteTo(b.AsSpan(64));
-        TargetMerkleRoot.WriteTo(b.AsSpan(96));
-        BinaryPrimitives.WriteInt64LittleEndian(b.AsSpan(128), OpCount);
-        BinaryPrimitives.WriteInt64LittleEndian(b.AsSpan(136), BodyLength);
-        BodySha256.WriteTo(b.AsSpan(144));
-        var v = Encoding.UTF8.GetBytes(Version);
-        if (v.Length > SlotInfo.MaxVersionBytes) throw new ArgumentException($"version '{Version}' is longer than {SlotInfo.MaxVersionBytes} bytes");
-        b[176] = (byte)v.Length;
-        v.CopyTo(b, 177);
-        BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(Size - 4), Crc32.Compute(b.AsSpan(0, Size - 4)));
-        return b;
-    }
-
-    public static bool HasMagic(ReadOnlySpan<byte> start) => start.Length >= 8 && start[..8].SequenceEqual(Magic);
-
-    public static DeltaHeader Parse(ReadOnlySpan<byte> b, string where)
-    {
-        if (b.Length < Size) throw new DeltaFormatException($"{where}: delta truncated: {b.Length} bytes, shorter than the {Size}-byte header");
-        if (!HasMagic(b)) throw new DeltaFormatException($"{where}: not a HilRig delta (bytes 0..7 are {Convert.ToHexString(b[..8])}, expected 'HRDELTA1')");
-        var crc = Crc32.Compute(b[..(Size - 4)]);
-        var stored = BinaryPrimitives.ReadUInt32LittleEndian(b[(Size - 4)..]);
-        if (crc != stored) throw new DeltaFormatException($"{where}: delta header CRC32 at byte {Size - 4} is {stored:x8}, computed {crc:x8}");
-        var version = BinaryPrimitives.ReadUInt32LittleEndian(b[8..]);
-        if (version != 1) throw new DeltaFormatException($"{where}: delta format version {version} at byte 8 is not supported");
-        var bs = BinaryPrimitives.ReadUInt32LittleEndian(b[12..]);
-        if (bs != MerkleTree.BlockSize) throw new DeltaFormatException($"{where}: delta block size {bs} at byte 12 is not {MerkleTree.BlockSize}");
-        var h = new DeltaHeader(
-            BinaryPrimitives.ReadInt64LittleEndian(b[16..]), Digest.FromSpan(b.Slice(24, 32)),
-            BinaryPrimitives.ReadInt64LittleEndian(b[56..]), Digest.FromSpan(b.Slice(64, 32)), Digest.FromSpan(b.Slice(96, 32)),
-            BinaryPrimitives.ReadInt64LittleEndian(b[128..]), BinaryPrimitives.ReadInt64LittleEndian(b[136..]), Digest.FromSpan(b.Slice(144, 32)),
-            Encoding.UTF8.GetString(b.Slice(177, Math.Min((int)b[176], SlotInfo.MaxVersionBytes))));
-        if (h.SourceSize <= 0 || h.TargetSize <= 0 || h.OpCount <= 0 || h.BodyLength <= 0)
-            throw new DeltaFormatException($"{where}: delta header has a non-positive size or count (source {h.SourceSize}, target {h.TargetSize}, ops {h.OpCount}, body {h.BodyLength})");
-        return h;
-    }
-}
-
 public sealed record DeltaOptions(int BrotliQuality = 11, int BrotliWindow = 24, int MaxReplaceBytes = 4 << 20, string Version = "");
 
 public sealed record DeltaStats(DeltaHeader Header, long CopyBlocks, long ZeroBlocks, long ReplaceBlocks, long DeltaBytes)
@@ -97,14 +42,20 @@ public static class BlockDelta
     {
         using var oldStream = new FileStream(oldPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         using var newStream = new FileStream(newPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        var tmp = deltaPath + ".tmp";
+        return WriteWhole(deltaPath, output => Create(oldStream, newStream, output, options));
+    }
+
+    /// <summary>Writes a file through a temporary one renamed at the end: a failed run leaves nothing half-written.</summary>
+    internal static T WriteWhole<T>(string path, Func<Stream, T> write)
+    {
+        var tmp = path + ".tmp";
         try
         {
-            DeltaStats stats;
+            T result;
             using (var output = new FileStream(tmp, FileMode.Create, FileAccess.ReadWrite))
-                stats = Create(oldStream, newStream, output, options);
-            File.Move(tmp, deltaPath, true);
-            return stats;
+                result = write(output);
+            File.Move(tmp, path, true);
+            return result;
         }
         finally
         {

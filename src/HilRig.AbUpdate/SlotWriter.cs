@@ -4,9 +4,9 @@ using HilRig.Storage;
 namespace HilRig.AbUpdate;
 
 /// <summary>
-/// Streams an image into a slot's image area in 1 MiB chunks: the incremental SHA-256 and the device write run on the
-/// calling thread while the Merkle leaves of the same chunk are hashed on another core. Nothing is held but two chunks and
-/// the leaf digests (32 bytes per 4 KiB).
+/// Streams an image into a slot's image area in 1 MiB chunks: the device write runs on the calling thread while the
+/// incremental SHA-256 and the Merkle leaves of the same chunk are computed on another core. Nothing is held but two chunks
+/// and the leaf digests (32 bytes per 4 KiB).
 /// </summary>
 internal sealed class SlotWriter : IDisposable
 {
@@ -16,6 +16,8 @@ internal sealed class SlotWriter : IDisposable
     private readonly string _where;
     private readonly byte[][] _buffers = [new byte[ChunkSize], new byte[ChunkSize]];
     private readonly byte[] _leaves;
+    /// <summary>Blocks whose leaf the caller already knows (a delta's copies and zeros): the leaf task skips them.</summary>
+    private readonly ulong[] _known;
     private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private Task _leafTask = Task.CompletedTask;
     private int _current;
@@ -28,6 +30,22 @@ internal sealed class SlotWriter : IDisposable
         _capacity = capacity;
         _where = where;
         _leaves = new byte[capacity / MerkleTree.BlockSize * Digest.Size];
+        _known = new ulong[(capacity / MerkleTree.BlockSize + 63) / 64];
+    }
+
+    /// <summary>
+    /// The leaf digests of the next blocks, known to the caller (a copied block's is its source's, verified before; a zero
+    /// block's is a constant): they are taken as they are instead of hashing the blocks again. Call before appending them.
+    /// </summary>
+    public void KnownLeaves(ReadOnlySpan<byte> digests)
+    {
+        var at = Size;
+        if (at % MerkleTree.BlockSize != 0) throw new InvalidOperationException("known leaves start at a block boundary");
+        var first = at / MerkleTree.BlockSize;
+        var count = digests.Length / Digest.Size;
+        if ((first + count) * Digest.Size > _leaves.Length) return;   // past the slot: Advance refuses the data itself
+        digests.CopyTo(_leaves.AsSpan((int)(first * Digest.Size)));
+        for (var b = first; b < first + count; b++) _known[b >> 6] |= 1UL << (int)(b & 63);
     }
 
     /// <summary>When set, only this many leading bytes are the image (hashed and reported); the rest is block padding.</summary>
@@ -93,12 +111,22 @@ internal sealed class SlotWriter : IDisposable
         _leafTask.Wait();
         var leafOffset = (int)(_written / MerkleTree.BlockSize * Digest.Size);
         var leaves = _leaves;
+        var known = _known;
+        var sha = _sha;
+        var firstBlock = _written / MerkleTree.BlockSize;
+        var imageBytes = (int)Math.Clamp((ImageSizeLimit ?? long.MaxValue) - _written, 0, n);
+        // The image hash (in chunk order: each task starts after the previous one ended) and the leaves the caller did not
+        // know run on another core while this one writes the chunk and fills the next.
         _leafTask = Task.Run(() =>
         {
+            sha.AppendData(buf, 0, imageBytes);
             for (var i = 0; i < padded / MerkleTree.BlockSize; i++)
+            {
+                var b = firstBlock + i;
+                if ((known[b >> 6] & (1UL << (int)(b & 63))) != 0) continue;
                 MerkleTree.HashLeaf(buf.AsSpan(i * MerkleTree.BlockSize, MerkleTree.BlockSize), leaves.AsSpan(leafOffset + i * Digest.Size, Digest.Size));
+            }
         });
-        _sha.AppendData(buf, 0, (int)Math.Clamp((ImageSizeLimit ?? long.MaxValue) - _written, 0, n));
         _target.Reach("slot-write");
         _target.Write(_written, buf.AsSpan(0, padded));
         _written += n;

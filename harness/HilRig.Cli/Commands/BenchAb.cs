@@ -4,10 +4,12 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using HilRig.AbUpdate;
+using HilRig.AbUpdate.Delta;
 using HilRig.Cli.Output;
 using HilRig.Rig.Model;
 using HilRig.Engine.Runtime;
 using HilRig.Storage;
+using static HilRig.Cli.Commands.BenchProcesses;
 
 namespace HilRig.Cli.Commands;
 
@@ -15,8 +17,11 @@ namespace HilRig.Cli.Commands;
 /// <c>hilrig bench ab [--json]</c>: in one run, on one machine, installs a 128 MiB ext4 image into a file-backed slot
 /// and compares it with <c>dd</c> + <c>sha256sum</c> of the same image (the throughput limit) and with Debian's RAUC
 /// installing the same image as a plain bundle to file-backed slots (private D-Bus, custom bootloader backend); then
-/// compares the size of a block delta for a 1 MiB change in a 32 MiB image with <c>ostree static-delta</c> of the same
-/// change. <c>--json</c> prints install_s, rauc_install_s, dd_sha256_s, patch_bytes, ostree_delta_bytes.
+/// compares the size of a delta (format 2, and the block delta of format 1) for a 1 MiB change in a 32 MiB image with
+/// <c>ostree static-delta</c> of the same change; then, on the realistic fixture (<see cref="RealisticFixture"/>: a
+/// Debian security update of a dozen packages), hilrig's delta against OSTree's static delta and zstd --patch-from (size
+/// and time to make) and the delta's install against the full install of the same slot. <c>--json</c> prints install_s,
+/// rauc_install_s, dd_sha256_s, patch_bytes, block_patch_bytes, ostree_delta_bytes and the realistic_* figures.
 /// </summary>
 public static class BenchAb
 {
@@ -26,7 +31,12 @@ public static class BenchAb
         var size = new Option<string>("--size") { Description = "image size for the install comparison", DefaultValueFactory = _ => "128MiB" };
         var runs = new Option<int>("--runs") { Description = "timed runs per contender (the median is reported)", DefaultValueFactory = _ => 3 };
         var keep = new Option<string?>("--keep") { Description = "keep the work directory here instead of a temporary one" };
-        var ab = new Command("ab", "A/B install vs dd+sha256sum and RAUC; delta size vs ostree static-delta") { json, size, runs, keep };
+        var cache = new Option<string?>("--cache") { Description = "where the realistic fixture is cached (default $HILRIG_CACHE or ~/.cache/hilrig)" };
+        var skipRealistic = new Option<bool>("--skip-realistic") { Description = "leave out the realistic fixture (Debian packages, OSTree, zstd)" };
+        var ab = new Command("ab", "A/B install vs dd+sha256sum and RAUC; delta size and time vs ostree static-delta and zstd --patch-from")
+        {
+            json, size, runs, keep, cache, skipRealistic,
+        };
         ab.SetAction((p, ct) => Loading.GuardAsync(() =>
         {
             var bytes = AbCli.Size(p.GetValue(size)!, "--size");
@@ -36,7 +46,15 @@ public static class BenchAb
             var asJson = p.GetValue(json);
             try
             {
-                var result = new AbBenchmark(work, bytes, p.GetValue(runs), line => { if (!asJson) Terminal.Line(line); else Console.Error.WriteLine(line); }).Run(ct);
+                Action<string> log = line => { if (!asJson) Terminal.Line(line); else Console.Error.WriteLine(line); };
+                var result = new AbBenchmark(work, bytes, p.GetValue(runs), log).Run(ct);
+                if (!p.GetValue(skipRealistic))
+                {
+                    var root = Rig.Drivers.ProcessBoard.DeviceLocator.RepositoryRoot() ?? Directory.GetCurrentDirectory();
+                    var fixture = RealisticFixture.Ensure(p.GetValue(cache) ?? RealisticFixture.DefaultCache(),
+                        Path.Combine(root, "fixtures", "ab", "realistic-update.txt"), log);
+                    result = result with { Realistic = new RealisticBenchmark(work, fixture, p.GetValue(runs), log).Run() };
+                }
                 if (asJson) Console.Out.WriteLine(result.ToJson());
                 else foreach (var line in result.Summary()) Terminal.Line(line);
                 return Task.FromResult(ExitCodes.Passed);
@@ -61,16 +79,39 @@ public static class BenchAb
     }
 }
 
-public sealed record AbBenchResult(long ImageBytes, int Runs, double InstallS, double RaucInstallS, double DdSha256S, long PatchBytes, long OstreeDeltaBytes, long ChangeBytes)
+public sealed record AbBenchResult(long ImageBytes, int Runs, double InstallS, double RaucInstallS, double DdSha256S, long PatchBytes, long BlockPatchBytes,
+    long OstreeDeltaBytes, long ChangeBytes)
 {
-    public string ToJson() => JsonSerializer.Serialize(new Dictionary<string, object>
+    public RealisticResult? Realistic { get; init; }
+
+    public string ToJson()
     {
-        ["install_s"] = Math.Round(InstallS, 4),
-        ["rauc_install_s"] = Math.Round(RaucInstallS, 4),
-        ["dd_sha256_s"] = Math.Round(DdSha256S, 4),
-        ["patch_bytes"] = PatchBytes,
-        ["ostree_delta_bytes"] = OstreeDeltaBytes,
-    });
+        var figures = new Dictionary<string, object>
+        {
+            ["install_s"] = Math.Round(InstallS, 4),
+            ["rauc_install_s"] = Math.Round(RaucInstallS, 4),
+            ["dd_sha256_s"] = Math.Round(DdSha256S, 4),
+            ["patch_bytes"] = PatchBytes,
+            ["block_patch_bytes"] = BlockPatchBytes,
+            ["ostree_delta_bytes"] = OstreeDeltaBytes,
+        };
+        if (Realistic is { } r)
+        {
+            figures["realistic_image_bytes"] = r.ImageBytes;
+            figures["realistic_changed_packages"] = r.ChangedPackages;
+            figures["realistic_changed_files"] = r.ChangedFiles;
+            figures["realistic_patch_bytes"] = r.PatchBytes;
+            figures["realistic_ostree_bytes"] = r.OstreeBytes;
+            figures["realistic_zstd_patch_bytes"] = r.ZstdPatchBytes;
+            figures["realistic_create_s"] = Math.Round(r.CreateS, 3);
+            figures["ostree_create_s"] = Math.Round(r.OstreeCreateS, 3);
+            figures["zstd_patch_create_s"] = Math.Round(r.ZstdCreateS, 3);
+            figures["realistic_apply_s"] = Math.Round(r.ApplyS, 4);
+            figures["realistic_install_s"] = Math.Round(r.InstallS, 4);
+            figures["realistic_peak_buffer_bytes"] = r.PeakBufferBytes;
+        }
+        return JsonSerializer.Serialize(figures);
+    }
 
     public IEnumerable<string> Summary()
     {
@@ -83,8 +124,61 @@ public sealed record AbBenchResult(long ImageBytes, int Runs, double InstallS, d
         yield return $"  rauc install (plain bundle, custom bootloader backend)   {S(RaucInstallS)}   " +
                      $"hilrig is {RaucInstallS / InstallS:0.00}× as fast (target ≥ 1): {(InstallS <= RaucInstallS ? "met" : "MISSED")}";
         yield return $"patch for a {BlockDevice.FormatSize(ChangeBytes)} change in a 32MiB ext4 image:";
-        yield return $"  hilrig block delta   {PatchBytes} bytes";
+        yield return $"  hilrig delta (format 2)   {PatchBytes} bytes   (format 1, blocks: {BlockPatchBytes} bytes)";
         yield return $"  ostree static-delta  {OstreeDeltaBytes} bytes   ratio {(double)PatchBytes / OstreeDeltaBytes:0.000} (target ≤ 1): {(PatchBytes <= OstreeDeltaBytes ? "met" : "MISSED")}";
+        if (Realistic is not { } r) yield break;
+        string Met(bool ok) => ok ? "met" : "MISSED";
+        yield return $"realistic: a security update of {r.ChangedPackages} Debian packages ({r.ChangedFiles} files changed), {BlockDevice.FormatSize(r.ImageBytes)} ext4 images ({r.Mode}):";
+        yield return $"  hilrig delta create   {r.PatchBytes} bytes in {S(r.CreateS)}";
+        yield return $"  ostree static-delta   {r.OstreeBytes} bytes in {S(r.OstreeCreateS)}   size ratio {(double)r.PatchBytes / r.OstreeBytes:0.000} (target ≤ 1.0): {Met(r.PatchBytes <= r.OstreeBytes)}; " +
+                     $"time ratio {r.CreateS / r.OstreeCreateS:0.00} (target ≤ 2): {Met(r.CreateS <= 2 * r.OstreeCreateS)}";
+        yield return $"  zstd -19 --long=28 --patch-from   {r.ZstdPatchBytes} bytes in {S(r.ZstdCreateS)}   size ratio {(double)r.PatchBytes / r.ZstdPatchBytes:0.000} (target ≤ 0.7): {Met(r.PatchBytes <= 0.7 * r.ZstdPatchBytes)}";
+        yield return $"  delta install {S(r.ApplyS)} vs full install {S(r.InstallS)} of the same slot (median of {Runs}; target: delta ≤ full): {Met(r.ApplyS <= r.InstallS)}; " +
+                     $"device buffers at most {r.PeakBufferBytes} bytes";
+    }
+}
+
+/// <summary>Runs the tools a benchmark compares against (and the ones that build its fixtures), with a deadline.</summary>
+internal static class BenchProcesses
+{
+    public static ProcessStartInfo Info(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env)
+    {
+        var info = new ProcessStartInfo(RigProbe.FindOnPath(file) ?? file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) info.ArgumentList.Add(a);
+        if (env is not null) foreach (var (k, v) in env) info.Environment[k] = v;
+        return info;
+    }
+
+    public static string Exec(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env = null, TimeSpan? timeout = null)
+    {
+        var info = Info(file, args, env);
+        var limit = timeout ?? TimeSpan.FromMinutes(5);
+        var (exitCode, stdout, stderr) = Run(info, limit)
+            ?? throw new RigFaultException($"{file} {string.Join(' ', info.ArgumentList)} did not finish in {limit.TotalMinutes:0} minutes");
+        if (exitCode != 0)
+            throw new RigFaultException($"{file} {string.Join(' ', info.ArgumentList)} exited {exitCode}: {stderr.Trim()}{stdout.Trim()}");
+        return stdout;
+    }
+
+    /// <summary>The exit code of a probe such as <c>rauc status</c>; one that has not finished in 10 s counts as a failure (-1).</summary>
+    public static int TryExec(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env) =>
+        Run(Info(file, args, env), TimeSpan.FromSeconds(10))?.ExitCode ?? -1;
+
+    /// <summary>
+    /// Runs a process to its end, reading stdout and stderr together (one read after the other deadlocks once the child
+    /// fills the pipe that is not being read); null when it has not finished within <paramref name="timeout"/> (it is killed).
+    /// </summary>
+    public static (int ExitCode, string Stdout, string Stderr)? Run(ProcessStartInfo info, TimeSpan timeout)
+    {
+        using var p = Process.Start(info) ?? throw new RigFaultException($"cannot start {info.FileName}");
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(timeout))
+        {
+            p.Kill(true);
+            return null;
+        }
+        return (p.ExitCode, stdout.Result, stderr.Result);
     }
 }
 
@@ -97,9 +191,9 @@ internal sealed class AbBenchmark(string work, long imageBytes, int runs, Action
 
     public AbBenchResult Run(CancellationToken cancellation)
     {
-        foreach (var tool in new[] { "dd", "sha256sum", "mke2fs", "rauc", "dbus-daemon", "openssl", "mksquashfs", "ostree" })
+        foreach (var tool in new[] { "dd", "sha256sum", "mke2fs", "rauc", "dbus-daemon", "openssl", "mksquashfs", "ostree", "zstd" })
             if (RigProbe.FindOnPath(tool) is null)
-                throw new RigFaultException($"bench ab needs '{tool}' (Debian: rauc, ostree, dbus-daemon, squashfs-tools, e2fsprogs, openssl); run it as root so ./hilrig installs them");
+                throw new RigFaultException($"bench ab needs '{tool}' (Debian: rauc, ostree, dbus-daemon, squashfs-tools, e2fsprogs, openssl, zstd); run it as root so ./hilrig installs them");
         try
         {
             var image = Path.Combine(work, "rootfs.ext4");
@@ -128,9 +222,9 @@ internal sealed class AbBenchmark(string work, long imageBytes, int runs, Action
             var raucSeconds = Median(samples.Select(x => x.Rauc));
             if (!FilePrefixEquals(image, Path.Combine(work, "rauc", "slotB.img")))
                 throw new InvalidOperationException("after rauc install, slot B does not hold the image");
-            var (patch, ostree, change) = PatchSizes();
-            log($"patch: hilrig {patch} bytes, ostree {ostree} bytes");
-            return new AbBenchResult(imageBytes, runs, install, raucSeconds, dd, patch, ostree, change);
+            var (patch, blockPatch, ostree, change) = PatchSizes();
+            log($"patch: hilrig {patch} bytes (format 1: {blockPatch}), ostree {ostree} bytes");
+            return new AbBenchResult(imageBytes, runs, install, raucSeconds, dd, patch, blockPatch, ostree, change);
         }
         finally
         {
@@ -233,7 +327,7 @@ internal sealed class AbBenchmark(string work, long imageBytes, int runs, Action
 
     // ---- patch size: the same 1 MiB change as a block delta of ext4 images and as an OSTree static delta of the trees ----
 
-    private (long Patch, long Ostree, long Change) PatchSizes()
+    private (long Patch, long BlockPatch, long Ostree, long Change) PatchSizes()
     {
         const long Image = 32L << 20;
         const int Change = 1 << 20;
@@ -246,7 +340,8 @@ internal sealed class AbBenchmark(string work, long imageBytes, int runs, Action
         BuildTree(t2, 24L << 20, 2, Change);
         MakeExt4(t1, $"{dir}/v1.ext4", Image);
         MakeExt4(t2, $"{dir}/v2.ext4", Image);
-        var stats = BlockDelta.Create($"{dir}/v1.ext4", $"{dir}/v2.ext4", $"{dir}/v1-v2.delta", new DeltaOptions(Version: "2"));
+        var stats = FileDelta.Create($"{dir}/v1.ext4", $"{dir}/v2.ext4", $"{dir}/v1-v2.delta", new FileDeltaOptions { Version = "2" });
+        var block = BlockDelta.Create($"{dir}/v1.ext4", $"{dir}/v2.ext4", $"{dir}/v1-v2.block-delta", new DeltaOptions(Version: "2"));
 
         var repo = Path.Combine(dir, "repo");
         Exec("ostree", [$"--repo={repo}", "init", "--mode=archive"]);
@@ -256,7 +351,7 @@ internal sealed class AbBenchmark(string work, long imageBytes, int runs, Action
         var c2 = Commit(t2);
         Exec("ostree", [$"--repo={repo}", "static-delta", "generate", $"--from={c1}", $"--to={c2}"]);
         var ostree = Directory.EnumerateFiles(Path.Combine(repo, "deltas"), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
-        return (stats.DeltaBytes, ostree, Change);
+        return (stats.DeltaBytes, block.DeltaBytes, ostree, Change);
     }
 
     /// <summary>
@@ -313,48 +408,9 @@ internal sealed class AbBenchmark(string work, long imageBytes, int runs, Action
 
     // ---- processes ----
 
-    private static ProcessStartInfo Info(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env)
-    {
-        var info = new ProcessStartInfo(RigProbe.FindOnPath(file) ?? file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) info.ArgumentList.Add(a);
-        if (env is not null) foreach (var (k, v) in env) info.Environment[k] = v;
-        return info;
-    }
-
-    private static string Exec(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env = null)
-    {
-        var info = Info(file, args, env);
-        var (exitCode, stdout, stderr) = Run(info, TimeSpan.FromMinutes(5))
-            ?? throw new RigFaultException($"{file} {string.Join(' ', info.ArgumentList)} did not finish in 5 minutes");
-        if (exitCode != 0)
-            throw new RigFaultException($"{file} {string.Join(' ', info.ArgumentList)} exited {exitCode}: {stderr.Trim()}{stdout.Trim()}");
-        return stdout;
-    }
-
-    /// <summary>The exit code of a probe such as <c>rauc status</c>; one that has not finished in 10 s counts as a failure (-1).</summary>
-    private static int TryExec(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env) =>
-        Run(Info(file, args, env), TimeSpan.FromSeconds(10))?.ExitCode ?? -1;
-
-    /// <summary>
-    /// Runs a process to its end, reading stdout and stderr together (one read after the other deadlocks once the child
-    /// fills the pipe that is not being read); null when it has not finished within <paramref name="timeout"/> (it is killed).
-    /// </summary>
-    private static (int ExitCode, string Stdout, string Stderr)? Run(ProcessStartInfo info, TimeSpan timeout)
-    {
-        using var p = Process.Start(info) ?? throw new RigFaultException($"cannot start {info.FileName}");
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(timeout))
-        {
-            p.Kill(true);
-            return null;
-        }
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
-
     private void Start(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string> env, string logPath)
     {
-        var p = Process.Start(Info(file, args, env)) ?? throw new RigFaultException($"cannot start {file}");
+        var p = Process.Start(BenchProcesses.Info(file, args, env)) ?? throw new RigFaultException($"cannot start {file}");
         _background.Add(new BackgroundProcess(p, logPath));
     }
 

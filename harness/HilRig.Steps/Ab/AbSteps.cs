@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using HilRig.AbUpdate;
+using HilRig.AbUpdate.Delta;
 using HilRig.Engine.Bindings;
 using HilRig.Rig.Boards;
 using HilRig.Rig.Drivers.ProcessBoard;
@@ -57,14 +58,14 @@ public sealed class AbSteps(AbReleases releases, ScenarioRun scenario, ScenarioO
     }
 
     [Given("a delta from release {string} to {string} is available on board {board}")]
-    [StepSummary("writes FROM-to-TO.delta (a block delta) into the board's data directory")]
+    [StepSummary("writes FROM-to-TO.delta (a format-2 delta, as `hilrig delta create` makes) into the board's data directory")]
     public void DeltaAvailable(string from, string to, Board board)
     {
         var a = releases.Get(from);
         var b = releases.Get(to);
         var path = Path.Combine(DataDirectory(board), $"{from}-to-{to}.delta");
         using var output1 = new FileStream(path, FileMode.Create, FileAccess.ReadWrite);
-        var stats = BlockDelta.Create(new MemoryStream(a.Image), new MemoryStream(b.Image), output1, new DeltaOptions(BrotliQuality: 5, Version: to));
+        var stats = FileDelta.Create(new MemoryStream(a.Image), new MemoryStream(b.Image), output1, new FileDeltaOptions { Version = to });
         output.WriteLine($"delta {from} → {to}: {path}, {stats}");
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using HilRig.AbUpdate.Delta;
 using HilRig.Storage;
 using HilRig.Storage.PowerLoss;
 
@@ -250,8 +251,10 @@ public sealed class PowerCutSweep
             if (o.Kind == UpdateKind.Patch)
             {
                 var ms = new MemoryStream();
-                BlockDelta.Create(new MemoryStream(releases.V1, false), new MemoryStream(releases.V2, false), ms,
-                    new DeltaOptions(BrotliQuality: 4, BrotliWindow: 22, Version: "v2"));
+                // Format 2 (the format `hilrig delta create` makes); the releases are not ext4, so it is the block +
+                // byte-level fallback, with every op kind: copies, zeros, patches and puts.
+                FileDelta.Create(new MemoryStream(releases.V1, false), new MemoryStream(releases.V2, false), ms,
+                    new FileDeltaOptions { Version = "v2", Level = 3 });
                 delta = ms.ToArray();
             }
             return new World { Releases = releases, Digests = digests, Delta = delta, Base = disk, Matcher = new ReleaseMatcher(releases.Images) };
