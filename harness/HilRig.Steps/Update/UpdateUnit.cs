@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using HilRig.Cloud;
+using HilRig.Cloud.Security;
 using HilRig.Rig.Boards;
 using HilRig.Rig.Drivers.ProcessBoard;
 using HilRig.Rig.Protocols;
@@ -112,6 +114,7 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioInfo scenario, ScenarioO
         m.Configure("update.cm_port", _cmPort.ToString());
         m.Configure("update.cm_listen", onSimNet ? "0.0.0.0" : "127.0.0.1");
         m.Configure("update.cloud", cloud.UnitUrl.AbsoluteUri);
+        m.Configure("update.cloud_credentials", await EnrollAsync(main, UnitId));
         m.Configure("update.unit", UnitId);
         m.Configure("update.platform", Platform);
         m.Configure("update.expected", string.Join(',', Nodes.Select(b => b.Name)));
@@ -122,6 +125,23 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioInfo scenario, ScenarioO
         }
         foreach (var board in Nodes) await BootWait.UntilShellAsync(board, board.BootTimeout, ct);
         await WaitForUmsAsync(TimeSpan.FromSeconds(30), ct);
+    }
+
+    /// <summary>
+    /// Issues <paramref name="unitId"/> a certificate from the cloud's CA (as <c>hilrig cloud enroll</c> does) and
+    /// provisions the board with it; returns the directory the device reads <c>unit.crt</c>, <c>unit.key</c> and <c>ca.crt</c> from.
+    /// </summary>
+    public async Task<string> EnrollAsync(Board board, string unitId)
+    {
+        var staging = Path.Combine(output.Directory, "enrolled", unitId);
+        var record = await CloudEnrollment.EnrollAsync(Cloud.Data, unitId, staging, DateTimeOffset.UtcNow);
+        var provisioning = board.Get<IProvisioningProtocol>();
+        string? directory = null;
+        foreach (var (file, mode) in new[] { (CloudEnrollment.KeyFile, PemFiles.Secret), (CloudEnrollment.CertificateFile, PemFiles.Public), (CloudEnrollment.CaFile, PemFiles.Public) })
+            directory = Path.GetDirectoryName(provisioning.Provision($"cloud/{file}", await File.ReadAllBytesAsync(Path.Combine(staging, file)), mode));
+        Directory.Delete(staging, recursive: true);
+        output.WriteLine($"enrolled unit '{unitId}' (certificate {record.Serial}) and provisioned board {board.Name} with it");
+        return directory!;
     }
 
     public Task WaitForUmsAsync(TimeSpan timeout, CancellationToken ct) =>
@@ -206,7 +226,7 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioInfo scenario, ScenarioO
         {
             output.AttachText("upgrade dashboard", await _cloud.Api.DashboardJsonAsync());
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or HilRig.Cloud.CloudRequestException)
         {
             output.WriteLine($"the cloud's dashboard could not be read at the end: {e.Message}");
         }
