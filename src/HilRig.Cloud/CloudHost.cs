@@ -29,8 +29,9 @@ public sealed class CloudHost : IAsyncDisposable
     private readonly X509Certificate2 _serverCertificate;
 
     private CloudHost(KestrelHost host, CloudStore store, SigningKey key, VersionService service, SecurityLog securityLog,
-        X509Certificate2 serverCertificate, CloudDataDirectory data, IReadOnlyList<string> created)
+        X509Certificate2 serverCertificate, CloudDataDirectory data, IReadOnlyList<string> created, IReadOnlyList<(string, CloudAccess?)> endpoints)
     {
+        Endpoints = endpoints;
         _host = host;
         _store = store;
         _key = key;
@@ -44,6 +45,9 @@ public sealed class CloudHost : IAsyncDisposable
     public Uri Address => _host.Address;
     public VersionService Service { get; }
     public CloudDataDirectory Data { get; }
+
+    /// <summary>Every route (<c>POST /api/checkin</c>) with its access rule (null: none, which the cloud refuses to serve).</summary>
+    public IReadOnlyList<(string Route, CloudAccess? Access)> Endpoints { get; }
 
     /// <summary>What this start made because the data directory lacked it (keys, CA, server certificate, admin token).</summary>
     public IReadOnlyList<string> Created { get; }
@@ -78,8 +82,14 @@ public sealed class CloudHost : IAsyncDisposable
             var access = new CloudAccessMiddleware(store, new UnitCertificateCheck(ca, time), time);
             var chainPolicy = CertificateTrust(ca);
             var certificate = serverCertificate;
-            var host = await KestrelHost.StartAsync(new IPEndPoint(address, listen.Port), HttpProtocols.Http1AndHttp2,
-                app => Map(app, service, options, time, access, log), CloudAccess.UploadBody, logging, ct, https =>
+            var endpoints = new List<(string, CloudAccess?)>();
+            var host = await KestrelHost.StartAsync(new IPEndPoint(address, listen.Port), HttpProtocols.Http1AndHttp2, app =>
+            {
+                Map(app, service, options, time, access, log);
+                foreach (var e in ((IEndpointRouteBuilder)app).DataSources.SelectMany(d => d.Endpoints).OfType<RouteEndpoint>())
+                    foreach (var method in e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["*"])
+                        endpoints.Add(($"{method} {e.RoutePattern.RawText}", e.Metadata.GetMetadata<CloudAccess>()));
+            }, CloudAccess.UploadBody, logging, ct, https =>
                 {
                     https.ServerCertificate = certificate;
                     // Asked for, not required: operators have no certificate, and a unit whose certificate is refused
@@ -90,7 +100,7 @@ public sealed class CloudHost : IAsyncDisposable
                     https.OnAuthenticate = (_, ssl) => ssl.CertificateChainPolicy = chainPolicy;
                 });
             if (options.PublicUrl is null) service.PublicUrl = host.Address;
-            return new CloudHost(host, store, key, service, log, serverCertificate, data, created);
+            return new CloudHost(host, store, key, service, log, serverCertificate, data, created, endpoints);
         }
         catch
         {

@@ -111,10 +111,18 @@ public sealed class CloudAccessMiddleware(CloudStore store, UnitCertificateCheck
         var buffer = new MemoryStream();
         var chunk = new byte[8192];
         int n;
-        while ((n = await request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+        try
         {
-            buffer.Write(chunk, 0, n);
-            if (buffer.Length > limit) throw TooLarge(context, $"request body is over the {limit}-byte limit of {Route(context)}");
+            while ((n = await request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+            {
+                buffer.Write(chunk, 0, n);
+                if (buffer.Length > limit) throw TooLarge(context, $"request body is over the {limit}-byte limit of {Route(context)}");
+            }
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            // Kestrel counted first (the limit set above): the same answer.
+            throw TooLarge(context, $"request body is over the {limit}-byte limit of {Route(context)}");
         }
         buffer.Position = 0;
         request.Body = buffer;

@@ -27,11 +27,11 @@ public sealed class CloudCertificateAuthority : IDisposable
 
     public string CertificatePem => Certificate.ExportCertificatePem();
 
-    /// <summary>A new CA, valid 20 years from a day ago (clocks of units drift).</summary>
-    public static CloudCertificateAuthority Create(DateTimeOffset now)
+    /// <summary>A new CA, valid 20 years from a day ago (clocks of units drift), named with a random suffix unless <paramref name="name"/> is given.</summary>
+    public static CloudCertificateAuthority Create(DateTimeOffset now, X500DistinguishedName? name = null)
     {
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN=HilRig cloud CA {Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}, O=HilRig", key, HashAlgorithmName.SHA256);
+        var request = new CertificateRequest(name ?? new X500DistinguishedName($"CN=HilRig cloud CA {Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}, O=HilRig"), key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: true, hasPathLengthConstraint: true, pathLengthConstraint: 0, critical: true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, critical: true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, critical: false));

@@ -81,10 +81,10 @@ public sealed class UnitCredentials : IDisposable
         }
         if (certificate.Issuer != ca.Subject)
         {
-            var issuer = certificate.Issuer;
+            var message = $"{certificatePath}: issued by '{certificate.Issuer}', not by the CA in {caPath} ('{ca.Subject}')";
             certificate.Dispose();
             ca.Dispose();
-            throw new UnitCredentialsException($"{certificatePath}: issued by '{issuer}', not by the CA in {caPath} ('{ca.Subject}')");
+            throw new UnitCredentialsException(message);
         }
         return new UnitCredentials(certificate, ca);
     }
