@@ -5,6 +5,7 @@ using HilRig.Capture.Decoding.Http1;
 using HilRig.Capture.Decoding.Http2;
 using HilRig.Capture.Decoding.Link;
 using HilRig.Capture.Decoding.Network;
+using HilRig.Capture.Decoding.Tls;
 using HilRig.Capture.Decoding.Transport;
 using HilRig.Capture.Events;
 using HilRig.Capture.Files;
@@ -12,8 +13,8 @@ using HilRig.Capture.Files;
 namespace HilRig.Capture.Decoding;
 
 /// <summary>
-/// Turns captured frames into <see cref="DecodedEvent"/>s: link → IP → UDP/TCP → CoAP, DNS/mDNS, HTTP/1.x, HTTP/2
-/// and gRPC. Stateful across frames (TCP reassembly, HPACK tables), so feed one capture's frames in order.
+/// Turns captured frames into <see cref="DecodedEvent"/>s: link → IP → UDP/TCP → CoAP, DNS/mDNS, TLS (decrypted with
+/// a key log) → HTTP/1.x, HTTP/2 and gRPC. Stateful across frames (TCP reassembly, HPACK tables), so feed one capture's frames in order.
 /// Never throws for bad bytes: a broken or truncated layer becomes a <see cref="MalformedEvent"/> naming
 /// the layer and the offset within the frame.
 /// </summary>
@@ -327,11 +328,27 @@ public sealed class CaptureDecoder
 
     private void OnStreamBytes(TcpConnection connection, bool fromClient, ReadOnlySpan<byte> bytes)
     {
+        if (connection.Tls is null && !connection.NotTls && fromClient && connection.ClientToServer.Delivered == bytes.Length)
+        {
+            // First bytes of the client stream: TLS if they begin with a ClientHello.
+            if (TlsConnectionDecoder.LooksLikeClientHello(bytes))
+                connection.Tls = new TlsConnectionDecoder(_options.TlsKeys, (client, plain) => OnApplicationBytes(connection, client, plain));
+            else connection.NotTls = true;
+        }
+        if (connection.Tls is { } tls) tls.OnBytes(fromClient, bytes, ContextFor(connection, fromClient), _output!);
+        else OnApplicationBytes(connection, fromClient, bytes);
+    }
+
+    /// <summary>What the connection's application protocol speaks: the TCP bytes, or what TLS decrypted from them.</summary>
+    private void OnApplicationBytes(TcpConnection connection, bool fromClient, ReadOnlySpan<byte> bytes)
+    {
         var context = ContextFor(connection, fromClient);
+        var first = fromClient && connection.ClientApplicationBytes == 0;
+        if (fromClient) connection.ClientApplicationBytes += bytes.Length;
         if (connection.Http2 is null && !connection.NotHttp2)
         {
             if (_options.Http2Ports.Contains(connection.ServerPort)) connection.Http2 = new Http2ConnectionDecoder(_options.Grpc);
-            else if (fromClient && connection.ClientToServer.Delivered == bytes.Length)
+            else if (first)
             {
                 // First bytes of the client stream: HTTP/2 if and only if they begin with the connection preface.
                 var preface = Http2FrameReader.ClientPreface;
@@ -353,7 +370,9 @@ public sealed class CaptureDecoder
     {
         _output!.Add(new TcpGapEvent(ContextFor(connection, fromClient), streamOffset, length));
         // Bytes after a hole cannot tell which protocol the connection speaks.
+        if (connection.Tls is null) connection.NotTls = true;
         if (connection.Http2 is null && connection.Http1 is null) connection.NotHttp2 = true;
+        connection.Tls?.OnGap(fromClient);
         connection.Http2?.OnGap(fromClient);
         connection.Http1?.OnGap(fromClient);
     }
@@ -403,6 +422,11 @@ public sealed class CaptureDecoder
         public Http2ConnectionDecoder? Http2 { get; set; }
         public bool NotHttp2 { get; set; }
         public Http1ConnectionDecoder? Http1 { get; set; }
+        public TlsConnectionDecoder? Tls { get; set; }
+        public bool NotTls { get; set; }
+
+        /// <summary>Bytes the client sent at the application layer (decrypted, inside TLS).</summary>
+        public long ClientApplicationBytes { get; set; }
 
         /// <summary>Whether the frame being decoded went from the client.</summary>
         public bool FromClient { get; set; }

@@ -20,6 +20,9 @@ public sealed class DecoderOptions
 
     public GrpcMessageRegistry Grpc { get; init; } = new();
 
+    /// <summary>TLS 1.3 secrets (SSLKEYLOGFILE) of connections to decrypt; a TLS connection without them is reported, not decoded.</summary>
+    public Tls.TlsKeyLog TlsKeys { get; init; } = Tls.TlsKeyLog.Empty;
+
     /// <summary>
     /// Checks IPv4 header, TCP and UDP checksums; a packet that fails becomes a <c>BadChecksumEvent</c> and is dropped
     /// as its receiver drops it, so a corrupted first copy cannot stand in for the clean retransmission. Off by default,
