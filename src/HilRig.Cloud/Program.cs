@@ -6,6 +6,8 @@ using HilRig.Update.Hosting;
 // hilrig-cloud --data DIR [--key PEM] [--upload-trust JSON] [--listen URL] [--public-url URL] [--throttle 1.00:00:00] [--mirror URL]… [--lifeline]
 // What DIR lacks is made at start (CloudDataDirectory): signing key, upload trust store, CA, server certificate, admin.token.
 // --lifeline: exit when standard input closes, so a cloud the harness started never outlives the harness.
+// --tls-key-log FILE: write every TLS secret to FILE (SSLKEYLOGFILE format) so a test rig's capture can be decrypted;
+// anyone with the file reads the traffic, so it is for test rigs only.
 var arguments = args.ToList();
 string? Take(string name)
 {
@@ -19,6 +21,13 @@ string? Take(string name)
 try
 {
     var lifeline = arguments.Remove("--lifeline");
+    if (Take("--tls-key-log") is { } keyLog)
+    {
+        // .NET reads both when it first uses TLS, which is after this.
+        Environment.SetEnvironmentVariable("SSLKEYLOGFILE", Path.GetFullPath(keyLog));
+        AppContext.SetSwitch("System.Net.EnableSslKeyLogging", true);
+        Console.WriteLine($"hilrig-cloud: writing TLS secrets to {Path.GetFullPath(keyLog)} (test rigs only)");
+    }
     var mirrors = new List<Uri>();
     while (Take("--mirror") is { } m) mirrors.Add(new Uri(m));
     var options = new CloudOptions

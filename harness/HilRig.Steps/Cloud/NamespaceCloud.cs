@@ -41,6 +41,9 @@ public sealed class NamespaceCloud : IUpdateCloud
 
     public CloudApiClient Api => _api ?? throw new InvalidOperationException("the cloud has not started listening");
 
+    /// <summary>Where the cloud writes its TLS secrets, so the scenario's capture can be decrypted.</summary>
+    public static string TlsKeyLogPath(CloudSettings settings) => Path.Combine(Path.GetFullPath(settings.DataDirectory), "tls-keys.log");
+
     public SocketsHttpHandler OperatorHandler() => NamespaceSockets.Handler(Host.Namespace);
 
     /// <summary>Once the cloud listens, its data directory holds the CA and the admin token the operator client needs.</summary>
@@ -66,6 +69,7 @@ public sealed class NamespaceCloud : IUpdateCloud
             "--listen", $"https://0.0.0.0:{settings.Port}",
             "--public-url", unitUrl.AbsoluteUri,
             "--throttle", settings.Throttle.ToString("c", CultureInfo.InvariantCulture),
+            "--tls-key-log", TlsKeyLogPath(settings),
             "--lifeline");
         info.RedirectStandardInput = true;
         info.RedirectStandardOutput = true;

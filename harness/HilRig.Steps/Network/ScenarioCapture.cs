@@ -9,10 +9,10 @@ namespace HilRig.Steps.Network;
 
 /// <summary>
 /// The scenario's SimNet capture as capture assertions read it: flushed, decoded with the update stack's gRPC types by
-/// method path, hosts named as the rig names them. A failed assertion attaches the pcap and the decoded excerpt around
+/// method path, TLS decrypted with the scenario's key logs, hosts named as the rig names them. A failed assertion attaches the pcap and the decoded excerpt around
 /// the violation to the report and fails the step with <see cref="AssertionFailedException"/>.
 /// </summary>
-public sealed class ScenarioCapture(ScenarioRig rig, ScenarioOutput output)
+public sealed class ScenarioCapture(ScenarioRig rig, ScenarioOutput output, ScenarioTlsKeys tlsKeys)
 {
     private static readonly Lazy<DecoderOptions> Options = new(() =>
     {
@@ -28,6 +28,7 @@ public sealed class ScenarioCapture(ScenarioRig rig, ScenarioOutput output)
         : throw new RigFaultException($"capture assertions read SimNet's capture; the rig's network is '{rig.Definition.Network.Type}'");
 
     private CaptureLogCache? _decoded;
+    private long _keysVersion = -1;
 
     /// <summary>
     /// Decodes the capture so far (again only when it has grown since the last load of that view).
@@ -39,7 +40,13 @@ public sealed class ScenarioCapture(ScenarioRig rig, ScenarioOutput output)
         var network = Network;
         var path = network.CapturePath ?? throw new RigFaultException("the rig's SimNet has capture: false; capture assertions need it on");
         network.Switch.FlushCaptures();
-        if (_decoded?.PcapPath != path) _decoded = new CaptureLogCache(path, Options.Value);
+        var keys = tlsKeys.Version;
+        if (_decoded?.PcapPath != path || keys != _keysVersion)
+        {
+            var o = Options.Value;
+            _decoded = new CaptureLogCache(path, new DecoderOptions { Grpc = o.Grpc, VerifyChecksums = o.VerifyChecksums, TlsKeys = tlsKeys.Load() });
+            _keysVersion = keys;
+        }
         return _decoded.Load(network.HostDirectory(), view);
     }
 
@@ -54,6 +61,7 @@ public sealed class ScenarioCapture(ScenarioRig rig, ScenarioOutput output)
         catch (CaptureAssertionException e)
         {
             output.AttachFile("capture (pcapng)", MediaTypes.Pcap, e.PcapPath);
+            foreach (var keys in tlsKeys.Paths.Where(File.Exists)) output.AttachFile("TLS key log (tshark -o tls.keylog_file:…)", MediaTypes.Text, keys);
             output.AttachText("decoded capture around the violation", e.Excerpt);
             throw new AssertionFailedException($"{e.Reason}\ndecoded capture around it (pcap and excerpt attached):\n{e.Excerpt}");
         }
