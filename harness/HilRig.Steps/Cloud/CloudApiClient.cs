@@ -48,6 +48,13 @@ public sealed class CloudApiClient(HttpClient http, Uri baseAddress)
         return (await ReadAsync(response, "results", ct)).Deserialize<List<UpdateResult>>(CloudApi.Json) ?? [];
     }
 
+    /// <summary>The platform's image versions as the cloud answers them (last assigned, available, latest).</summary>
+    public async Task<string> VersionsJsonAsync(string platformId, CancellationToken ct = default)
+    {
+        using var response = await http.GetAsync(Url($"api/platforms/{Uri.EscapeDataString(platformId)}/images"), ct);
+        return (await ReadAsync(response, "image versions", ct)).GetRawText();
+    }
+
     public async Task<UnitRecord?> UnitAsync(string unitId, CancellationToken ct = default)
     {
         using var response = await http.GetAsync(Url($"api/units/{Uri.EscapeDataString(unitId)}"), ct);
