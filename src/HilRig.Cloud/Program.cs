@@ -41,7 +41,7 @@ try
         Mirrors = mirrors,
     };
     if (arguments.Count > 0) throw new ArgumentException($"unknown argument '{arguments[0]}'");
-    await using var host = await CloudHost.StartAsync(options, logging: l => l.AddSimpleConsole(o => o.SingleLine = true));
+    await using var host = await CloudHost.StartAsync(options, logging: CloudHost.ConsoleLogging);
     foreach (var made in host.Created) Console.WriteLine($"hilrig-cloud: created {made}");
     Console.WriteLine($"hilrig-cloud listening on {host.Address}");
     var done = new TaskCompletionSource();

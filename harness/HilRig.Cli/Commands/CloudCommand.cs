@@ -50,7 +50,7 @@ public static class CloudCommand
             CloudHost host;
             try
             {
-                host = await CloudHost.StartAsync(options, logging: l => l.AddSimpleConsole(o => o.SingleLine = true), ct: ct);
+                host = await CloudHost.StartAsync(options, logging: CloudHost.ConsoleLogging, ct: ct);
             }
             catch (Exception e) when (e is ArgumentException or CloudSetupException)
             {
