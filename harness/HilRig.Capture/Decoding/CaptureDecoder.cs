@@ -1,11 +1,9 @@
 using System.Buffers.Binary;
 using HilRig.Capture.Decoding.Coap;
 using HilRig.Capture.Decoding.Dns;
-using HilRig.Capture.Decoding.Http1;
-using HilRig.Capture.Decoding.Http2;
 using HilRig.Capture.Decoding.Link;
 using HilRig.Capture.Decoding.Network;
-using HilRig.Capture.Decoding.Tls;
+using HilRig.Capture.Decoding.Streams;
 using HilRig.Capture.Decoding.Transport;
 using HilRig.Capture.Events;
 using HilRig.Capture.Files;
@@ -13,8 +11,8 @@ using HilRig.Capture.Files;
 namespace HilRig.Capture.Decoding;
 
 /// <summary>
-/// Turns captured frames into <see cref="DecodedEvent"/>s: link → IP → UDP/TCP → CoAP, DNS/mDNS, TLS (decrypted with
-/// a key log) → HTTP/1.x, HTTP/2 and gRPC. Stateful across frames (TCP reassembly, HPACK tables), so feed one capture's frames in order.
+/// Turns captured frames into <see cref="DecodedEvent"/>s: link → IP → UDP/TCP → CoAP, DNS/mDNS, HTTP/1.x, HTTP/2
+/// and gRPC. Stateful across frames (TCP reassembly, HPACK tables), so feed one capture's frames in order.
 /// Never throws for bad bytes: a broken or truncated layer becomes a <see cref="MalformedEvent"/> naming
 /// the layer and the offset within the frame.
 /// </summary>
@@ -326,55 +324,13 @@ public sealed class CaptureDecoder
     private FrameContext ContextFor(TcpConnection connection, bool fromClient) =>
         connection.FromClient == fromClient ? _current : _current.Reversed();
 
-    private void OnStreamBytes(TcpConnection connection, bool fromClient, ReadOnlySpan<byte> bytes)
-    {
-        if (connection.Tls is null && !connection.NotTls && fromClient && connection.ClientToServer.Delivered == bytes.Length)
-        {
-            // First bytes of the client stream: TLS if they begin with a ClientHello.
-            if (TlsConnectionDecoder.LooksLikeClientHello(bytes))
-                connection.Tls = new TlsConnectionDecoder(_options.TlsKeys, (client, plain) => OnApplicationBytes(connection, client, plain));
-            else connection.NotTls = true;
-        }
-        if (connection.Tls is { } tls) tls.OnBytes(fromClient, bytes, ContextFor(connection, fromClient), _output!);
-        else OnApplicationBytes(connection, fromClient, bytes);
-    }
-
-    /// <summary>What the connection's application protocol speaks: the TCP bytes, or what TLS decrypted from them.</summary>
-    private void OnApplicationBytes(TcpConnection connection, bool fromClient, ReadOnlySpan<byte> bytes)
-    {
-        var context = ContextFor(connection, fromClient);
-        var first = fromClient && connection.ClientApplicationBytes == 0;
-        if (fromClient) connection.ClientApplicationBytes += bytes.Length;
-        if (connection.Http2 is null && !connection.NotHttp2)
-        {
-            if (_options.Http2Ports.Contains(connection.ServerPort)) connection.Http2 = new Http2ConnectionDecoder(_options.Grpc);
-            else if (first)
-            {
-                // First bytes of the client stream: HTTP/2 if and only if they begin with the connection preface.
-                var preface = Http2FrameReader.ClientPreface;
-                var n = Math.Min(bytes.Length, preface.Length);
-                if (bytes[..n].SequenceEqual(preface[..n])) connection.Http2 = new Http2ConnectionDecoder(_options.Grpc);
-                else
-                {
-                    connection.NotHttp2 = true;
-                    // Not HTTP/2: HTTP/1.x if the client's first bytes are a request line.
-                    if (Http1ConnectionDecoder.LooksLikeRequest(bytes)) connection.Http1 = new Http1ConnectionDecoder();
-                }
-            }
-        }
-        connection.Http2?.OnBytes(fromClient, bytes, context, _output!);
-        connection.Http1?.OnBytes(fromClient, bytes, context, _output!);
-    }
+    private void OnStreamBytes(TcpConnection connection, bool fromClient, ReadOnlySpan<byte> bytes) =>
+        connection.Claim.OnBytes(fromClient, bytes, ContextFor(connection, fromClient), _output!);
 
     private void OnStreamGap(TcpConnection connection, bool fromClient, long streamOffset, long length)
     {
         _output!.Add(new TcpGapEvent(ContextFor(connection, fromClient), streamOffset, length));
-        // Bytes after a hole cannot tell which protocol the connection speaks.
-        if (connection.Tls is null) connection.NotTls = true;
-        if (connection.Http2 is null && connection.Http1 is null) connection.NotHttp2 = true;
-        connection.Tls?.OnGap(fromClient);
-        connection.Http2?.OnGap(fromClient);
-        connection.Http1?.OnGap(fromClient);
+        connection.Claim.OnGap(fromClient);
     }
 
     /// <summary>Remembers request paths by (client, server, token) so a response can name what it answers.</summary>
@@ -411,6 +367,7 @@ public sealed class CaptureDecoder
             var maxPendingBytes = decoder._options.MaxTcpPendingBytesPerStream;
             ClientToServer = new TcpReassembler(new Direction(decoder, this, fromClient: true), decoder._budget, maxPendingBytes);
             ServerToClient = new TcpReassembler(new Direction(decoder, this, fromClient: false), decoder._budget, maxPendingBytes);
+            Claim = new TcpStreamClaim(ServerPort, client.Port!.Value, decoder._options.StreamProtocols, decoder._options);
         }
 
         /// <summary>The server's TCP port (TCP endpoints always carry one).</summary>
@@ -419,14 +376,8 @@ public sealed class CaptureDecoder
         public Endpoint Server { get; }
         public TcpReassembler ClientToServer { get; }
         public TcpReassembler ServerToClient { get; }
-        public Http2ConnectionDecoder? Http2 { get; set; }
-        public bool NotHttp2 { get; set; }
-        public Http1ConnectionDecoder? Http1 { get; set; }
-        public TlsConnectionDecoder? Tls { get; set; }
-        public bool NotTls { get; set; }
-
-        /// <summary>Bytes the client sent at the application layer (decrypted, inside TLS).</summary>
-        public long ClientApplicationBytes { get; set; }
+        /// <summary>The protocol the connection speaks (<see cref="DecoderOptions.StreamProtocols"/>), once one claims it.</summary>
+        public TcpStreamClaim Claim { get; }
 
         /// <summary>Whether the frame being decoded went from the client.</summary>
         public bool FromClient { get; set; }

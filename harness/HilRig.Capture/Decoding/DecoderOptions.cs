@@ -23,6 +23,9 @@ public sealed class DecoderOptions
     /// <summary>TLS 1.3 secrets (SSLKEYLOGFILE) of connections to decrypt; a TLS connection without them is reported, not decoded.</summary>
     public Tls.TlsKeyLog TlsKeys { get; init; } = Tls.TlsKeyLog.Empty;
 
+    /// <summary>The TCP protocols a connection may speak, asked in order (TLS, HTTP/2, HTTP/1.x, soft-bus frames by default); add one to decode a new protocol.</summary>
+    public IReadOnlyList<Streams.ITcpStreamProtocol> StreamProtocols { get; init; } = Streams.TcpStreamProtocols.Default;
+
     /// <summary>
     /// Checks IPv4 header, TCP and UDP checksums; a packet that fails becomes a <c>BadChecksumEvent</c> and is dropped
     /// as its receiver drops it, so a corrupted first copy cannot stand in for the clean retransmission. Off by default,

@@ -37,17 +37,38 @@ public sealed class ScenarioCapture(ScenarioRig rig, ScenarioOutput output, Scen
     /// </summary>
     public CaptureLog Load(DirectionView view)
     {
+        if (rig.Definition.Network.Type != "simnet" && rig.Boards.SelectMany(b => b.Drivers.OfType<NicCapture>()).FirstOrDefault() is { } nic)
+            return LoadNic(nic);
         var network = Network;
         var path = network.CapturePath ?? throw new RigFaultException("the rig's SimNet has capture: false; capture assertions need it on");
-        network.Switch.FlushCaptures();
+        var length = network.Switch.FlushCapture(path);
+        return Decoded(path, Options.Value.VerifyChecksums).Load(network.HostDirectory(), view, length);
+    }
+
+    /// <summary>
+    /// A physical board's NIC capture: hosts are named from the rig file's <c>network.address</c> of each board (a NIC
+    /// capture shows each frame once, so every view reads it whole).
+    /// </summary>
+    private CaptureLog LoadNic(NicCapture nic)
+    {
+        var length = nic.Flush();
+        var hosts = new HostDirectory();
+        foreach (var b in rig.Definition.Boards)
+            if (b.Network.String("address") is { } address)
+                hosts.Add(b.Name, Capture.Decoding.IpAddress.Parse(address.Split('/')[0]));
+        return Decoded(nic.PcapPath, verifyChecksums: false).Load(hosts, DirectionView.All, length);
+    }
+
+    /// <summary>The decoded capture at <paramref name="path"/>, decoded again when a new TLS key log line arrived.</summary>
+    private CaptureLogCache Decoded(string path, bool verifyChecksums)
+    {
         var keys = tlsKeys.Version;
         if (_decoded?.PcapPath != path || keys != _keysVersion)
         {
-            var o = Options.Value;
-            _decoded = new CaptureLogCache(path, new DecoderOptions { Grpc = o.Grpc, VerifyChecksums = o.VerifyChecksums, TlsKeys = tlsKeys.Load() });
+            _decoded = new CaptureLogCache(path, new DecoderOptions { Grpc = Options.Value.Grpc, VerifyChecksums = verifyChecksums, TlsKeys = tlsKeys.Load() });
             _keysVersion = keys;
         }
-        return _decoded.Load(network.HostDirectory(), view);
+        return _decoded;
     }
 
     /// <summary>Runs an assertion over the capture; a violation is attached as evidence and fails the step.</summary>
