@@ -2,21 +2,24 @@ using System.Net;
 using System.Security.Cryptography;
 using HilRig.Steps.Cloud;
 using HilRig.Update.Bundles;
+using HilRig.Update.Cloud;
 using HilRig.Update.Cm;
 using HilRig.Update.Hosting;
 using HilRig.Update.Um;
 
 namespace HilRig.Steps.Fleet;
 
-/// <summary>One simulated unit: a CM and the UM of its single node, with their own state directories.</summary>
+/// <summary>One simulated unit: a CM and the UM of its single node, with their own state directories; it owns the key and credentials it is given.</summary>
 public sealed class FleetUnit : IAsyncDisposable
 {
     private readonly CmRuntime _cm;
     private readonly UmRuntime _um;
     private readonly ECDiffieHellman _unitKey;
+    private readonly UnitCredentials _credentials;
 
-    private FleetUnit(string id, CmRuntime cm, UmRuntime um, ECDiffieHellman unitKey)
+    private FleetUnit(string id, CmRuntime cm, UmRuntime um, ECDiffieHellman unitKey, UnitCredentials credentials)
     {
+        _credentials = credentials;
         Id = id;
         _cm = cm;
         _um = um;
@@ -29,7 +32,7 @@ public sealed class FleetUnit : IAsyncDisposable
     /// <summary>The node's installed component versions, as its UM reports them.</summary>
     public IEnumerable<string> ComponentVersions => _um.Handler.Status().Components.Select(c => $"{c.ComponentId} {c.Version} {c.State}");
 
-    internal static async Task<FleetUnit> StartAsync(string id, string directory, Uri cloud, TrustStore trust, CancellationToken ct)
+    internal static async Task<FleetUnit> StartAsync(string id, string directory, Uri cloud, TrustStore trust, UnitCredentials credentials, CancellationToken ct)
     {
         // A key object per unit: the CMs unwrap bundle keys concurrently and an ECDiffieHellman is not documented as
         // safe to share between threads.
@@ -38,7 +41,7 @@ public sealed class FleetUnit : IAsyncDisposable
         try
         {
             var config = new CmConfig(id, Fleet.Platform, cloud, Path.Combine(directory, "cm"), [Fleet.Node]);
-            cm = await CmRuntime.StartAsync(config, trust, unitKey, new IPEndPoint(IPAddress.Loopback, 0), null, TimeSpan.Zero, TimeProvider.System, ct: ct);
+            cm = await CmRuntime.StartAsync(config, trust, unitKey, credentials, new IPEndPoint(IPAddress.Loopback, 0), null, TimeSpan.Zero, TimeProvider.System, ct: ct);
             var umDirectory = Path.Combine(directory, "um");
             var module = new ModuleConfig(Fleet.Component, "file",
                 Params: new Dictionary<string, string> { ["version"] = "1.0", ["path"] = Path.Combine(directory, "files", Fleet.Component) });
@@ -53,12 +56,13 @@ public sealed class FleetUnit : IAsyncDisposable
                 await um.DisposeAsync();
                 throw;
             }
-            return new FleetUnit(id, cm, um, unitKey);
+            return new FleetUnit(id, cm, um, unitKey, credentials);
         }
         catch
         {
             if (cm is not null) await cm.DisposeAsync();
             unitKey.Dispose();
+            credentials.Dispose();
             throw;
         }
     }
@@ -82,5 +86,6 @@ public sealed class FleetUnit : IAsyncDisposable
         await _um.DisposeAsync();
         await _cm.DisposeAsync();
         _unitKey.Dispose();
+        _credentials.Dispose();
     }
 }

@@ -46,6 +46,10 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
     [StepSummary("boots a unit: CM and UM on the main board, a UM on each secondary, all registered with the CM")]
     public Task Unit(Board main, Board second, Board third, CancellationToken ct) => unit.StartAsync(main, [second, third], ct);
 
+    [Given("an update unit of main board {board} alone")]
+    [StepSummary("boots a unit of one node: CM and UM on the board, registered with each other")]
+    public Task SingleNodeUnit(Board main, CancellationToken ct) => unit.StartAsync(main, [], ct);
+
     [Given("the test module of board {board} fails at {word}")]
     [StepSummary("arms the node's <node>-fw test module to fail at that step")]
     public async Task FailAt(Board board, string step, CancellationToken ct)

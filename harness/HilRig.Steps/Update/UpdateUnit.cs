@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using HilRig.Cloud;
+using HilRig.Cloud.Security;
 using HilRig.Rig.Boards;
 using HilRig.Rig.Drivers.ProcessBoard;
 using HilRig.Rig.Protocols;
@@ -19,7 +21,7 @@ namespace HilRig.Steps.Update;
 /// (<see cref="LoopbackCloud"/>). Either way the steps drive the cloud over its HTTP API. The unit is a set of boards: — a main node running CM and UM, secondary nodes running a UM each. Every node has a
 /// <c>file</c> module <c>&lt;node&gt;-app</c> and a <c>test</c> module <c>&lt;node&gt;-fw</c>, plus whatever a step adds.
 /// </summary>
-public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOutput output, AbReleases releases) : IAsyncDisposable
+public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOutput output, AbReleases releases, ScenarioTlsKeys tlsKeys) : IAsyncDisposable
 {
     public const string Platform = "hilrig-unit";
     public const string UnitId = "unit-1";
@@ -70,6 +72,7 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
         if (SimNet is { } simnet)
         {
             var host = simnet.AddServiceHost(SimNetRigNetwork.CloudHost, cloudOptions?.String("address"));
+            tlsKeys.Add(NamespaceCloud.TlsKeyLogPath(settings));
             _cloud = await NamespaceCloud.StartAsync(host, settings, Path.Combine(output.Directory, "cloud.log"), ct);
         }
         else _cloud = await LoopbackCloud.StartAsync(settings);
@@ -112,6 +115,7 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
         m.Configure("update.cm_port", _cmPort.ToString());
         m.Configure("update.cm_listen", onSimNet ? "0.0.0.0" : "127.0.0.1");
         m.Configure("update.cloud", cloud.UnitUrl.AbsoluteUri);
+        m.Configure("update.cloud_credentials", await EnrollAsync(main, UnitId));
         m.Configure("update.unit", UnitId);
         m.Configure("update.platform", Platform);
         m.Configure("update.expected", string.Join(',', Nodes.Select(b => b.Name)));
@@ -122,6 +126,23 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
         }
         foreach (var board in Nodes) await BootWait.UntilShellAsync(board, board.BootTimeout, ct);
         await WaitForUmsAsync(TimeSpan.FromSeconds(30), ct);
+    }
+
+    /// <summary>
+    /// Issues <paramref name="unitId"/> a certificate from the cloud's CA (as <c>hilrig cloud enroll</c> does) and
+    /// provisions the board with it; returns the directory the device reads <c>unit.crt</c>, <c>unit.key</c> and <c>ca.crt</c> from.
+    /// </summary>
+    public async Task<string> EnrollAsync(Board board, string unitId)
+    {
+        var staging = Path.Combine(output.Directory, "enrolled", unitId);
+        var record = await CloudEnrollment.EnrollAsync(Cloud.Data, unitId, staging, DateTimeOffset.UtcNow);
+        var provisioning = board.Get<IProvisioningProtocol>();
+        string? directory = null;
+        foreach (var (file, mode) in new[] { (CloudEnrollment.KeyFile, PemFiles.Secret), (CloudEnrollment.CertificateFile, PemFiles.Public), (CloudEnrollment.CaFile, PemFiles.Public) })
+            directory = Path.GetDirectoryName(provisioning.Provision($"cloud/{file}", await File.ReadAllBytesAsync(Path.Combine(staging, file)), mode));
+        Directory.Delete(staging, recursive: true);
+        output.WriteLine($"enrolled unit '{unitId}' (certificate {record.Serial}) and provisioned board {board.Name} with it");
+        return directory!;
     }
 
     public Task WaitForUmsAsync(TimeSpan timeout, CancellationToken ct) =>
@@ -206,7 +227,7 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
         {
             output.AttachText("upgrade dashboard", await _cloud.Api.DashboardJsonAsync());
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or HilRig.Cloud.CloudRequestException)
         {
             output.WriteLine($"the cloud's dashboard could not be read at the end: {e.Message}");
         }

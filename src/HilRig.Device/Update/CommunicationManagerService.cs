@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using HilRig.Device.Shell;
 using HilRig.Update.Bundles;
+using HilRig.Update.Cloud;
 using HilRig.Update.Cm;
 using HilRig.Update.Hosting;
 
@@ -24,7 +25,9 @@ public sealed class CommunicationManagerService : IDeviceService
         var config = UpdateSettings.Cm(c);
         var trust = TrustStore.Load(UpdateSettings.RequiredPath(c, "update.trust", "the trust store of the keys that sign its updates"));
         var unitKey = KeyFiles.LoadAgreementKey(UpdateSettings.RequiredPath(c, "update.unit_key", "the unit's key agreement key to unwrap bundle keys"));
-        _runtime = await CmRuntime.StartAsync(config, trust, unitKey, UpdateSettings.CmEndpoint(c), null,
+        var credentials = UnitCredentials.Load(UpdateSettings.RequiredPath(c, "update.cloud_credentials",
+            "the unit's certificate, key and the cloud's CA (the directory `hilrig cloud enroll --out` writes)"));
+        _runtime = await CmRuntime.StartAsync(config, trust, unitKey, credentials, UpdateSettings.CmEndpoint(c), null,
             UpdateSettings.CheckInPeriod(c), TimeProvider.System, ct: cancellation);
         var resumed = config.CrashAt is null ? "" : $", fault point {config.CrashAt}";
         device.Log($"communication-manager: unit {config.UnitId}, RegisterUM on {_runtime.GrpcAddress}, cloud {config.CloudUrl}, image {_runtime.Manager.Store.InstalledImageVersion}{resumed}");

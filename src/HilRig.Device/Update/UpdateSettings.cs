@@ -13,7 +13,8 @@ namespace HilRig.Device.Update;
 /// <item><term>update.cm</term><description><c>on</c> on the main node (enables the CM)</description></item>
 /// <item><term>update.cm_listen</term><description>the address the CM listens on (default 127.0.0.1; on SimNet 0.0.0.0)</description></item>
 /// <item><term>update.cm_port, update.cloud, update.unit, update.platform, update.expected</term><description>the CM's listen port, the cloud URL, unit and platform id, the UMs that must take part</description></item>
-/// <item><term>update.trust, update.unit_key</term><description>trust store and unit key-agreement key (default: fixtures/update test-only files)</description></item>
+/// <item><term>update.trust, update.unit_key</term><description>trust store and unit key-agreement key (no default: provisioning gives them)</description></item>
+/// <item><term>update.cloud_credentials</term><description>directory with <c>unit.crt</c>, <c>unit.key</c> and <c>ca.crt</c> from <c>hilrig cloud enroll</c>: the CM's identity towards the cloud and the CA it checks the cloud's certificate against</description></item>
 /// <item><term>update.checkin_period</term><description>seconds between check-ins; 0 (default) checks in only on <c>cm checkin</c></description></item>
 /// <item><term>update.deployment</term><description><c>shared</c> (file:// on shared storage, default) or <c>http</c> (the CM's file server)</description></item>
 /// <item><term>update.download_attempts, update.download_stall_timeout</term><description>attempts per component URL, and seconds without data before an attempt is abandoned and resumed</description></item>

@@ -180,7 +180,7 @@ public class CommunicationManagerTests
     }
 
     /// <summary>Fails every component download with an error the downloader does not know.</summary>
-    private sealed class BrokenDownloads() : DelegatingHandler(new HttpClientHandler())
+    private sealed class BrokenDownloads : DelegatingHandler
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct) =>
             request.RequestUri!.AbsolutePath.StartsWith("/files/", StringComparison.Ordinal)

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using HilRig.Cloud;
+using HilRig.Cloud.Security;
 using HilRig.Testing;
 using HilRig.Update.Bundles;
 using HilRig.Update.Cloud;
@@ -26,9 +27,11 @@ internal sealed class UnitRig : IAsyncDisposable
     public static readonly string[] Nodes = ["main", "node-2", "node-3"];
 
     private readonly HttpClient _http = GrpcClient.CreateHttpClient();
-    private readonly HttpClient _plainHttp = new();
     private readonly Dictionary<string, UmRuntime> _ums = new();
+    private readonly Dictionary<string, HttpClient> _unitClients = new();
+    private HttpClient? _operator;
     private CmRuntime? _cm;
+    private UnitCredentials? _credentials;
     private int _cmPort;
 
     private UnitRig(string dir) => Directory = dir;
@@ -38,14 +41,32 @@ internal sealed class UnitRig : IAsyncDisposable
     public ECDiffieHellman UnitKey { get; } = KeyFiles.LoadAgreementKey(RepoPaths.Fixtures("update", "test-only-unit.pem"));
     public TrustStore UnitTrust { get; set; } = TrustStore.Load(RepoPaths.Fixtures("update", "test-only-trust.json"));
     public CommunicationManager Cm => _cm!.Manager;
-    public HttpMessageHandler? CmHttpInterceptor { get; set; }
+    /// <summary>Sits between the CM and its TLS connection to the cloud (a man in the middle who holds the unit's credentials).</summary>
+    public DelegatingHandler? CmHttpInterceptor { get; set; }
     public ImageDeployment Deployment { get; set; } = ImageDeployment.SharedStorage;
     public TimeProvider CmTime { get; set; } = TimeProvider.System;
 
     /// <summary>The CM's periodic check-in (zero: only on demand, the default).</summary>
     public TimeSpan CheckInPeriod { get; set; } = TimeSpan.Zero;
     public IReadOnlyList<Uri> Mirrors { get; set; } = [];
-    public HttpClient Http => _plainHttp;
+    /// <summary>An operator: the admin token (every role), the cloud checked against its CA.</summary>
+    public HttpClient Http => _operator ??= CloudTrust.OperatorClient(new SocketsHttpHandler(), Cloud.Data, CloudTrust.AdminToken(Cloud.Data), TimeSpan.FromSeconds(60));
+
+    /// <summary>A client for <paramref name="unitId"/>: enrolled with the cloud on first use, its certificate on every connection.</summary>
+    public HttpClient UnitClient(string unitId)
+    {
+        if (_unitClients.TryGetValue(unitId, out var client)) return client;
+        var credentials = UnitCredentials.Load(Enroll(unitId));
+        return _unitClients[unitId] = new HttpClient(credentials.CreateHandler()) { BaseAddress = Cloud.Address };
+    }
+
+    /// <summary>Issues <paramref name="unitId"/> a certificate (as <c>hilrig cloud enroll</c>); returns the directory with unit.crt, unit.key, ca.crt.</summary>
+    public string Enroll(string unitId, DateTimeOffset? notBefore = null, DateTimeOffset? notAfter = null)
+    {
+        var dir = Path.Combine(Directory, "units", $"{unitId}-{Guid.NewGuid():N}"[..(unitId.Length + 9)]);
+        CloudEnrollment.EnrollAsync(Cloud.Data, unitId, dir, DateTimeOffset.UtcNow, notBefore, notAfter).GetAwaiter().GetResult();
+        return dir;
+    }
 
     /// <summary>The UMs the CM waits for; the three process nodes unless a test brings its own (a grpc-js UM).</summary>
     public IReadOnlyList<string> ExpectedNodes { get; set; } = Nodes;
@@ -65,7 +86,7 @@ internal sealed class UnitRig : IAsyncDisposable
             DataDirectory = Path.Combine(Directory, "cloud"),
             SigningKeyPath = RepoPaths.Fixtures("update", "test-only-cloud-signing.pem"),
             UploadTrustPath = RepoPaths.Fixtures("update", "test-only-oem-trust.json"),
-            Listen = "http://127.0.0.1:0",
+            Listen = "https://127.0.0.1:0",
             ThrottlePeriod = TimeSpan.FromHours(24),
             Mirrors = Mirrors,
         }, time);
@@ -90,8 +111,14 @@ internal sealed class UnitRig : IAsyncDisposable
             Download = new DownloadOptions { AttemptsPerUrl = 3, FirstRetryDelay = TimeSpan.FromMilliseconds(20) },
             CrashAt = crashAt,
         };
-        _cm = await CmRuntime.StartAsync(config, UnitTrust, UnitKey, new IPEndPoint(IPAddress.Loopback, _cmPort), null,
-            checkInPeriod: CheckInPeriod, CmTime, cloudHandler: CmHttpInterceptor);
+        _credentials ??= UnitCredentials.Load(Enroll(UnitId));
+        var interceptor = CmHttpInterceptor;
+        _cm = await CmRuntime.StartAsync(config, UnitTrust, UnitKey, _credentials, new IPEndPoint(IPAddress.Loopback, _cmPort), null,
+            checkInPeriod: CheckInPeriod, CmTime, interceptCloud: interceptor is null ? null : tls =>
+            {
+                interceptor.InnerHandler = tls;
+                return interceptor;
+            });
         _cmPort = _cm.GrpcAddress.Port;
     }
 
@@ -162,7 +189,7 @@ internal sealed class UnitRig : IAsyncDisposable
     public async Task<long> UploadAsync(string bundle)
     {
         await using var file = File.OpenRead(bundle);
-        using var response = await _plainHttp.PostAsync(new Uri(Cloud.Address, $"api/platforms/{Platform}/images"), new StreamContent(file));
+        using var response = await Http.PostAsync(new Uri(Cloud.Address, $"api/platforms/{Platform}/images"), new StreamContent(file));
         response.EnsureSuccessStatusCode();
         var body = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
         return body.GetProperty("imageVersion").GetInt64();
@@ -187,7 +214,9 @@ internal sealed class UnitRig : IAsyncDisposable
         await Cloud.DisposeAsync();
         UnitKey.Dispose();
         _http.Dispose();
-        _plainHttp.Dispose();
+        _operator?.Dispose();
+        foreach (var c in _unitClients.Values) c.Dispose();
+        _credentials?.Dispose();
     }
 
 }

@@ -97,24 +97,53 @@ public static class UpdateBenchmark
         return (doc.RootElement.GetProperty("rtt_us").GetDouble(), doc.RootElement.GetProperty("fanout_ms").GetDouble());
     }
 
-    /// <summary>Check-ins per second from <paramref name="units"/> simulated units, each checking in once over HTTP, <paramref name="concurrency"/> at a time.</summary>
-    public static async Task<double> CheckInsPerSecondAsync(Uri cloud, string platformId, int units, int concurrency, CancellationToken ct)
+    /// <summary>
+    /// Check-ins of a fleet over mutual TLS, <paramref name="concurrency"/> at a time. Every unit is its own client —
+    /// its own certificate, so its own connection, as on a real fleet — and checks in twice: first on a new connection
+    /// (the TLS handshake and the server's certificate checks are part of it: a unit's first contact, or its daily one),
+    /// then again on the connection it keeps (a unit that stays connected, as AosEdge units do). Returns both rates.
+    /// Unit <c>i</c> reports image version <c>i % 3</c>, so against one uploaded image two units in three are offered it.
+    /// With <paramref name="serverCpu"/> (the server process's CPU time so far), each round's server CPU per check-in too.
+    /// </summary>
+    public static async Task<CheckInRates> CheckInsAsync(Uri cloud, string platformId,
+        IReadOnlyList<(string UnitId, Func<HttpMessageHandler> Handler)> units, int concurrency, CancellationToken ct, Func<TimeSpan>? serverCpu = null)
     {
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency }) { BaseAddress = cloud };
-        var next = -1;
-        var start = Stopwatch.GetTimestamp();
-        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+        var clients = new HttpClient?[units.Count];
+        try
         {
-            int i;
-            while ((i = Interlocked.Increment(ref next)) < units)
+            var cpu0 = serverCpu?.Invoke() ?? TimeSpan.Zero;
+            var first = await RoundAsync(i => clients[i] = new HttpClient(units[i].Handler()) { BaseAddress = cloud });
+            var cpu1 = serverCpu?.Invoke() ?? TimeSpan.Zero;
+            var kept = await RoundAsync(i => clients[i]!);
+            var cpu2 = serverCpu?.Invoke() ?? TimeSpan.Zero;
+            return new CheckInRates(first, kept, (cpu1 - cpu0).TotalMicroseconds / units.Count, (cpu2 - cpu1).TotalMicroseconds / units.Count);
+        }
+        finally
+        {
+            foreach (var c in clients) c?.Dispose();
+        }
+
+        async Task<double> RoundAsync(Func<int, HttpClient> client)
+        {
+            var next = -1;
+            var start = Stopwatch.GetTimestamp();
+            await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
             {
-                using var response = await http.PostAsJsonAsync(CloudApi.CheckInPath,
-                    new CheckInRequest($"sim-{i:D5}", platformId, i % 3, $"nonce-{i}"), CloudApi.Json, ct);
-                response.EnsureSuccessStatusCode();
-            }
-        }));
-        return units / Stopwatch.GetElapsedTime(start).TotalSeconds;
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < units.Count)
+                {
+                    using var response = await client(i).PostAsJsonAsync(CloudApi.CheckInPath,
+                        new CheckInRequest(units[i].UnitId, platformId, i % 3, $"nonce-{i}"), CloudApi.Json, ct);
+                    if (!response.IsSuccessStatusCode)
+                        throw new HttpRequestException($"check-in of {units[i].UnitId}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
+                }
+            }));
+            return units.Count / Stopwatch.GetElapsedTime(start).TotalSeconds;
+        }
     }
+
+    /// <summary>Check-ins per second on new and on kept connections, and the server's CPU µs per check-in in each (0 when not measured).</summary>
+    public sealed record CheckInRates(double FirstPerS, double KeptPerS, double FirstServerCpuUs, double KeptServerCpuUs);
 
     private static async Task EchoUm(GrpcClient client, string nodeId, CancellationToken ct)
     {

@@ -31,4 +31,6 @@ public enum BundleRejection
     DownloadFailed,
     /// <summary>The update offer is not signed, not fresh or not for this unit.</summary>
     InvalidOffer,
+    /// <summary>A part of the bundle is larger than its reader accepts (the metadata, before it is read or parsed).</summary>
+    TooLarge,
 }

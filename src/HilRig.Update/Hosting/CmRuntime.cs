@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using HilRig.Update.Bundles;
+using HilRig.Update.Cloud;
 using HilRig.Update.Cm;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
@@ -48,10 +49,16 @@ public sealed class CmRuntime : IAsyncDisposable
     /// <summary>An error that ended the last check-in without a result (cloud unreachable, …).</summary>
     public string? LastError { get; private set; }
 
+    /// <summary>
+    /// Starts the CM. It reaches the cloud over HTTPS with <paramref name="credentials"/> (which must name the unit the
+    /// config does); <paramref name="interceptCloud"/> may wrap that handler, as a man in the middle does in tests.
+    /// </summary>
     public static async Task<CmRuntime> StartAsync(
-        CmConfig config, TrustStore trust, ECDiffieHellman unitKey, IPEndPoint grpcEndpoint, IPEndPoint? fileServerEndpoint,
-        TimeSpan checkInPeriod, TimeProvider time, ILogger? log = null, HttpMessageHandler? cloudHandler = null, CancellationToken ct = default)
+        CmConfig config, TrustStore trust, ECDiffieHellman unitKey, UnitCredentials credentials, IPEndPoint grpcEndpoint, IPEndPoint? fileServerEndpoint,
+        TimeSpan checkInPeriod, TimeProvider time, ILogger? log = null, Func<HttpMessageHandler, HttpMessageHandler>? interceptCloud = null, CancellationToken ct = default)
     {
+        if (credentials.UnitId != config.UnitId)
+            throw new UnitCredentialsException($"the unit certificate is for unit '{credentials.UnitId}', but this CM is unit '{config.UnitId}': the cloud would refuse every check-in");
         KestrelHost? files = null;
         HttpClient? http = null;
         CommunicationManager? manager = null;
@@ -64,7 +71,8 @@ public sealed class CmRuntime : IAsyncDisposable
                     CmFileServer.Create(config.ImageDirectory), ct: ct);
                 config = config with { FileServerUrl = config.FileServerUrl ?? files.Address };
             }
-            http = cloudHandler is null ? new HttpClient() : new HttpClient(cloudHandler, disposeHandler: false);
+            var tls = credentials.CreateHandler();
+            http = new HttpClient(interceptCloud is null ? tls : interceptCloud(tls));
             http.Timeout = TimeSpan.FromMinutes(2);
             var m = manager = new CommunicationManager(config, trust, unitKey, http, time, log);
             grpc = await KestrelHost.StartAsync(grpcEndpoint, HttpProtocols.Http2, async context =>

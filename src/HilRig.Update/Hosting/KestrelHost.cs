@@ -44,10 +44,11 @@ public sealed class KestrelHost : IAsyncDisposable
 
     /// <summary>
     /// A listener whose application <paramref name="map"/> builds (middleware, routes: the cloud). Request bodies are
-    /// limited to <paramref name="maxRequestBodySize"/> bytes (null: unlimited).
+    /// limited to <paramref name="maxRequestBodySize"/> bytes (null: unlimited). With <paramref name="https"/> the
+    /// listener speaks TLS, configured by it (certificate, client certificates).
     /// </summary>
     public static async Task<KestrelHost> StartAsync(IPEndPoint endpoint, HttpProtocols protocols, Action<WebApplication> map, long? maxRequestBodySize = null,
-        Action<ILoggingBuilder>? logging = null, CancellationToken ct = default)
+        Action<ILoggingBuilder>? logging = null, CancellationToken ct = default, Action<Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions>? https = null)
     {
         // No watching of appsettings files: each watcher is an inotify instance, and Linux allows 128 per user, so a
         // fleet of 1,000 CMs (each with its own listener) failed to start at the 128th.
@@ -56,7 +57,11 @@ public sealed class KestrelHost : IAsyncDisposable
         logging?.Invoke(builder.Logging);
         builder.WebHost.ConfigureKestrel(options =>
         {
-            options.Listen(endpoint, listen => listen.Protocols = protocols);
+            options.Listen(endpoint, listen =>
+            {
+                listen.Protocols = protocols;
+                if (https is not null) listen.UseHttps(https);
+            });
             options.AddServerHeader = false;
             options.Limits.MaxRequestBodySize = maxRequestBodySize;
             options.Limits.MinRequestBodyDataRate = null;

@@ -23,7 +23,7 @@ public sealed record ProcessBoardOptions
 /// and when the device exits with its reboot code the driver boots it again, as a reset circuit would.
 /// The pty and its log outlive the process, so one console log spans every boot of a scenario.
 /// </summary>
-public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IBoardHealth, Boards.IHasEvidence, IAsyncDisposable
+public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IProvisioningProtocol, IBoardHealth, Boards.IHasEvidence, IAsyncDisposable
 {
     private readonly string _name;
     private readonly ProcessBoardOptions _options;
@@ -115,6 +115,26 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IBoar
 
     /// <summary>Work to do once before the first power-on (e.g. create the board's network namespace).</summary>
     public List<Func<CancellationToken, Task>> BeforeFirstPowerOn { get; } = new();
+
+    /// <summary>Where provisioned files live: the board's state directory is its storage, so the device reads them in place.</summary>
+    public string ProvisioningRoot => Path.Combine(_stateDirectory, "provisioned");
+
+    public string Provision(string relativePath, ReadOnlySpan<byte> content, UnixFileMode mode)
+    {
+        var parts = relativePath.Split('/');
+        if (relativePath.Length == 0 || Path.IsPathRooted(relativePath) || parts.Any(p => p is "" or "." or ".."))
+            throw new ArgumentException($"board {_name}: provisioned file '{relativePath}' must be a relative path without '.', '..' or empty parts");
+        var path = Path.Combine([ProvisioningRoot, .. parts]);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temp = path + ".provisioning";
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        // A key is never readable by others, not even between its creation and a chmod.
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = mode;
+        using (var file = new FileStream(temp, options)) file.Write(content);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, mode);
+        File.Move(temp, path, overwrite: true);
+        return path;
+    }
 
     /// <summary>Sets a device setting for the next boot (the device reads its settings at boot).</summary>
     public void Configure(string key, string value)
