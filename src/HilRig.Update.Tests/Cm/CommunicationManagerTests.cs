@@ -134,13 +134,11 @@ public class CommunicationManagerTests
     public async Task UmSendingGarbage_GetsAGrpcErrorAndTheCmStaysUp()
     {
         await using var rig = await UnitRig.StartAsync("cm-garbage");
-        using var http = Update.Grpc.GrpcClient.CreateHttpClient();
-        await using (var call = new Update.Grpc.GrpcClient(http, rig.CmAddress)
-                         .StartDuplex<UpdateStatus, CMMessages>(UmServiceEndpoint.RegisterUmPath, CMMessages.Parser))
+        using (var raw = new Grpc.RawUm(rig.CmAddress))
+        using (var call = raw.Open())
         {
-            await call.WriteRawAsync(new byte[] { 0, 0, 0, 0, 4, 0x0a, 0xff, 0xff, 0xff });
-            var e = Assert.ThrowsAsync<Update.Grpc.GrpcStatusException>(async () => await call.ReadAsync())!;
-            Assert.That(e.Code, Is.EqualTo(Update.Grpc.GrpcStatusCode.Internal));
+            await call.RequestStream.WriteAsync([0x0a, 0xff, 0xff, 0xff]);
+            Assert.That((await Grpc.RawUm.EndOf(call)).StatusCode, Is.EqualTo(global::Grpc.Core.StatusCode.Internal));
         }
         var version = await rig.UploadAsync(await rig.MakeBundleAsync("2.0"));
         Assert.That((await rig.Cm.CheckInAsync(default)).Outcome, Is.EqualTo(UpdateOutcome.Installed(version)));

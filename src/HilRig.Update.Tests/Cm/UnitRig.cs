@@ -6,7 +6,6 @@ using HilRig.Testing;
 using HilRig.Update.Bundles;
 using HilRig.Update.Cloud;
 using HilRig.Update.Cm;
-using HilRig.Update.Grpc;
 using HilRig.Update.Hosting;
 using HilRig.Update.Um;
 using HilRig.Update.Um.Modules;
@@ -15,7 +14,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 namespace HilRig.Update.Tests.Cm;
 
 /// <summary>
-/// A unit on loopback, every part real: the cloud (Kestrel + SQLite), the CM (gRPC on Kestrel h2c), and three UMs
+/// A unit on loopback, every part real: the cloud (Kestrel + SQLite), the CM (Grpc.AspNetCore), and three UMs
 /// (main, node-2, node-3) connected over gRPC, each with a <c>file</c> module and a <c>test</c> module. CM and UMs
 /// can be stopped and started again on the same state, as a crash or reboot would.
 /// </summary>
@@ -25,7 +24,6 @@ internal sealed class UnitRig : IAsyncDisposable
     public const string UnitId = "unit-1";
     public static readonly string[] Nodes = ["main", "node-2", "node-3"];
 
-    private readonly HttpClient _http = GrpcClient.CreateHttpClient();
     private readonly HttpClient _plainHttp = new();
     private readonly Dictionary<string, UmRuntime> _ums = new();
     private CmRuntime? _cm;
@@ -186,7 +184,6 @@ internal sealed class UnitRig : IAsyncDisposable
         await StopCmAsync();
         await Cloud.DisposeAsync();
         UnitKey.Dispose();
-        _http.Dispose();
         _plainHttp.Dispose();
     }
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using HilRig.Update.Cm;
+using Grpc.Core;
 using HilRig.Update.Grpc;
 using HilRig.Update.Protocol;
 using HilRig.Update.Tests.Cm;
@@ -9,8 +10,9 @@ using NUnit.Framework;
 namespace HilRig.Update.Tests.Interop;
 
 /// <summary>
-/// Our gRPC against a real one: a <c>@grpc/grpc-js</c> UM drives through our CM's RegisterUM, and our UM runs an update
-/// from a grpc-js CM that ends the call with a non-OK status. Both bidirectional, over loopback HTTP/2.
+/// Our gRPC stack (Grpc.AspNetCore on the CM, Grpc.Net.Client on the UM) against another implementation: a
+/// <c>@grpc/grpc-js</c> UM drives through our CM's RegisterUM, and our UM runs an update from a grpc-js CM that ends the
+/// call with a non-OK status. Both bidirectional, over loopback HTTP/2.
 /// </summary>
 [Category("interop")]
 public class GrpcJsInteropTests
@@ -62,7 +64,7 @@ public class GrpcJsInteropTests
         await using var rig = await RigForJsUm("interop-js-garbage");
         await using var um = NodePeer.Start("um-client.js", "--address", $"127.0.0.1:{rig.CmAddress.Port}", "--mode", "garbage");
         var status = await um.WaitForEventAsync(e => NodePeer.Is(e, "status"), "a status");
-        Assert.That(status.GetProperty("code").GetInt32(), Is.EqualTo((int)GrpcStatusCode.Internal));
+        Assert.That(status.GetProperty("code").GetInt32(), Is.EqualTo((int)StatusCode.Internal));
         Assert.That(status.GetProperty("details").GetString(), Does.StartWith("message 1 is not a valid UpdateStatus"));
     }
 
@@ -77,8 +79,9 @@ public class GrpcJsInteropTests
         var port = (await cm.WaitForEventAsync(e => NodePeer.Is(e, "listening"), "listening")).GetProperty("port").GetInt32();
 
         var handler = await node.Boot();
-        using var http = GrpcClient.CreateHttpClient();
-        var client = new UmClient(handler, new GrpcClient(http, new Uri($"http://127.0.0.1:{port}/")), TimeProvider.System);
+        var link = new GrpcLinkOptions();
+        using var channel = UmChannel.Create(new Uri($"http://127.0.0.1:{port}/"), link);
+        var client = new UmClient(handler, new UMService.UMServiceClient(channel), link, TimeProvider.System);
         using var cts = new CancellationTokenSource();
         var run = Task.Run(() => client.RunAsync(cts.Token));
         await UnitRig.WaitAsync(() => client.LastStreamEnd is not null, "the grpc-js CM to end the call");
@@ -87,7 +90,8 @@ public class GrpcJsInteropTests
         // The call's end can reach us before the CM's last status line does; "done" follows every status it logged.
         await cm.WaitForEventAsync(e => NodePeer.Is(e, "done"), "the grpc-js CM to log the end of the exchange");
 
-        Assert.That((client.LastStreamEnd!.Code, client.LastStreamEnd.Detail), Is.EqualTo((GrpcStatusCode.FailedPrecondition, "cm says no: ä 100%")));
+        Assert.That((client.LastStreamEnd!.Code, client.LastStreamEnd.Detail), Is.EqualTo((StatusCode.FailedPrecondition, "cm says no: ä 100%")));
+        Assert.That(client.State, Is.EqualTo(CmLinkState.Refused), "FailedPrecondition: the CM refused what this UM sent");
         var states = cm.Events.Where(e => NodePeer.Is(e, "status")).Select(e => e.GetProperty("state").GetString()).ToList();
         Assert.That(states, Is.EqualTo(new[] { "IDLE", "PREPARED", "UPDATED", "IDLE" }));
         Assert.That(handler.Status().Components.Single().Version, Is.EqualTo("2.0"));

@@ -1,3 +1,5 @@
+using HilRig.Update.Grpc;
+
 namespace HilRig.Update.Cm;
 
 /// <summary>How the CM hands decrypted images to UMs (seed 001, Image deployment).</summary>
@@ -25,6 +27,9 @@ public sealed record CmConfig(
     public TimeSpan StepTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
     public DownloadOptions Download { get; init; } = new();
+
+    /// <summary>Limits and timers of the UMs' RegisterUM streams.</summary>
+    public GrpcLinkOptions Link { get; init; } = new();
 
     /// <summary>
     /// A named fault-injection point where the CM stops dead, as if killed: <c>before-start</c> (all UMs PREPARED,

@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using Google.Protobuf;
 using HilRig.Update.Bundles;
 using HilRig.Update.Cloud;
-using HilRig.Update.Grpc;
 using HilRig.Update.Protocol;
 using HilRig.Update.Storage;
 using Microsoft.Extensions.Logging;
@@ -44,14 +43,12 @@ public sealed class CommunicationManager : IDisposable
         _downloader = new ComponentDownloader(http, config.Download, time, log);
         Directory.CreateDirectory(config.StateDirectory);
         Store = new CmStateStore(config.DatabasePath);
-        Registry = new UmRegistry(time);
+        Registry = new UmRegistry(time) { ReconnectGrace = config.Link.ReconnectGrace };
         _orchestrator = new UpdateOrchestrator(Registry, Store, config.StepTimeout, log, config.CrashAt);
-        Endpoint = new GrpcServerEndpoint(log).Map(Registry, log);
     }
 
     public UmRegistry Registry { get; }
     public CmStateStore Store { get; }
-    public GrpcServerEndpoint Endpoint { get; }
     public CmConfig Config => _config;
     public ComponentDownloader Downloader => _downloader;
 

@@ -1,4 +1,4 @@
-using HilRig.Update.Grpc;
+using Grpc.Core;
 using HilRig.Update.Protocol;
 
 namespace HilRig.Update.Cm;
@@ -33,6 +33,12 @@ public sealed class UmRegistry(TimeProvider time)
             }
         }
     }
+
+    /// <summary>
+    /// How long <see cref="SendAsync"/> waits for a UM that is not connected right now: one between two streams (its
+    /// lease ran out, a blip) is back within it; one that is not is unavailable.
+    /// </summary>
+    public TimeSpan ReconnectGrace { get; init; } = TimeSpan.Zero;
 
     /// <summary>Counts statuses received, for tests and the benchmark.</summary>
     public long StatusesReceived;
@@ -72,14 +78,49 @@ public sealed class UmRegistry(TimeProvider time)
         }
     }
 
+    /// <summary>
+    /// Sends a command on the node's stream. A write that fails or times out (the stream broke, the UM stopped reading)
+    /// is <see cref="UmUnavailableException"/>, as is a node that is not back within <see cref="ReconnectGrace"/>.
+    /// </summary>
+    /// <remarks>
+    /// A command whose write failed goes once more on the node's next stream, if one comes within the grace: the UM
+    /// answers a repeated command with its current status, so a command it did receive before its stream broke is not
+    /// run twice.
+    /// </remarks>
     public async Task SendAsync(string nodeId, CMMessages message, CancellationToken ct)
     {
-        Connection? c;
-        lock (_gate) _connections.TryGetValue(nodeId, out c);
-        if (c is null) throw new UmUnavailableException(nodeId);
-        try { await c.Send(message, ct); }
-        catch (GrpcStatusException e) { throw new UmUnavailableException(nodeId, e); }
-        catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException) { throw new UmUnavailableException(nodeId, e); }
+        Connection? failed = null;
+        Exception? failure = null;
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            var c = await ConnectionAsync(nodeId, failed, ct);
+            if (c is null) throw new UmUnavailableException(nodeId, failure);
+            try
+            {
+                await c.Send(message, ct);
+                return;
+            }
+            catch (Exception e) when (e is RpcException or TimeoutException or IOException or InvalidOperationException or ObjectDisposedException ||
+                                      e is OperationCanceledException && !ct.IsCancellationRequested)
+            {
+                (failed, failure) = (c, e);
+            }
+        }
+        throw new UmUnavailableException(nodeId, failure);
+    }
+
+    /// <summary>The node's connection other than <paramref name="not"/>, waiting up to <see cref="ReconnectGrace"/> for one.</summary>
+    private async Task<Connection?> ConnectionAsync(string nodeId, Connection? not, CancellationToken ct)
+    {
+        Connection? Current()
+        {
+            lock (_gate) return _connections.TryGetValue(nodeId, out var c) && !ReferenceEquals(c, not) ? c : null;
+        }
+        var c = Current();
+        if (c is not null || ReconnectGrace <= TimeSpan.Zero) return c;
+        try { await WaitAsync(_ => Current() is not null, ReconnectGrace, $"UM '{nodeId}' to reconnect", ct); }
+        catch (TimeoutException) { }
+        return Current();
     }
 
     /// <summary>Waits until <paramref name="condition"/> holds over the statuses of the connected UMs, or the timeout passes.</summary>

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace HilRig.Update.Hosting;
 
 /// <summary>
-/// A main node's Communication Manager as a running thing: the RegisterUM endpoint on Kestrel h2c, the file server
+/// A main node's Communication Manager as a running thing: the RegisterUM endpoint (Grpc.AspNetCore), the file server
 /// when images are served over HTTP, the resumption of a persisted update, and a check-in every
 /// <see cref="CheckInPeriod"/> (never, if zero: then only on demand). What HilRig.Device runs on a main node.
 /// </summary>
@@ -67,10 +67,7 @@ public sealed class CmRuntime : IAsyncDisposable
             http = cloudHandler is null ? new HttpClient() : new HttpClient(cloudHandler, disposeHandler: false);
             http.Timeout = TimeSpan.FromMinutes(2);
             var m = manager = new CommunicationManager(config, trust, unitKey, http, time, log);
-            grpc = await KestrelHost.StartAsync(grpcEndpoint, HttpProtocols.Http2, async context =>
-            {
-                if (!await m.Endpoint.TryHandleAsync(context)) context.Response.StatusCode = Microsoft.AspNetCore.Http.StatusCodes.Status404NotFound;
-            }, ct: ct);
+            grpc = await UmServiceHost.StartAsync(grpcEndpoint, m.Registry, config.Link, time, log, ct);
         }
         catch
         {

@@ -43,18 +43,24 @@ public sealed class KestrelHost : IAsyncDisposable
         }, maxRequestBodySize: null, logging, ct);
 
     /// <summary>
-    /// A listener whose application <paramref name="map"/> builds (middleware, routes: the cloud). Request bodies are
-    /// limited to <paramref name="maxRequestBodySize"/> bytes (null: unlimited).
+    /// A listener whose application <paramref name="map"/> builds (middleware, routes: the cloud, the CM's gRPC service).
+    /// Request bodies are limited to <paramref name="maxRequestBodySize"/> bytes (null: unlimited). <paramref name="build"/>
+    /// adds services and Kestrel settings before the application is built; <paramref name="listen"/> configures the
+    /// listener (TLS).
     /// </summary>
     public static async Task<KestrelHost> StartAsync(IPEndPoint endpoint, HttpProtocols protocols, Action<WebApplication> map, long? maxRequestBodySize = null,
-        Action<ILoggingBuilder>? logging = null, CancellationToken ct = default)
+        Action<ILoggingBuilder>? logging = null, CancellationToken ct = default, Action<WebApplicationBuilder>? build = null, Action<ListenOptions>? listen = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
         builder.WebHost.ConfigureKestrel(options =>
         {
-            options.Listen(endpoint, listen => listen.Protocols = protocols);
+            options.Listen(endpoint, l =>
+            {
+                l.Protocols = protocols;
+                listen?.Invoke(l);
+            });
             options.AddServerHeader = false;
             options.Limits.MaxRequestBodySize = maxRequestBodySize;
             options.Limits.MinRequestBodyDataRate = null;
@@ -63,6 +69,7 @@ public sealed class KestrelHost : IAsyncDisposable
             // 100 UMs on one CM each hold one stream; many may share a connection in tests and benchmarks.
             options.Limits.Http2.MaxStreamsPerConnection = 1000;
         });
+        build?.Invoke(builder);
         var app = builder.Build();
         map(app);
         await app.StartAsync(ct);
