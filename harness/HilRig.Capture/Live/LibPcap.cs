@@ -4,7 +4,9 @@ using System.Runtime.InteropServices;
 namespace HilRig.Capture.Live;
 
 /// <summary>
-/// P/Invoke declarations for libpcap (SharpPcap does not restore here). Debian's runtime package ships only
+/// P/Invoke declarations for the few libpcap calls live capture makes. SharpPcap would do as well, but its device list
+/// is a process-wide cache that a thread outside the capture's network namespace can fill first (platform-dotnet.md
+/// §0); opening a device by name on the namespace thread has no such trap. Debian's runtime package ships only
 /// <c>libpcap.so.0.8</c>; the unversioned <c>libpcap.so</c> comes with -dev, so a resolver tries both.
 /// </summary>
 internal static unsafe partial class LibPcap

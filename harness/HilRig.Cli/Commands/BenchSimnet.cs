@@ -33,7 +33,7 @@ public static class BenchSimnet
                     Console.Out.WriteLine(JsonSerializer.Serialize(new BenchSimnetJson(
                         Math.Round(result.SimnetMbps, 1), Math.Round(result.VethMbps, 1), Math.Round(result.SimnetFps),
                         Math.Round(result.DecodePps), Math.Round(result.TsharkPps), Math.Round(result.PerFrameMbps, 1), Math.Round(result.DecodeVerifiedPps)),
-                        BenchSimnetJsonContext.Default.BenchSimnetJson));
+                        BenchSimnetJsonContext.Utf8.BenchSimnetJson));
                 }
                 else
                 {
@@ -70,4 +70,7 @@ public sealed record BenchSimnetJson(
     [property: JsonPropertyName("decode_verified_pps")] double DecodeVerifiedPps);
 
 [JsonSerializable(typeof(BenchSimnetJson))]
-internal sealed partial class BenchSimnetJsonContext : JsonSerializerContext;
+internal sealed partial class BenchSimnetJsonContext : JsonSerializerContext
+{
+    public static readonly BenchSimnetJsonContext Utf8 = new(JsonText.Options());
+}

@@ -43,7 +43,7 @@ public static class BenchUpdate
             var result = new UpdateBenchResult(rtt, jsRtt, fan, jsFanout, Math.Round(rate), u, f, w);
             if (quiet)
             {
-                Console.Out.WriteLine(JsonSerializer.Serialize(result, BenchUpdateJson.Default.UpdateBenchResult));
+                Console.Out.WriteLine(JsonSerializer.Serialize(result, BenchUpdateJson.Utf8.UpdateBenchResult));
                 return ExitCodes.Passed;
             }
             Terminal.Line($"command round trip   ours {rtt,10:0.0} µs   grpc-js {jsRtt,10:0.0} µs   ratio {result.RttRatio:0.00}");
@@ -86,4 +86,7 @@ public static class BenchUpdate
 }
 
 [JsonSerializable(typeof(UpdateBenchResult))]
-internal sealed partial class BenchUpdateJson : JsonSerializerContext;
+internal sealed partial class BenchUpdateJson : JsonSerializerContext
+{
+    public static readonly BenchUpdateJson Utf8 = new(JsonText.Options());
+}
