@@ -15,7 +15,7 @@ namespace HilRig.Device.Update;
 /// <item><term>update.cm_port, update.cloud, update.unit, update.platform, update.expected</term><description>the CM's listen port, the cloud URL, unit and platform id, the UMs that must take part</description></item>
 /// <item><term>update.trust, update.unit_key</term><description>trust store and unit key-agreement key (default: fixtures/update test-only files)</description></item>
 /// <item><term>update.checkin_period</term><description>seconds between check-ins; 0 (default) checks in only on <c>cm checkin</c></description></item>
-/// <item><term>update.deployment</term><description><c>shared</c> (file:// on shared storage, default) or <c>http</c> (the CM's file server)</description></item>
+/// <item><term>update.deployment</term><description><c>shared</c> (file:// on shared storage, default) or <c>http</c> (the CM's file server, on update.cm_listen, named by the host of update.cm_url)</description></item>
 /// <item><term>update.download_attempts, update.download_stall_timeout</term><description>attempts per component URL, and seconds without data before an attempt is abandoned and resumed</description></item>
 /// <item><term>update.cm_crash_at</term><description>a CM fault point (<c>before-start</c>, <c>before-apply</c>) where the device dies as if its power was cut</description></item>
 /// </list>
@@ -68,6 +68,8 @@ public static class UpdateSettings
             c.Setting("update.deployment", "shared") == "http" ? ImageDeployment.HttpFileServer : ImageDeployment.SharedStorage)
         {
             StepTimeout = Seconds(c, "update.step_timeout", TimeSpan.FromSeconds(60)),
+            // The main node's own UM reaches the CM where every other node does: that is the address to name it by.
+            AdvertisedHost = c.Settings.TryGetValue("update.cm_url", out var cmUrl) && Uri.TryCreate(cmUrl, UriKind.Absolute, out var u) ? u.Host : null,
             CrashAt = c.Setting("update.cm_crash_at", "") is { Length: > 0 } point ? point : null,
             Download = Download(c),
         };

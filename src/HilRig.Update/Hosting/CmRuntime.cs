@@ -60,9 +60,12 @@ public sealed class CmRuntime : IAsyncDisposable
         {
             if (config.Deployment == ImageDeployment.HttpFileServer)
             {
-                files = await KestrelHost.StartAsync(fileServerEndpoint ?? new IPEndPoint(IPAddress.Loopback, 0), HttpProtocols.Http1AndHttp2,
+                // Where the CM serves its UMs, the file server serves them too (by default beside it, any port), and it
+                // names itself by the address they reach the CM at, not by the one it is bound to.
+                files = await KestrelHost.StartAsync(fileServerEndpoint ?? new IPEndPoint(grpcEndpoint.Address, 0), HttpProtocols.Http1AndHttp2,
                     CmFileServer.Create(config.ImageDirectory), ct: ct);
-                config = config with { FileServerUrl = config.FileServerUrl ?? files.Address };
+                var advertised = config.AdvertisedHost is { } host ? new UriBuilder(files.Address) { Host = host }.Uri : files.Address;
+                config = config with { FileServerUrl = config.FileServerUrl ?? advertised };
             }
             http = cloudHandler is null ? new HttpClient() : new HttpClient(cloudHandler, disposeHandler: false);
             http.Timeout = TimeSpan.FromMinutes(2);
