@@ -61,10 +61,14 @@ public sealed class CmStateStore : IDisposable
         return (reason, detail);
     });
 
-    /// <summary>Ends the update; on success the image version becomes the installed one, in the same transaction.</summary>
-    public void Finish(long? installed) => Transaction(() =>
+    /// <summary>
+    /// Ends the update; on success the image version becomes the installed one, and the result to report becomes the
+    /// pending one, in the same transaction: there is no moment at which the update is over and its result unrecorded.
+    /// </summary>
+    public void Finish(long? installed, string? pendingResult = null) => Transaction(() =>
     {
         if (installed is { } v) Set("installedImageVersion", v.ToString());
+        if (pendingResult is not null) Set("pendingResult", pendingResult);
         Set("plan", null);
         Set("phase", null);
         Set("revertReason", null);

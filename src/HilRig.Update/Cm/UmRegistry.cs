@@ -19,19 +19,16 @@ public sealed class UmRegistry(TimeProvider time)
         get { lock (_gate) return _connections.ToDictionary(c => c.Key, c => c.Value.Status); }
     }
 
-    /// <summary>Every component id the connected UMs report, with the node that updates it.</summary>
-    public IReadOnlyDictionary<string, string> ComponentOwners
+    /// <summary>
+    /// The component owners of one snapshot of statuses. Who owns what must come from the same snapshot as the statuses
+    /// it is used with: a UM that connects between two looks would own a component whose node has no status.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> OwnersIn(IReadOnlyDictionary<string, UpdateStatus> statuses)
     {
-        get
-        {
-            lock (_gate)
-            {
-                var owners = new Dictionary<string, string>(StringComparer.Ordinal);
-                foreach (var (node, c) in _connections)
-                    foreach (var component in c.Status.Components) owners.TryAdd(component.ComponentId, node);
-                return owners;
-            }
-        }
+        var owners = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (node, status) in statuses.OrderBy(s => s.Key, StringComparer.Ordinal))
+            foreach (var component in status.Components) owners.TryAdd(component.ComponentId, node);
+        return owners;
     }
 
     /// <summary>
