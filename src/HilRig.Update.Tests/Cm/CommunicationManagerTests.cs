@@ -178,7 +178,8 @@ public class CommunicationManagerTests
     public async Task UmSendingGarbage_GetsAGrpcErrorAndTheCmStaysUp()
     {
         await using var rig = await UnitRig.StartAsync("cm-garbage");
-        using (var raw = new Grpc.RawUm(rig.CmAddress))
+        using (var credentials = rig.NodeCa.Credentials("node-9", cm: false))
+        using (var raw = new Grpc.RawUm(rig.CmAddress, credentials))
         using (var call = raw.Open())
         {
             await call.RequestStream.WriteAsync([0x0a, 0xff, 0xff, 0xff]);

@@ -7,6 +7,7 @@ using HilRig.Update.Bundles;
 using HilRig.Update.Cloud;
 using HilRig.Update.Cm;
 using HilRig.Update.Hosting;
+using HilRig.Update.Security;
 using HilRig.Update.Um;
 using HilRig.Update.Um.Modules;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -14,7 +15,8 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 namespace HilRig.Update.Tests.Cm;
 
 /// <summary>
-/// A unit on loopback, every part real: the cloud (Kestrel + SQLite), the CM (Grpc.AspNetCore), and three UMs
+/// A unit on loopback, every part real: the cloud (Kestrel + SQLite), the CM (Grpc.AspNetCore, mutual TLS with node
+/// certificates from a unit CA made for the rig), and three UMs
 /// (main, node-2, node-3) connected over gRPC, each with a <c>file</c> module and a <c>test</c> module. CM and UMs
 /// can be stopped and started again on the same state, as a crash or reboot would.
 /// </summary>
@@ -32,6 +34,12 @@ internal sealed class UnitRig : IAsyncDisposable
     private UnitRig(string dir) => Directory = dir;
 
     public string Directory { get; }
+
+    /// <summary>The unit's node CA, as provisioning holds it: it issued the CM's and every UM's certificate.</summary>
+    public UnitCa NodeCa { get; } = UnitCa.Create(UnitId);
+
+    /// <summary>Names in the CM's certificate: what its UMs dial.</summary>
+    public static readonly string[] CmNames = ["127.0.0.1", "localhost"];
     public CloudHost Cloud { get; private set; } = null!;
     public ECDiffieHellman UnitKey { get; } = KeyFiles.LoadAgreementKey(RepoPaths.Fixtures("update", "test-only-unit.pem"));
     public TrustStore UnitTrust { get; set; } = TrustStore.Load(RepoPaths.Fixtures("update", "test-only-trust.json"));
@@ -87,6 +95,7 @@ internal sealed class UnitRig : IAsyncDisposable
             StepTimeout = TimeSpan.FromSeconds(20),
             Download = new DownloadOptions { AttemptsPerUrl = 3, FirstRetryDelay = TimeSpan.FromMilliseconds(20) },
             CrashAt = crashAt,
+            Credentials = NodeCa.Credentials("main", cm: true, CmNames),
         };
         _cm = await CmRuntime.StartAsync(config, UnitTrust, UnitKey, new IPEndPoint(IPAddress.Loopback, _cmPort), null,
             checkInPeriod: CheckInPeriod, CmTime, cloudHandler: CmHttpInterceptor);
@@ -102,7 +111,10 @@ internal sealed class UnitRig : IAsyncDisposable
         _cm = null;
     }
 
-    public Uri CmAddress => new($"http://127.0.0.1:{_cmPort}/");
+    public Uri CmAddress => new($"https://127.0.0.1:{_cmPort}/");
+
+    /// <summary>Writes a node's <c>node.crt</c>, <c>node.key</c> and <c>ca.crt</c> for a peer that reads files (a grpc-js UM); returns the directory.</summary>
+    public string ProvisionFiles(string node, bool cm = false) => NodeCa.Provision(Path.Combine(Directory, "credentials", node), node, cm, cm ? CmNames : null);
 
     public async Task StartUmAsync(string node)
     {
@@ -111,7 +123,7 @@ internal sealed class UnitRig : IAsyncDisposable
         [
             new ModuleConfig($"{node}-app", "file", Params: new Dictionary<string, string> { ["path"] = InstalledFile(node), ["version"] = "1.0" }),
             new ModuleConfig($"{node}-test", "test", Params: new Dictionary<string, string> { ["version"] = "1.0" }),
-        ]);
+        ]) { Credentials = NodeCa.Credentials(node, cm: node == "main", node == "main" ? CmNames : null) };
         var reboot = new ProcessSystemReboot($"{node}-boot", _ => Task.CompletedTask);
         _ums[node] = await UmRuntime.StartAsync(config, CmAddress, reboot, TimeProvider.System);
     }
@@ -184,6 +196,7 @@ internal sealed class UnitRig : IAsyncDisposable
         await StopCmAsync();
         await Cloud.DisposeAsync();
         UnitKey.Dispose();
+        NodeCa.Dispose();
         _plainHttp.Dispose();
     }
 

@@ -1,6 +1,8 @@
 using Grpc.Core;
 using Grpc.Net.Client;
 using HilRig.Update.Cm;
+using HilRig.Update.Grpc;
+using HilRig.Update.Security;
 
 namespace HilRig.Update.Tests.Grpc;
 
@@ -16,7 +18,13 @@ internal sealed class RawUm : IDisposable
 
     private readonly GrpcChannel _channel;
 
-    public RawUm(Uri cm) => _channel = GrpcChannel.ForAddress(cm, new GrpcChannelOptions { MaxSendMessageSize = null, MaxReceiveMessageSize = null });
+    /// <param name="credentials">A node's certificate for a CM on mutual TLS; the bytes are then sent as that node.</param>
+    public RawUm(Uri cm, NodeCredentials? credentials = null) => _channel = GrpcChannel.ForAddress(cm, new GrpcChannelOptions
+    {
+        HttpHandler = UmChannel.Handler(new GrpcLinkOptions(), credentials),
+        MaxSendMessageSize = null,
+        MaxReceiveMessageSize = null,
+    });
 
     public AsyncDuplexStreamingCall<byte[], byte[]> Open(TimeSpan? deadline = null) =>
         _channel.CreateCallInvoker().AsyncDuplexStreamingCall(RegisterUm, null,

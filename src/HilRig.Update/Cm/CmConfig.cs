@@ -34,6 +34,9 @@ public sealed record CmConfig(
     /// <summary>Limits and timers of the UMs' RegisterUM streams.</summary>
     public GrpcLinkOptions Link { get; init; } = new();
 
+    /// <summary>The main node's certificate, key and node CA: RegisterUM is then mutual TLS. Null: cleartext, any peer may register (tests and benchmarks only).</summary>
+    public Security.NodeCredentials? Credentials { get; init; }
+
     /// <summary>
     /// A named fault-injection point where the CM stops dead, as if killed: <c>before-start</c> (all UMs PREPARED,
     /// phase persisted), <c>before-apply</c> (all UMs UPDATED, phase persisted) or <c>before-report</c> (the update ended,

@@ -37,19 +37,46 @@ public sealed class UmRegistry(TimeProvider time)
     /// </summary>
     public TimeSpan ReconnectGrace { get; init; } = TimeSpan.Zero;
 
+    private readonly Queue<Refusal> _refusals = new();
+
+    /// <summary>The last registrations the CM refused (a certificate, a node id, a second registration), newest last.</summary>
+    public IReadOnlyList<Refusal> Refusals { get { lock (_refusals) return _refusals.ToList(); } }
+
+    /// <summary>Records a refused registration, keeping the last 20.</summary>
+    public void Refused(string peer, string? node, string reason)
+    {
+        lock (_refusals)
+        {
+            _refusals.Enqueue(new Refusal(time.GetUtcNow(), peer, node, reason));
+            while (_refusals.Count > 20) _refusals.Dequeue();
+        }
+    }
+
     /// <summary>Counts statuses received, for tests and the benchmark.</summary>
     public long StatusesReceived;
 
-    internal object Attach(string nodeId, UpdateStatus first, Func<CMMessages, CancellationToken, ValueTask> send)
+    /// <summary>
+    /// Registers a node's stream; null when the node already has one. A second registration is refused, never swapped
+    /// in: it would take the node's commands from the stream that holds them. A previous stream that is dead in fact
+    /// (its UM lost power) is dropped by the keep-alive pings, and the UM's next attempt gets in.
+    /// </summary>
+    internal object? Attach(string nodeId, UpdateStatus first, Func<CMMessages, CancellationToken, ValueTask> send, string peer = "")
     {
-        var connection = new Connection(send) { Status = first };
+        var connection = new Connection(send, peer, time.GetUtcNow()) { Status = first };
         lock (_gate)
         {
+            if (_connections.ContainsKey(nodeId)) return null;
             _connections[nodeId] = connection;
             Signal_NeedsLock();
         }
         Interlocked.Increment(ref StatusesReceived);
         return connection;
+    }
+
+    /// <summary>Where and since when the node's registered stream is, for a refusal's reason.</summary>
+    internal string Holder(string nodeId)
+    {
+        lock (_gate) return _connections.TryGetValue(nodeId, out var c) ? $"from {c.Peer} since {c.Since:O}" : "by a stream that has just ended";
     }
 
     internal void Report(string nodeId, object token, UpdateStatus status)
@@ -153,9 +180,11 @@ public sealed class UmRegistry(TimeProvider time)
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private sealed class Connection(Func<CMMessages, CancellationToken, ValueTask> send)
+    private sealed class Connection(Func<CMMessages, CancellationToken, ValueTask> send, string peer, DateTimeOffset since)
     {
         public Func<CMMessages, CancellationToken, ValueTask> Send { get; } = send;
+        public string Peer { get; } = peer;
+        public DateTimeOffset Since { get; } = since;
         public UpdateStatus Status { get; set; } = new();
     }
 }
@@ -164,4 +193,10 @@ public sealed class UmUnavailableException(string nodeId, Exception? inner = nul
     : Exception($"UM '{nodeId}' is not connected", inner)
 {
     public string NodeId { get; } = nodeId;
+}
+
+/// <summary>A registration the CM refused: when, from where, for which node (when it got that far), and why.</summary>
+public sealed record Refusal(DateTimeOffset Time, string Peer, string? Node, string Reason)
+{
+    public override string ToString() => $"{Peer}{(Node is null ? "" : $" as '{Node}'")}: {Reason}";
 }

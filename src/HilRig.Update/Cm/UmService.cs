@@ -2,6 +2,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using HilRig.Update.Grpc;
 using HilRig.Update.Protocol;
+using HilRig.Update.Security;
 using Microsoft.Extensions.Logging;
 
 namespace HilRig.Update.Cm;
@@ -17,8 +18,17 @@ public sealed class UmService(UmRegistry registry, GrpcLinkOptions options, Time
     /// <summary>The method's path, for raw peers in tests and the capture decoder's registry.</summary>
     public const string RegisterUmPath = "/updatemanager.v2.UMService/RegisterUM";
 
+    /// <summary>Response header naming the node the CM registered the stream as (sent once it is accepted).</summary>
+    public const string RegisteredHeader = "hilrig-registered-node";
+
     /// <summary>Ends every stream when the host stops, so a stop does not wait for UMs that never hang up.</summary>
     internal CancellationToken Stopping { get; init; }
+
+    /// <summary>
+    /// The channel is mutual TLS: every stream's peer presented a node certificate of this unit (checked in the
+    /// handshake), and the node it registers as must be the one that certificate names.
+    /// </summary>
+    internal bool RequireNodeIdentity { get; init; }
 
     public override async Task RegisterUM(IAsyncStreamReader<UpdateStatus> requestStream, IServerStreamWriter<CMMessages> responseStream, ServerCallContext context)
     {
@@ -37,9 +47,15 @@ public sealed class UmService(UmRegistry registry, GrpcLinkOptions options, Time
         if (first is null) return;
         if (string.IsNullOrWhiteSpace(first.NodeId)) throw Refuse(context, StatusCode.InvalidArgument, "the first UpdateStatus must carry node_id");
         var nodeId = first.NodeId;
+        if (RequireNodeIdentity)
+        {
+            var certificate = context.GetHttpContext().Connection.ClientCertificate;
+            var certified = certificate is null ? null : NodeCertificates.NodeIdOf(certificate);
+            if (certified is null) throw Refuse(context, StatusCode.Unauthenticated, "no certificate presented", nodeId);
+            if (certified != nodeId)
+                throw Refuse(context, StatusCode.PermissionDenied, $"the certificate is for node '{certified}', the stream registers as '{nodeId}'", nodeId);
+        }
 
-        // Headers now, so the UM sees the stream accepted even before the CM has a command for it.
-        await context.WriteResponseHeadersAsync(new Metadata());
         var writeLock = new SemaphoreSlim(1, 1);
         var token = registry.Attach(nodeId, first, async (message, ct) =>
         {
@@ -52,7 +68,19 @@ public sealed class UmService(UmRegistry registry, GrpcLinkOptions options, Time
                 throw new TimeoutException($"writing a command to '{nodeId}' took over {options.WriteTimeout.TotalSeconds:0.#} s");
             }
             finally { writeLock.Release(); }
-        });
+        }, context.Peer);
+        if (token is null)
+            throw Refuse(context, StatusCode.AlreadyExists, $"node '{nodeId}' is already registered ({registry.Holder(nodeId)}); a second registration is refused", nodeId);
+        try
+        {
+            // Headers now, so the UM sees the stream accepted even before the CM has a command for it.
+            await context.WriteResponseHeadersAsync(new Metadata { { RegisteredHeader, nodeId } });
+        }
+        catch
+        {
+            registry.Detach(nodeId, token);
+            throw;
+        }
         log?.LogInformation("UM {Node} registered from {Peer} in state {State}", nodeId, context.Peer, first.UpdateState);
         try
         {
@@ -74,9 +102,10 @@ public sealed class UmService(UmRegistry registry, GrpcLinkOptions options, Time
         }
     }
 
-    private RpcException Refuse(ServerCallContext context, StatusCode code, string detail)
+    private RpcException Refuse(ServerCallContext context, StatusCode code, string detail, string? node = null)
     {
         log?.LogWarning("RegisterUM from {Peer} refused: {Code}: {Detail}", context.Peer, code, detail);
+        registry.Refused(context.Peer, node, $"{code}: {detail}");
         return new RpcException(new Status(code, detail));
     }
 

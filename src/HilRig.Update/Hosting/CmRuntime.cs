@@ -2,6 +2,9 @@ using System.Net;
 using System.Security.Cryptography;
 using HilRig.Update.Bundles;
 using HilRig.Update.Cm;
+using HilRig.Update.Security;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
 
@@ -62,15 +65,26 @@ public sealed class CmRuntime : IAsyncDisposable
             {
                 // Where the CM serves its UMs, the file server serves them too (by default beside it, any port), and it
                 // names itself by the address they reach the CM at, not by the one it is bound to.
+                // Decrypted images: only the unit's nodes may fetch them, over the same mutual TLS as RegisterUM.
                 files = await KestrelHost.StartAsync(fileServerEndpoint ?? new IPEndPoint(grpcEndpoint.Address, 0), HttpProtocols.Http1AndHttp2,
-                    CmFileServer.Create(config.ImageDirectory), ct: ct);
+                    app =>
+                    {
+                        var serve = CmFileServer.Create(config.ImageDirectory);
+                        app.Run(context =>
+                        {
+                            if (!NodeTls.IsRefusedWithoutCertificate(context, (peer, reason) => manager?.Registry.Refused(peer, null, reason), "file server")) return serve(context);
+                            context.Response.StatusCode = Microsoft.AspNetCore.Http.StatusCodes.Status401Unauthorized;
+                            return Task.CompletedTask;
+                        });
+                    }, maxRequestBodySize: 0, ct: ct,
+                    listen: config.Credentials is not { } credentials ? null : l => l.UseHttps(https => NodeTls.Configure(https, credentials, (peer, reason) => manager?.Registry.Refused(peer, null, reason), time, log, "file server")));
                 var advertised = config.AdvertisedHost is { } host ? new UriBuilder(files.Address) { Host = host }.Uri : files.Address;
                 config = config with { FileServerUrl = config.FileServerUrl ?? advertised };
             }
             http = cloudHandler is null ? new HttpClient() : new HttpClient(cloudHandler, disposeHandler: false);
             http.Timeout = TimeSpan.FromMinutes(2);
             var m = manager = new CommunicationManager(config, trust, unitKey, http, time, log);
-            grpc = await UmServiceHost.StartAsync(grpcEndpoint, m.Registry, config.Link, time, log, ct);
+            grpc = await UmServiceHost.StartAsync(grpcEndpoint, m.Registry, config.Link, time, log, ct, config.Credentials);
         }
         catch
         {

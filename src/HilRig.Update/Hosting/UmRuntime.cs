@@ -42,7 +42,8 @@ public sealed class UmRuntime : IAsyncDisposable
     {
         Directory.CreateDirectory(config.StateDirectory);
         var store = new UmStateStore(config.DatabasePath);
-        var fileHttp = new HttpClient();
+        // Images from the CM's file server: the same mutual TLS as the RegisterUM stream.
+        var fileHttp = new HttpClient(UmChannel.Handler(config.Link, config.Credentials));
         UpdateHandler? handler = null;
         try
         {
@@ -57,7 +58,7 @@ public sealed class UmRuntime : IAsyncDisposable
             fileHttp.Dispose();
             throw;
         }
-        var channel = UmChannel.Create(cmAddress, config.Link);
+        var channel = UmChannel.Create(cmAddress, config.Link, config.Credentials);
         var client = new UmClient(handler, new UMService.UMServiceClient(channel), config.Link, time, log);
         var runtime = new UmRuntime(config, store, handler, client, channel, fileHttp);
         runtime._loop = Task.Run(() => client.RunAsync(runtime._stop.Token), CancellationToken.None);

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using HilRig.Update.Cm;
 using HilRig.Update.Grpc;
 using HilRig.Update.Protocol;
 using Microsoft.Extensions.Logging;
@@ -75,15 +76,22 @@ public sealed class UmClient(UpdateHandler handler, UMService.UMServiceClient cm
         State = CmLinkState.Connecting;
         using var call = cm.RegisterUM(deadline: time.GetUtcNow().UtcDateTime + options.StreamLifetime, cancellationToken: ct);
         await WriteAsync(call, handler.Status(), ct);
-        // The CM sends its headers once it has accepted the node; a refusal arrives here as the call's status instead.
-        await call.ResponseHeadersAsync;
-        State = CmLinkState.Registered;
-        Interlocked.Increment(ref _connections);
+        // Our CM says in its headers that it accepted the node (a refusal is trailers-only, which Grpc.Net.Client also
+        // hands out as headers); another CM's acceptance shows with its first command.
+        var headers = await call.ResponseHeadersAsync;
+        if (headers.GetValue(UmService.RegisteredHeader) is not null) Registered();
         while (await call.ResponseStream.MoveNext(ct))
         {
+            if (State != CmLinkState.Registered) Registered();
             var status = await handler.HandleAsync(call.ResponseStream.Current, ct);
             await WriteAsync(call, status, ct);
         }
+    }
+
+    private void Registered()
+    {
+        State = CmLinkState.Registered;
+        Interlocked.Increment(ref _connections);
     }
 
     /// <summary>One status write, bounded in time; a write to a call the CM already ended surfaces the CM's status.</summary>

@@ -8,6 +8,9 @@ public sealed record UmConfig(string NodeId, uint Priority, string StateDirector
     /// <summary>Limits and timers of the RegisterUM stream (the same defaults as the CM's).</summary>
     public GrpcLinkOptions Link { get; init; } = new();
 
+    /// <summary>This node's certificate, key and node CA for mutual TLS to an <c>https://</c> CM. Null: cleartext.</summary>
+    public Security.NodeCredentials? Credentials { get; init; }
+
     public string DatabasePath => Path.Combine(StateDirectory, "um.db");
     public string DownloadDirectory => Path.Combine(StateDirectory, "download");
     public string ModuleDirectory => Path.Combine(StateDirectory, "modules");
