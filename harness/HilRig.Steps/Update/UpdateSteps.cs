@@ -40,6 +40,32 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
     [Given("an update unit of main board {board} and secondary boards {board} and {board}", Summary = "boots a unit: CM and UM on the main board, a UM on each secondary, all registered with the CM")]
     public Task Unit(Board main, Board second, Board third, CancellationToken ct) => unit.StartAsync(main, [second, third], ct);
 
+    [Given("the unit's CM and UMs talk without TLS, so the capture shows their gRPC messages", Summary = "update.grpc_tls off on every node before the unit starts: cleartext RegisterUM that any peer may use")]
+    public void WithoutTls() => unit.GrpcTls = false;
+
+    [Given("board {board} is provisioned with a node certificate of another unit", Summary = "a rogue node: its certificate and CA come from another unit's node CA")]
+    public void ForeignCertificate(Board board) => unit.ForeignCertificate.Add(board.Name);
+
+    [Given("board {board} registers its UM as node {string}", Summary = "a node claiming another node's id with its own certificate (update.node)")]
+    public void ClaimsNode(Board board, string node) => unit.ClaimedNodeId[board.Name] = node;
+
+    [When("the update unit of main board {board} and secondary boards {board} and {board} boots without waiting for board {board}", Summary = "boots the unit; every UM but that board's must register")]
+    public Task UnitWithout(Board main, Board second, Board third, Board rogue, CancellationToken ct) => unit.StartAsync(main, [second, third], ct, [rogue]);
+
+    [Then("the CM refuses board {board} because {string}", Summary = "`cm status` on the main board lists a refused registration from the board's address with that reason")]
+    public async Task Refuses(Board board, string reason, CancellationToken ct)
+    {
+        var address = board.Get<INetworkProtocol>().Addresses[0].ToString();
+        var status = await unit.WaitForCmStatusAsync(
+            s => s.Lines.Any(l => l.StartsWith("refused: ", StringComparison.Ordinal) && l.Contains(address + ":", StringComparison.Ordinal) && l.Contains(reason, StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(30), s => $"the CM did not refuse {board.Name} ({address}) because \"{reason}\":\n{s.Output}", ct);
+        output.WriteLine(string.Join("\n", status.Lines.Where(l => l.StartsWith("refused: ", StringComparison.Ordinal))));
+        if (UpdateUnit.ConnectedUms(status).ContainsKey(board.Name)) throw new AssertionFailedException($"{board.Name} was refused and is registered all the same:\n{status.Output}");
+    }
+
+    [When("board {board} is provisioned with its own node certificate and restarted", Summary = "gives a rogue board its unit's credentials and node id, powers it off and on, waits for every UM")]
+    public Task ProvisionOwn(Board board, CancellationToken ct) => unit.ProvisionOwnAsync(board, ct);
+
     [Given("the test module of board {board} fails at {word}", Summary = "arms the node's <node>-fw test module to fail at that step")]
     public async Task FailAt(Board board, string step, CancellationToken ct)
     {
@@ -53,6 +79,9 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
     [When("the OEM uploads version {string} of every node's components and of {string}", Summary = "the same bundle with more component ids (comma-separated)")]
     public Task UploadWith(string version, string extra) =>
         unit.UploadAsync(version, extra.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+
+    [When("the OEM uploads version {string} of every node's components, each annotated {string}", Summary = "the same bundle with these annotations (JSON) on every component, e.g. one only the CM may set")]
+    public Task UploadAnnotated(string version, string annotations) => unit.UploadAsync(version, [], annotations);
 
     [Then("the cloud assigned image version {int}", Summary = "the image version the last upload got")]
     public void Assigned(int version)
