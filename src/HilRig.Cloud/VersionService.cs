@@ -91,7 +91,8 @@ public sealed class VersionService(CloudOptions options, CloudStore store, Signi
         var version = decision.ImageVersion!.Value;
         var metadata = s.Metadata(request.PlatformId, version)!;
         var direction = decision.Direction == UpdateDirection.Next ? UpdateOffer.Next : UpdateOffer.Previous;
-        var offer = new UpdateOffer(request.UnitId, request.Nonce, version, direction, decision.Manual, Convert.ToHexStringLower(SHA256.HashData(metadata)));
+        // The reported version is signed too: the unit checks that the direction was decided from what it said it runs.
+        var offer = new UpdateOffer(request.UnitId, request.Nonce, version, direction, decision.Manual, Convert.ToHexStringLower(SHA256.HashData(metadata)), request.ImageVersion);
         using var signed = JsonDocument.Parse(offer.Sign(cloudKey));
         return new CheckInResponse(CheckInResponse.Update, decision.Reason, version, direction, decision.Manual,
             MetadataPath(request.PlatformId, version), signed.RootElement.Clone());

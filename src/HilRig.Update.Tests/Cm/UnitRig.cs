@@ -53,6 +53,9 @@ internal sealed class UnitRig : IAsyncDisposable
     public IReadOnlyList<Uri> Mirrors { get; set; } = [];
     public HttpClient Http => _plainHttp;
 
+    /// <summary>Annotations (JSON) the next bundles give a component, by component id.</summary>
+    public Dictionary<string, string> Annotations { get; } = new();
+
     /// <summary>The UMs the CM waits for; the three process nodes unless a test brings its own (a grpc-js UM).</summary>
     public IReadOnlyList<string> ExpectedNodes { get; set; } = Nodes;
 
@@ -154,13 +157,13 @@ internal sealed class UnitRig : IAsyncDisposable
             rng.NextBytes(content);
             System.Text.Encoding.ASCII.GetBytes($"{node} {version}").CopyTo(content, 0);
             await File.WriteAllBytesAsync(path, content);
-            builder.Add(new ComponentSource($"{node}-app", version, path));
+            builder.Add(new ComponentSource($"{node}-app", version, path, AnnotationsJson: Annotations.GetValueOrDefault($"{node}-app")));
         }
         foreach (var (id, content) in extra)
         {
             var path = Path.Combine(dir, id);
             await File.WriteAllTextAsync(path, content);
-            builder.Add(new ComponentSource(id, version, path));
+            builder.Add(new ComponentSource(id, version, path, AnnotationsJson: Annotations.GetValueOrDefault(id)));
         }
         builder.AddRecipient(KeyFiles.LoadAgreementPublicKey(RepoPaths.Fixtures("update", "test-only-unit.pub.pem")));
         var bundle = Path.Combine(dir, "bundle.tar");

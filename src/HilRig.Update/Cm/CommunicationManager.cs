@@ -108,7 +108,7 @@ public sealed class CommunicationManager : IDisposable
             if (plan.Nodes.Count == 0)
             {
                 outcome = UpdateOutcome.Installed((long)plan.ImageVersion);
-                Store.Finish(installed: (long)plan.ImageVersion, ResultJson(outcome));
+                Store.Finish(installed: (long)plan.ImageVersion, ResultJson(outcome), plan.Downgrade);
             }
             else
             {
@@ -126,11 +126,17 @@ public sealed class CommunicationManager : IDisposable
         var now = _time.GetUtcNow();
         if (response.Offer is not { } offerJson || response.MetadataUrl is null)
             throw new BundleRejectedException(BundleRejection.InvalidOffer, "the cloud offered an update without a signed offer or metadata URL");
-        var offer = UpdateOffer.ReadVerified(JsonSerializer.SerializeToUtf8Bytes(offerJson), _trust, now, _config.UnitId, nonce);
+        var offer = UpdateOffer.ReadVerified(JsonSerializer.SerializeToUtf8Bytes(offerJson), _trust, now, _config.UnitId, nonce, Store.InstalledImageVersion);
 
         var metadataUrl = new Uri(_config.CloudUrl, response.MetadataUrl);
         var metadataBytes = await _cloud.GetAsync(metadataUrl, ct);
         var metadata = MetadataDocument.ReadVerified(metadataBytes, metadataUrl.AbsolutePath, _trust, now);
+        // Only the CM marks a downgrade, and only for the cloud's signed word (the offer above): a bundle that claims one
+        // itself would skip every UM's version check.
+        foreach (var c in metadata.Components)
+            if (c.AnnotationsJson is { } annotations && ClaimsDowngrade(annotations))
+                throw new BundleRejectedException(BundleRejection.ForbiddenAnnotation,
+                    $"component '{c.Id}' carries the annotation '{DowngradeAnnotation}', which only the CM may set");
 
         IReadOnlyDictionary<string, UpdateStatus> statuses;
         try
@@ -195,7 +201,7 @@ public sealed class CommunicationManager : IDisposable
                 }
             }
             finally { CryptographicOperations.ZeroMemory(bundleKey); }
-            return new UpdatePlan((ulong)version, nodes.ToDictionary(n => n.Key, n => (IReadOnlyList<PrepareComponentInfo>)n.Value));
+            return new UpdatePlan((ulong)version, nodes.ToDictionary(n => n.Key, n => (IReadOnlyList<PrepareComponentInfo>)n.Value), offer.Direction == UpdateOffer.Previous);
         }
         catch
         {
@@ -215,6 +221,12 @@ public sealed class CommunicationManager : IDisposable
             $"images/{version}/{Uri.EscapeDataString(componentId)}").AbsoluteUri,
         _ => new Uri(Path.GetFullPath(path)).AbsoluteUri,
     };
+
+    private static bool ClaimsDowngrade(string annotations)
+    {
+        try { return JsonNode.Parse(annotations) is JsonObject o && o.ContainsKey(DowngradeAnnotation); }
+        catch (JsonException) { return false; } // not JSON: the UM reads no annotation from it either
+    }
 
     private static string Annotations(string? json, bool downgrade)
     {

@@ -62,7 +62,7 @@ public sealed class UpdateOrchestrator(UmRegistry registry, CmStateStore store, 
                     stepTimeout, "every UM IDLE on the new image", ct);
                 if (FirstFailure(statuses, nodes) is { } failure) return await RevertAsync(plan, failure, ct);
                 var installed = UpdateOutcome.Installed(version);
-                store.Finish(installed: version, report?.Invoke(installed));
+                store.Finish(installed: version, report?.Invoke(installed), plan.Downgrade);
                 log?.LogInformation("image {Version} installed on {Nodes}", version, string.Join(", ", nodes));
                 return installed;
             }
