@@ -21,9 +21,10 @@ public sealed class CommunicationManagerService : IDeviceService
     public async Task StartAsync(DeviceHost device, CancellationToken cancellation)
     {
         var c = device.Config;
-        var config = UpdateSettings.Cm(c);
+        // What it trusts and decrypts with first, then who it is (the node credentials, in its configuration).
         var trust = TrustStore.Load(UpdateSettings.RequiredPath(c, "update.trust", "the trust store of the keys that sign its updates"));
         var unitKey = KeyFiles.LoadAgreementKey(UpdateSettings.RequiredPath(c, "update.unit_key", "the unit's key agreement key to unwrap bundle keys"));
+        var config = UpdateSettings.Cm(c);
         _runtime = await CmRuntime.StartAsync(config, trust, unitKey, UpdateSettings.CmEndpoint(c), null,
             UpdateSettings.CheckInPeriod(c), TimeProvider.System, ct: cancellation);
         var resumed = config.CrashAt is null ? "" : $", fault point {config.CrashAt}";
