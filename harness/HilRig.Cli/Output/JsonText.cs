@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace HilRig.Cli.Output;
 
@@ -17,6 +18,9 @@ public sealed class JsonText : JavaScriptEncoder
     /// <summary>Options for the source-generated contexts: these settings plus the given ones.</summary>
     public static JsonSerializerOptions Options(bool indented = false, JsonNamingPolicy? naming = null) =>
         new() { Encoder = Encoder, WriteIndented = indented, PropertyNamingPolicy = naming };
+
+    /// <summary>The options of a source-generated context (its types and naming) with this encoder.</summary>
+    public static JsonSerializerOptions Readable(JsonSerializerContext context) => new(context.Options) { Encoder = Encoder };
 
     private JsonText() { }
 
