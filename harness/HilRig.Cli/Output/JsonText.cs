@@ -62,6 +62,20 @@ public sealed class JsonText : JavaScriptEncoder
             numberOfCharactersWritten = 1;
             return true;
         }
+        // The two-character escapes where JSON has one (\" \\ \n …), as the stock encoders write them: \u0022 in a
+        // step's quoted text reads worse than the \u53D1 this encoder exists to avoid.
+        var shortEscape = unicodeScalar switch
+        {
+            '"' => '"', '\\' => '\\', '\n' => 'n', '\r' => 'r', '\t' => 't', '\b' => 'b', '\f' => 'f', _ => '\0',
+        };
+        if (shortEscape != '\0')
+        {
+            if (bufferLength < 2) return false;
+            buffer[0] = '\\';
+            buffer[1] = shortEscape;
+            numberOfCharactersWritten = 2;
+            return true;
+        }
         if (bufferLength < 6) return false;
         var hex = $"\\u{unicodeScalar:X4}";
         for (var i = 0; i < 6; i++) buffer[i] = hex[i];
