@@ -71,7 +71,7 @@ public static class BenchUpdate
             };
             if (quiet)
             {
-                Console.Out.WriteLine(JsonSerializer.Serialize(result, BenchUpdateJson.Default.UpdateBenchResult));
+                Console.Out.WriteLine(JsonSerializer.Serialize(result, BenchUpdateJson.Utf8.UpdateBenchResult));
                 return ExitCodes.Passed;
             }
             if (!double.IsNaN(rtt))
@@ -183,4 +183,8 @@ public static class BenchUpdate
 
 [JsonSerializable(typeof(UpdateBenchResult))]
 [JsonSourceGenerationOptions(NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
-internal sealed partial class BenchUpdateJson : JsonSerializerContext;
+internal sealed partial class BenchUpdateJson : JsonSerializerContext
+{
+    // Figures a run skipped are NaN; they print as "NaN", and text as UTF-8.
+    public static readonly BenchUpdateJson Utf8 = new(new System.Text.Json.JsonSerializerOptions(JsonText.Options()) { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals });
+}

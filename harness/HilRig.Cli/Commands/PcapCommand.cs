@@ -2,6 +2,7 @@ using System.Buffers;
 using System.CommandLine;
 using System.Text;
 using System.Text.Json;
+using HilRig.Cli.Output;
 using HilRig.Capture;
 using HilRig.Capture.Decoding;
 using HilRig.Capture.Decoding.Link;
@@ -97,7 +98,7 @@ public static class PcapCommand
             _stdout = stdout;
             _json = json;
             _flushEveryFrame = flushEveryFrame;
-            _writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+            _writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Encoder = JsonText.Encoder });
         }
 
         public void Write(List<DecodedEvent> events)

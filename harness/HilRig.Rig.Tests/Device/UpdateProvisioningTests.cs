@@ -38,7 +38,7 @@ public class UpdateProvisioningTests
                 kind: process
                 drivers:
                   process:
-                    settings: {update.cm: "on", update.unit: unit-1, update.platform: p, update.cloud: "https://127.0.0.1:9/", update.expected: main,
+                    settings: {update.cm: "on", update.unit: unit-1, update.platform: p, update.cloud: "https://127.0.0.1:9/", update.expected: main, update.grpc_tls: "off",
                                update.trust: "{{trust}}", update.unit_key: "{{key}}"}
             """, "provisioning.yaml");
         var board = BoardFactory.Create(rig.Boards[0], RepoPaths.NewTempDirectory(name), _ => new Random(1), 1);
@@ -83,5 +83,25 @@ public class UpdateProvisioningTests
         Assert.That(File.ReadAllText(key), Is.EqualTo("again"), "provisioning a path again replaces the file");
         foreach (var bad in new[] { "../escape", "/etc/passwd", "cloud//x", "cloud/./x", "" })
             Assert.That(() => provisioning.Provision(bad, "x"u8, UnixFileMode.UserRead), Throws.ArgumentException.With.Message.Contains("must be a relative path"), bad);
+    }
+
+    [Test]
+    public async Task CmWithoutNodeCredentials_DoesNotStart_AndTheBootLogSaysWhy()
+    {
+        // Issue 13: the CM↔UM channel is mutual TLS; a node without its certificate has nothing to prove who it is with.
+        var fixtures = RepoPaths.Fixtures("update");
+        var rig = RigLoader.Parse($$"""
+            boards:
+              main:
+                kind: process
+                drivers:
+                  process:
+                    settings: {update.cm: "on", update.unit: unit-1, update.platform: p, update.cloud: "http://127.0.0.1:9/", update.expected: main,
+                               update.trust: "{{fixtures}}/test-only-trust.json", update.unit_key: "{{fixtures}}/test-only-unit.pem"}
+            """, "provisioning.yaml");
+        await using var board = BoardFactory.Create(rig.Boards[0], RepoPaths.NewTempDirectory("cm-credentials"), _ => new Random(1), 1);
+        await board.Power.OnAsync();
+        await board.Console.ExpectAsync(new Regex(@"FAILED to start communication-manager: update\.node_credentials is not set: the CM needs the node's certificate, key and node CA"), TimeSpan.FromSeconds(30));
+        await board.Console.ExpectAsync(new Regex("boot complete"), TimeSpan.FromSeconds(30));
     }
 }

@@ -11,6 +11,7 @@ using HilRig.Steps.Boards;
 using HilRig.Steps.Cloud;
 using HilRig.Steps.Network;
 using HilRig.Update.Bundles;
+using HilRig.Update.Security;
 
 namespace HilRig.Steps.Update;
 
@@ -30,6 +31,16 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
     private readonly List<string> _crashAt = new();
     private IUpdateCloud? _cloud;
     private int _cmPort;
+    private UnitCa? _nodeCa;
+
+    /// <summary>Whether CM and UMs talk mutual TLS (the default). Off only for a scenario whose capture must show their gRPC messages.</summary>
+    public bool GrpcTls { get; set; } = true;
+
+    /// <summary>
+    /// The unit's node CA, as provisioning holds it: made for the scenario, it issues every node's certificate; its key
+    /// never leaves the harness. A step plays a rogue node with a certificate of it or of another CA.
+    /// </summary>
+    public UnitCa NodeCa => _nodeCa ??= UnitCa.Create(UnitId);
 
     /// <summary>The CM's port on the main board when the unit is on SimNet (each board has its own namespace, so any port is free).</summary>
     public const int SimNetCmPort = 7000;
@@ -85,19 +96,55 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
 
     public void CrashCmAt(string point) => _crashAt.Add(point);
 
+    /// <summary>Boards provisioned with a certificate of another unit's node CA (a rogue node), until <see cref="ProvisionOwnAsync"/>.</summary>
+    public HashSet<string> ForeignCertificate { get; } = new();
+
+    /// <summary>Boards whose UM registers under another node id than the one its certificate names.</summary>
+    public Dictionary<string, string> ClaimedNodeId { get; } = new();
+
+    private UnitCa? _foreignCa;
+
+    /// <summary>Writes a board's credentials: its own, from the unit's node CA, or a rogue's from another CA.</summary>
+    private void Provision(Board board, Board main, string cmHost)
+    {
+        var driver = ProcessDriver(board);
+        driver.Configure("update.grpc_tls", GrpcTls ? "on" : "off");
+        if (!GrpcTls) return;
+        var ca = ForeignCertificate.Contains(board.Name) ? _foreignCa ??= UnitCa.Create("another unit") : NodeCa;
+        driver.Configure("update.node_credentials", ca.Provision(Path.Combine(output.Directory, "credentials", board.Name), board.Name,
+            cm: board == main, board == main ? [cmHost, "localhost"] : null));
+        driver.Configure("update.node", ClaimedNodeId.GetValueOrDefault(board.Name, board.Name));
+    }
+
+    /// <summary>Gives a rogue board back its own credentials and node id and powers it on again; waits until its UM is registered.</summary>
+    public async Task ProvisionOwnAsync(Board board, CancellationToken ct)
+    {
+        ForeignCertificate.Remove(board.Name);
+        ClaimedNodeId.Remove(board.Name);
+        await board.Power.OffAsync(ct);
+        Provision(board, Main!, _cmHost);
+        await board.Power.OnAsync(ct);
+        await BootWait.UntilShellAsync(board, board.BootTimeout, ct);
+        await WaitForUmsAsync(TimeSpan.FromSeconds(30), ct);
+    }
+
+    private string _cmHost = "127.0.0.1";
+
     /// <summary>Whether a step gave some node a <c>rootfs-ab</c> module for component <paramref name="id"/>.</summary>
     private bool IsRootfs(string id) =>
         _extraModules.Values.SelectMany(spec => spec.Split(',', StringSplitOptions.TrimEntries)).Any(m => m.Split(':') is [var module, "rootfs-ab", ..] && module == id);
 
-    /// <summary>Configures and boots the unit, and waits until the CM sees every node's UM.</summary>
-    public async Task StartAsync(Board main, IReadOnlyList<Board> secondaries, CancellationToken ct)
+    /// <summary>Configures and boots the unit, and waits until the CM sees every node's UM (but those in <paramref name="notWaitedFor"/>).</summary>
+    public async Task StartAsync(Board main, IReadOnlyList<Board> secondaries, CancellationToken ct, IReadOnlyCollection<Board>? notWaitedFor = null)
     {
         var cloud = await EnsureCloudAsync(ct);
         Main = main;
         Nodes = [main, .. secondaries];
         var onSimNet = main.TryGet<INetworkProtocol>(out var network) && network!.Namespace is not null;
         _cmPort = onSimNet ? SimNetCmPort : FreePort();
-        var cmUrl = onSimNet ? $"http://{network!.Addresses[0]}:{_cmPort}/" : $"http://127.0.0.1:{_cmPort}/";
+        var cmHost = onSimNet ? network!.Addresses[0].ToString() : "127.0.0.1";
+        var cmUrl = $"{(GrpcTls ? "https" : "http")}://{cmHost}:{_cmPort}/";
+        _cmHost = cmHost;
         foreach (var board in Nodes)
         {
             var driver = ProcessDriver(board);
@@ -106,6 +153,8 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
             driver.Configure("update.modules", modules);
             driver.Configure("update.cm_url", cmUrl);
             driver.Configure("update.priority", board == main ? "10" : "0");
+            // Provisioning: the node's certificate (the CM's also names the address its UMs dial), key and the node CA.
+            Provision(board, main, cmHost);
         }
         var m = ProcessDriver(main);
         m.Configure("update.cm", "on");
@@ -125,7 +174,7 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
             if (board.Power.State == PowerState.Off) await board.Power.OnAsync(ct);
         }
         foreach (var board in Nodes) await BootWait.UntilShellAsync(board, board.BootTimeout, ct);
-        await WaitForUmsAsync(TimeSpan.FromSeconds(30), ct);
+        await WaitForUmsAsync(TimeSpan.FromSeconds(30), ct, notWaitedFor);
     }
 
     /// <summary>
@@ -145,8 +194,8 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
         return directory!;
     }
 
-    public Task WaitForUmsAsync(TimeSpan timeout, CancellationToken ct) =>
-        WaitForCmStatusAsync(status => Nodes.All(n => ConnectedUms(status).ContainsKey(n.Name)), timeout,
+    public Task WaitForUmsAsync(TimeSpan timeout, CancellationToken ct, IReadOnlyCollection<Board>? except = null) =>
+        WaitForCmStatusAsync(status => Nodes.Where(n => except?.Contains(n) != true).All(n => ConnectedUms(status).ContainsKey(n.Name)), timeout,
             status => $"the CM on {Main!.Name} did not see every UM ({string.Join(", ", Nodes.Select(n => n.Name))}) within {timeout}:\n{status.Output}", ct);
 
     /// <summary>
@@ -179,7 +228,7 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
     public void ClearCrash() => ProcessDriver(Main!).Configure("update.cm_crash_at", "");
 
     /// <summary>A bundle with the given version of every node's app and fw components (and extra component ids), uploaded to the cloud.</summary>
-    public async Task<long> UploadAsync(string version, IReadOnlyList<string> extraComponents)
+    public async Task<long> UploadAsync(string version, IReadOnlyList<string> extraComponents, string? annotationsJson = null)
     {
         var cloud = await EnsureCloudAsync();
         var fixtures = CloudSettings.Fixtures;
@@ -198,7 +247,7 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
             var path = Path.Combine(dir, id);
             await File.WriteAllBytesAsync(path, content);
             UploadedHashes[id] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content));
-            builder.Add(new ComponentSource(id, version, path));
+            builder.Add(new ComponentSource(id, version, path, AnnotationsJson: annotationsJson));
         }
         builder.AddRecipient(KeyFiles.LoadAgreementPublicKey(Path.Combine(fixtures, "test-only-unit.pub.pem")));
         var bundle = Path.Combine(dir, "bundle.tar");
@@ -222,6 +271,7 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
 
     public async ValueTask DisposeAsync()
     {
+        _nodeCa?.Dispose();
         if (_cloud is null) return;
         try
         {

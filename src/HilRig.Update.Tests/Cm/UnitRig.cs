@@ -7,8 +7,8 @@ using HilRig.Testing;
 using HilRig.Update.Bundles;
 using HilRig.Update.Cloud;
 using HilRig.Update.Cm;
-using HilRig.Update.Grpc;
 using HilRig.Update.Hosting;
+using HilRig.Update.Security;
 using HilRig.Update.Um;
 using HilRig.Update.Um.Modules;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -16,7 +16,8 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 namespace HilRig.Update.Tests.Cm;
 
 /// <summary>
-/// A unit on loopback, every part real: the cloud (Kestrel + SQLite), the CM (gRPC on Kestrel h2c), and three UMs
+/// A unit on loopback, every part real: the cloud (Kestrel + SQLite), the CM (Grpc.AspNetCore, mutual TLS with node
+/// certificates from a unit CA made for the rig), and three UMs
 /// (main, node-2, node-3) connected over gRPC, each with a <c>file</c> module and a <c>test</c> module. CM and UMs
 /// can be stopped and started again on the same state, as a crash or reboot would.
 /// </summary>
@@ -26,7 +27,7 @@ internal sealed class UnitRig : IAsyncDisposable
     public const string UnitId = "unit-1";
     public static readonly string[] Nodes = ["main", "node-2", "node-3"];
 
-    private readonly HttpClient _http = GrpcClient.CreateHttpClient();
+    private readonly HttpClient _plainHttp = new();
     private readonly Dictionary<string, UmRuntime> _ums = new();
     private readonly Dictionary<string, HttpClient> _unitClients = new();
     private HttpClient? _operator;
@@ -37,6 +38,12 @@ internal sealed class UnitRig : IAsyncDisposable
     private UnitRig(string dir) => Directory = dir;
 
     public string Directory { get; }
+
+    /// <summary>The unit's node CA, as provisioning holds it: it issued the CM's and every UM's certificate.</summary>
+    public UnitCa NodeCa { get; } = UnitCa.Create(UnitId);
+
+    /// <summary>Names in the CM's certificate: what its UMs dial.</summary>
+    public static readonly string[] CmNames = ["127.0.0.1", "localhost"];
     public CloudHost Cloud { get; private set; } = null!;
     public ECDiffieHellman UnitKey { get; } = KeyFiles.LoadAgreementKey(RepoPaths.Fixtures("update", "test-only-unit.pem"));
     public TrustStore UnitTrust { get; set; } = TrustStore.Load(RepoPaths.Fixtures("update", "test-only-trust.json"));
@@ -67,6 +74,9 @@ internal sealed class UnitRig : IAsyncDisposable
         CloudEnrollment.EnrollAsync(Cloud.Data, unitId, dir, DateTimeOffset.UtcNow, notBefore, notAfter).GetAwaiter().GetResult();
         return dir;
     }
+
+    /// <summary>Annotations (JSON) the next bundles give a component, by component id.</summary>
+    public Dictionary<string, string> Annotations { get; } = new();
 
     /// <summary>The UMs the CM waits for; the three process nodes unless a test brings its own (a grpc-js UM).</summary>
     public IReadOnlyList<string> ExpectedNodes { get; set; } = Nodes;
@@ -110,6 +120,7 @@ internal sealed class UnitRig : IAsyncDisposable
             StepTimeout = TimeSpan.FromSeconds(20),
             Download = new DownloadOptions { AttemptsPerUrl = 3, FirstRetryDelay = TimeSpan.FromMilliseconds(20) },
             CrashAt = crashAt,
+            Credentials = NodeCa.Credentials("main", cm: true, CmNames),
         };
         _credentials ??= UnitCredentials.Load(Enroll(UnitId));
         var interceptor = CmHttpInterceptor;
@@ -131,7 +142,10 @@ internal sealed class UnitRig : IAsyncDisposable
         _cm = null;
     }
 
-    public Uri CmAddress => new($"http://127.0.0.1:{_cmPort}/");
+    public Uri CmAddress => new($"https://127.0.0.1:{_cmPort}/");
+
+    /// <summary>Writes a node's <c>node.crt</c>, <c>node.key</c> and <c>ca.crt</c> for a peer that reads files (a grpc-js UM); returns the directory.</summary>
+    public string ProvisionFiles(string node, bool cm = false) => NodeCa.Provision(Path.Combine(Directory, "credentials", node), node, cm, cm ? CmNames : null);
 
     public async Task StartUmAsync(string node)
     {
@@ -140,7 +154,7 @@ internal sealed class UnitRig : IAsyncDisposable
         [
             new ModuleConfig($"{node}-app", "file", Params: new Dictionary<string, string> { ["path"] = InstalledFile(node), ["version"] = "1.0" }),
             new ModuleConfig($"{node}-test", "test", Params: new Dictionary<string, string> { ["version"] = "1.0" }),
-        ]);
+        ]) { Credentials = NodeCa.Credentials(node, cm: node == "main", node == "main" ? CmNames : null) };
         var reboot = new ProcessSystemReboot($"{node}-boot", _ => Task.CompletedTask);
         _ums[node] = await UmRuntime.StartAsync(config, CmAddress, reboot, TimeProvider.System);
     }
@@ -171,13 +185,13 @@ internal sealed class UnitRig : IAsyncDisposable
             rng.NextBytes(content);
             System.Text.Encoding.ASCII.GetBytes($"{node} {version}").CopyTo(content, 0);
             await File.WriteAllBytesAsync(path, content);
-            builder.Add(new ComponentSource($"{node}-app", version, path));
+            builder.Add(new ComponentSource($"{node}-app", version, path, AnnotationsJson: Annotations.GetValueOrDefault($"{node}-app")));
         }
         foreach (var (id, content) in extra)
         {
             var path = Path.Combine(dir, id);
             await File.WriteAllTextAsync(path, content);
-            builder.Add(new ComponentSource(id, version, path));
+            builder.Add(new ComponentSource(id, version, path, AnnotationsJson: Annotations.GetValueOrDefault(id)));
         }
         builder.AddRecipient(KeyFiles.LoadAgreementPublicKey(RepoPaths.Fixtures("update", "test-only-unit.pub.pem")));
         var bundle = Path.Combine(dir, "bundle.tar");
@@ -213,10 +227,11 @@ internal sealed class UnitRig : IAsyncDisposable
         await StopCmAsync();
         await Cloud.DisposeAsync();
         UnitKey.Dispose();
-        _http.Dispose();
         _operator?.Dispose();
         foreach (var c in _unitClients.Values) c.Dispose();
         _credentials?.Dispose();
+        NodeCa.Dispose();
+        _plainHttp.Dispose();
     }
 
 }

@@ -4,16 +4,18 @@ using System.Text.Json;
 using Google.Protobuf;
 using HilRig.Update.Cloud;
 using HilRig.Update.Cm;
+using System.Net;
+using Grpc.Core;
 using HilRig.Update.Grpc;
 using HilRig.Update.Hosting;
 using HilRig.Update.Protocol;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace HilRig.Update.Bench;
 
 /// <summary>
-/// The measurements behind <c>hilrig bench update</c>. The CM side is the real one (RegisterUM endpoint and UM registry
-/// on Kestrel h2c); the UMs answer every command at once, so the figures are transport plus CM bookkeeping. The
+/// The measurements behind <c>hilrig bench update</c>. The CM side is the real one (RegisterUM on Grpc.AspNetCore and the
+/// UM registry); the UMs are the generated Grpc.Net.Client stub answering every command at once, so the figures are
+/// transport plus CM bookkeeping. The
 /// baseline is tools/grpc-interop/bench.js doing the same exchange between grpc-js peers.
 /// </summary>
 public static class UpdateBenchmark
@@ -43,13 +45,10 @@ public static class UpdateBenchmark
     public static async Task<(double RttUs, double FanoutMs)> MeasureCmAsync(int warmup, int iterations, int fanout, int rounds, CancellationToken ct)
     {
         var registry = new UmRegistry(TimeProvider.System);
-        var endpoint = new GrpcServerEndpoint().Map(registry);
-        await using var host = await KestrelHost.StartLoopbackAsync(HttpProtocols.Http2, async ctx =>
-        {
-            if (!await endpoint.TryHandleAsync(ctx)) ctx.Response.StatusCode = 404;
-        }, ct);
-        using var http = GrpcClient.CreateHttpClient();
-        var client = new GrpcClient(http, host.Address);
+        var link = new GrpcLinkOptions();
+        await using var host = await UmServiceHost.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), registry, link, TimeProvider.System, ct: ct);
+        using var channel = UmChannel.Create(host.Address, link);
+        var client = new UMService.UMServiceClient(channel);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var ums = new List<Task> { EchoUm(client, "um-0", stop.Token) };
         await registry.WaitAsync(s => s.Count == 1, TimeSpan.FromSeconds(30), "the first UM", ct);
@@ -145,7 +144,7 @@ public static class UpdateBenchmark
     /// <summary>Check-ins per second on new and on kept connections, and the server's CPU µs per check-in in each (0 when not measured).</summary>
     public sealed record CheckInRates(double FirstPerS, double KeptPerS, double FirstServerCpuUs, double KeptServerCpuUs);
 
-    private static async Task EchoUm(GrpcClient client, string nodeId, CancellationToken ct)
+    private static async Task EchoUm(UMService.UMServiceClient client, string nodeId, CancellationToken ct)
     {
         var idle = new UpdateStatus { NodeId = nodeId, UpdateState = UpdateState.Idle, ImageVersion = 1 };
         idle.Components.Add(new ComponentStatus { ComponentId = "rootfs", ComponentType = "rootfs-ab", Version = "1.0" });
@@ -154,9 +153,9 @@ public static class UpdateBenchmark
         prepared.ImageVersion = 2;
         try
         {
-            await using var call = client.StartDuplex<UpdateStatus, CMMessages>(UmServiceEndpoint.RegisterUmPath, CMMessages.Parser, ct);
-            await call.WriteAsync(idle, ct);
-            while (await call.ReadAsync(ct) is not null) await call.WriteAsync(prepared, ct);
+            using var call = client.RegisterUM(deadline: DateTime.UtcNow.AddHours(1), cancellationToken: ct);
+            await call.RequestStream.WriteAsync(idle, ct);
+            while (await call.ResponseStream.MoveNext(ct)) await call.RequestStream.WriteAsync(prepared, ct);
         }
         catch (Exception) when (ct.IsCancellationRequested) { }
     }

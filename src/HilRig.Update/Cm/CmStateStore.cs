@@ -61,10 +61,17 @@ public sealed class CmStateStore : IDisposable
         return (reason, detail);
     });
 
-    /// <summary>Ends the update; on success the image version becomes the installed one, in the same transaction.</summary>
-    public void Finish(long? installed) => Transaction(() =>
+    /// <summary>
+    /// Ends the update; on success the image version becomes the installed one, and the result to report becomes the
+    /// pending one, in the same transaction: there is no moment at which the update is over and its result unrecorded.
+    /// The installed version goes down only with <paramref name="downgrade"/> (a plan made from the cloud's signed
+    /// previous-version offer); an older version finishing otherwise leaves it where it is.
+    /// </summary>
+    public void Finish(long? installed, string? pendingResult = null, bool downgrade = false) => Transaction(() =>
     {
-        if (installed is { } v) Set("installedImageVersion", v.ToString());
+        if (installed is { } v && (downgrade || v >= (long.TryParse(Get("installedImageVersion"), out var current) ? current : 0)))
+            Set("installedImageVersion", v.ToString());
+        if (pendingResult is not null) Set("pendingResult", pendingResult);
         Set("plan", null);
         Set("phase", null);
         Set("revertReason", null);
