@@ -21,18 +21,11 @@ public sealed record BoardConfig
 
     public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
 
-    public static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
-
     public static BoardConfig Load(string path)
     {
         try
         {
-            return JsonSerializer.Deserialize<BoardConfig>(File.ReadAllText(path), Json)
+            return JsonSerializer.Deserialize(File.ReadAllText(path), BoardConfigJson.Default.BoardConfig)
                 ?? throw new InvalidDataException($"{path}: empty board config");
         }
         catch (JsonException e)
@@ -43,3 +36,9 @@ public sealed record BoardConfig
 
     public string Setting(string key, string fallback) => Settings.TryGetValue(key, out var v) ? v : fallback;
 }
+
+/// <summary>board.json, source-generated (the agent is NativeAOT): camelCase, as every board driver writes it.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(BoardConfig))]
+public sealed partial class BoardConfigJson : JsonSerializerContext;

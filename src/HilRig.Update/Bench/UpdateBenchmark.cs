@@ -109,7 +109,7 @@ public static class UpdateBenchmark
             while ((i = Interlocked.Increment(ref next)) < units)
             {
                 using var response = await http.PostAsJsonAsync(CloudApi.CheckInPath,
-                    new CheckInRequest($"sim-{i:D5}", platformId, i % 3, $"nonce-{i}"), CloudApi.Json, ct);
+                    new CheckInRequest($"sim-{i:D5}", platformId, i % 3, $"nonce-{i}"), Serialization.CloudJson.Default.CheckInRequest, ct);
                 response.EnsureSuccessStatusCode();
             }
         }));
