@@ -121,7 +121,7 @@ public class ProcessBoardTests
     public async Task SelfReboot_TheBoardIsOnThroughTheGapBetweenExitAndRestart()
     {
         await using var board = NewBoard();
-        var driver = board.Get<ProcessBoardDriver>();
+        var driver = board.Drivers.OfType<ProcessBoardDriver>().Single();
         await board.Power.OnAsync();
         await BootedAsync(board);
         PowerState? inGap = null;
@@ -139,7 +139,7 @@ public class ProcessBoardTests
     public async Task CutBetweenASelfRebootsExitAndItsRestart_LeavesTheBoardOff()
     {
         await using var board = NewBoard();
-        var driver = board.Get<ProcessBoardDriver>();
+        var driver = board.Drivers.OfType<ProcessBoardDriver>().Single();
         await board.Power.OnAsync();
         await BootedAsync(board);
         var gap = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

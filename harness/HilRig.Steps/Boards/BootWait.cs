@@ -46,6 +46,8 @@ public static class BootWait
             {
                 if (board.Power.State == PowerState.Off)
                     return health?.StopReason ?? $"it is powered off (power history: {string.Join(", ", board.Power.History.Select(e => e.Kind))})";
+                // A board can fail while powered: a kernel panic or an unexpected reset read from its console.
+                if (health?.StopReason is { } failed) return failed;
                 await Task.Delay(100, cancellation);
             }
         }

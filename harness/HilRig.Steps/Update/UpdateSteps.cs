@@ -118,7 +118,7 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
     [Given("the CM on board {board} abandons a download that stalls for {int} second(s) and tries each URL up to {int} times", Summary = "update.download_stall_timeout and update.download_attempts of the main node, before the unit starts")]
     public void DownloadPolicy(Board board, int seconds, int attempts)
     {
-        var driver = UpdateUnit.ProcessDriver(board);
+        var driver = UpdateUnit.Settings(board);
         driver.Configure("update.download_stall_timeout", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         driver.Configure("update.download_attempts", attempts.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using HilRig.Rig.Boards;
-using HilRig.Rig.Drivers.ProcessBoard;
 using HilRig.Rig.Protocols;
 using HilRig.Engine.Runtime;
 using HilRig.Steps.Ab;
@@ -82,9 +81,10 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioInfo scenario, ScenarioO
 
     public void CrashCmAt(string point) => _crashAt.Add(point);
 
-    /// <summary>Whether a step gave some node a <c>rootfs-ab</c> module for component <paramref name="id"/>.</summary>
-    private bool IsRootfs(string id) =>
-        _extraModules.Values.SelectMany(spec => spec.Split(',', StringSplitOptions.TrimEntries)).Any(m => m.Split(':') is [var module, "rootfs-ab", ..] && module == id);
+    /// <summary>The node a step gave a <c>rootfs-ab</c> module for component <paramref name="id"/>, if any.</summary>
+    private Board? RootfsNode(string id) =>
+        Nodes.FirstOrDefault(n => _extraModules.TryGetValue(n.Name, out var spec) &&
+                                  spec.Split(',', StringSplitOptions.TrimEntries).Any(m => m.Split(':') is [var module, "rootfs-ab", ..] && module == id));
 
     /// <summary>Configures and boots the unit, and waits until the CM sees every node's UM.</summary>
     public async Task StartAsync(Board main, IReadOnlyList<Board> secondaries, CancellationToken ct)
@@ -97,14 +97,14 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioInfo scenario, ScenarioO
         var cmUrl = onSimNet ? $"http://{network!.Addresses[0]}:{_cmPort}/" : $"http://127.0.0.1:{_cmPort}/";
         foreach (var board in Nodes)
         {
-            var driver = ProcessDriver(board);
+            var driver = Settings(board);
             var modules = $"{board.Name}-app:file,{board.Name}-fw:test";
             if (_extraModules.TryGetValue(board.Name, out var extra)) modules += "," + extra;
             driver.Configure("update.modules", modules);
             driver.Configure("update.cm_url", cmUrl);
             driver.Configure("update.priority", board == main ? "10" : "0");
         }
-        var m = ProcessDriver(main);
+        var m = Settings(main);
         m.Configure("update.cm", "on");
         // The unit is provisioned with the repository's test-only keys, explicitly: the device has no default.
         m.Configure("update.trust", Fixture("test-only-trust.json"));
@@ -155,7 +155,7 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioInfo scenario, ScenarioO
 
     private static string Fixture(string file) => Path.Combine(CloudSettings.Fixtures, file);
 
-    public void ClearCrash() => ProcessDriver(Main!).Configure("update.cm_crash_at", "");
+    public void ClearCrash() => Settings(Main!).Configure("update.cm_crash_at", "");
 
     /// <summary>A bundle with the given version of every node's app and fw components (and extra component ids), uploaded to the cloud.</summary>
     public async Task<long> UploadAsync(string version, IReadOnlyList<string> extraComponents)
@@ -173,7 +173,7 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioInfo scenario, ScenarioO
             var content = new byte[ComponentSizes.GetValueOrDefault(id, ComponentSize)];
             random.NextBytes(content);
             System.Text.Encoding.ASCII.GetBytes($"{id} {version}\n").CopyTo(content, 0);
-            if (IsRootfs(id)) content = releases.Get(version).Image; // a rootfs-ab component is a bootable release
+            if (RootfsNode(id) is { } node) content = releases.Get(version, node).Image; // a rootfs-ab component is a bootable release
             var path = Path.Combine(dir, id);
             await File.WriteAllBytesAsync(path, content);
             UploadedHashes[id] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content));
@@ -189,8 +189,8 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioInfo scenario, ScenarioO
         return assigned;
     }
 
-    /// <summary>The board's process driver (the update unit steps configure process boards); a rig fault naming the board otherwise.</summary>
-    public static ProcessBoardDriver ProcessDriver(Board board) => board.Get<ProcessBoardDriver>();
+    /// <summary>The board's device settings, which the unit's steps configure before each node boots.</summary>
+    public static ISettingsProtocol Settings(Board board) => board.Get<ISettingsProtocol>();
 
     private static int FreePort()
     {
