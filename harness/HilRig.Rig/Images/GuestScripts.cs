@@ -55,9 +55,15 @@ public static class GuestScripts
         mount -t sysfs sysfs /sys
         mount -t tmpfs tmpfs /tmp
         mount -t tmpfs tmpfs /run
-        # The power button (QMP system_powerdown) is an orderly power-off: SIGTERM makes the agent shut down cleanly.
-        acpid -c /etc/acpi -a /etc/acpid.conf -p /run/acpid.pid
-        /bin/hilrig-device --console /dev/ttyS0 --config /data/{{ConfigFile}} --booted-slot "$1"
+        # The ACPI power button (QMP system_powerdown) is an orderly power-off: any event on its input device sends the
+        # agent SIGTERM, and it shuts down cleanly.
+        for e in /sys/class/input/event*; do
+          [ "$(cat "$e/device/name" 2>/dev/null)" = "Power Button" ] && button=/dev/input/${e##*/}
+        done
+        /bin/hilrig-device --console /dev/ttyS0 --config /data/{{ConfigFile}} --booted-slot "$1" &
+        agent=$!
+        [ -n "$button" ] && ( head -c 24 "$button" > /dev/null; kill -TERM "$agent" ) &
+        wait "$agent"
         code=$?
         sync
         case $code in
@@ -65,13 +71,5 @@ public static class GuestScripts
           0) poweroff -f ;;
           *) echo "init: hilrig-device exited with code $code"; poweroff -f ;;
         esac
-        """;
-
-    /// <summary>busybox acpid: the power button's event runs <see cref="PowerButton"/>.</summary>
-    public const string AcpidConf = "PWRF/00000080 power\n";
-
-    public const string PowerButton = """
-        #!/bin/sh
-        kill -TERM $(pidof hilrig-device)
         """;
 }

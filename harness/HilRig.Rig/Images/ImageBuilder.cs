@@ -48,7 +48,7 @@ public sealed class ImageBuilder(string repository, string outDirectory, Action<
         var inputs = packages.Select(p => new ImageInput(p.Name, p.Version))
             .Append(new ImageInput("agent", BoardImage.Sha256Of(agentBinary)))
             .Append(new ImageInput("agent/libe_sqlite3.so", BoardImage.Sha256Of(Path.Combine(agent, "libe_sqlite3.so"))))
-            .Append(new ImageInput("guest-scripts", Sha256(GuestScripts.InitramfsInit + GuestScripts.SlotInit + GuestScripts.AcpidConf + GuestScripts.PowerButton)))
+            .Append(new ImageInput("guest-scripts", Sha256(GuestScripts.InitramfsInit + GuestScripts.SlotInit)))
             .Append(new ImageInput("layout", $"{LayoutVersion} rootfs={RootfsBytes} data={DataBytes} modules={string.Join(',', KernelModules.Wanted)}"))
             .ToList();
         var key = Sha256(string.Join('\n', inputs.Select(i => $"{i.Name}={i.Identity}")));
@@ -79,8 +79,6 @@ public sealed class ImageBuilder(string repository, string outDirectory, Action<
         var rootfs = Path.Combine(work, "rootfs");
         PopulateCommon(rootfs, busybox, agent, unpacked);
         Write(Path.Combine(rootfs, "sbin", "init"), GuestScripts.SlotInit, executable: true);
-        Write(Path.Combine(rootfs, "etc", "acpid.conf"), GuestScripts.AcpidConf);
-        Write(Path.Combine(rootfs, "etc", "acpi", "power"), GuestScripts.PowerButton, executable: true);
 
         progress("rootfs: ext4 slot filesystem (mke2fs -d, reproducible)");
         var rootfsImage = Temp(BoardImage.Rootfs);

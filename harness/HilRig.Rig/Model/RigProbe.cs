@@ -103,7 +103,7 @@ public static class RigProbe
         return accel switch
         {
             "kvm" => new ProbeResult(subject, "accelerator", kvm, kvm ? "KVM (/dev/kvm)" : "accel: kvm, but /dev/kvm is absent or cannot be opened"),
-            "tcg" => new ProbeResult(subject, "accelerator", true, "TCG (accel: tcg)"),
+            "tcg" => new ProbeResult(subject, "accelerator", true, $"TCG (accel: tcg){(kvm ? "; /dev/kvm exists, set accel: kvm or auto to use it" : "; no usable /dev/kvm")}"),
             _ => new ProbeResult(subject, "accelerator", true, kvm ? "KVM (/dev/kvm can be opened)" : "TCG: no usable /dev/kvm, QEMU emulates the CPU (slower boots)"),
         };
     }

@@ -14,8 +14,9 @@ public sealed record QemuBoardOptions
 
     public string Machine { get; init; } = "pc";
 
-    /// <summary>auto (KVM when /dev/kvm can be used, else TCG), tcg or kvm.</summary>
-    public string Accel { get; init; } = "auto";
+    /// <summary>tcg (the default), kvm, or auto (KVM when /dev/kvm can be opened). KVM is opt-in: where /dev/kvm exists inside
+    /// another VM it may not run a guest (on this project's machines a KVM guest hung before its first line).</summary>
+    public string Accel { get; init; } = "tcg";
 
     /// <summary>The CPU model under TCG; <c>+rdrand</c> makes the guest's entropy pool ready at once (platform-infra §1b).</summary>
     public string Cpu { get; init; } = "qemu64,+rdrand";

@@ -35,7 +35,7 @@ public static class RigSchema
             OptionSpec.Path("initrd", "initramfs instead of the image's"),
             OptionSpec.Path("disk", "A/B disk to copy instead of the image's"),
             OptionSpec.String("machine", "machine type", "pc"),
-            OptionSpec.Enum("accel", "accelerator: KVM when /dev/kvm can be used (auto), or always TCG / KVM", "auto", "auto", "tcg", "kvm"),
+            OptionSpec.Enum("accel", "accelerator: TCG (default: works everywhere; the boot budget is measured on it), KVM, or KVM when /dev/kvm opens (auto)", "tcg", "auto", "tcg", "kvm"),
             OptionSpec.String("cpu", "CPU model under TCG (+rdrand: entropy at once)", "qemu64,+rdrand"),
             OptionSpec.Size("memory", "guest memory", 512L << 20),
             OptionSpec.String("append", "kernel command line", "console=ttyS0 quiet"),
