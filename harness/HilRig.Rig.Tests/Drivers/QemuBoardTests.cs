@@ -75,7 +75,7 @@ public class QemuBoardTests
         await board.Console.ExpectAsync(new Regex("reboot: Restarting system"), Boot);
         await board.Console.ExpectAsync(new Regex(@"boot #2, reason: reboot"), Boot);
         await BootedAsync(board);
-        Assert.That(board.Power.History.Select(h => h.Kind), Is.EqualTo(new[] { PowerEventKind.On, PowerEventKind.Reboot }));
+        Assert.That(string.Join(", ", board.Power.History.Select(h => $"{h.Kind} {h.Detail}".Trim())), Is.EqualTo("On, Reboot"));
         Assert.That(board.Get<IBoardHealth>().StopReason, Is.Null);
     }
 
@@ -119,10 +119,12 @@ public class QemuBoardTests
     public void HarnessKilled_QemuDoesNotOutliveIt()
     {
         // The lifeline wrapper QEMU runs under, with a stand-in for QEMU (a long sleep under a marked name).
-        var marker = $"hilrig-lifeline-{Guid.NewGuid():N}";
-        using var qemu = QemuLaunch.Start(["sh", "-c", $"exec -a {marker} sleep 300"], Path.GetTempPath());
+        var marker = $"300.{Random.Shared.Next(100_000, 999_999)}";
+        using var qemu = QemuLaunch.Start(["sleep", marker], Path.GetTempPath());
         var child = FindByCommandLine(marker);
         Assert.That(child, Is.Not.Null, "the stand-in runs");
+        Thread.Sleep(1000);
+        Assert.That(ProcessAlive(child!.Value), Is.True, "it keeps running while the lifeline is open");
         // The harness's end of the lifeline closes, as the kernel closes it when the harness dies.
         qemu.StandardInput.Close();
         Assert.That(Poll.UntilAsync(_ => Task.FromResult(!ProcessAlive(child!.Value)), TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(100), CancellationToken.None).Result,
@@ -138,7 +140,7 @@ public class QemuBoardTests
             {
                 try
                 {
-                    if (File.ReadAllText(Path.Combine(dir, "cmdline")).Contains(marker)) return int.Parse(Path.GetFileName(dir));
+                    if (File.ReadAllText(Path.Combine(dir, "cmdline")) == $"sleep\0{marker}\0") return int.Parse(Path.GetFileName(dir));
                 }
                 catch (IOException)
                 {

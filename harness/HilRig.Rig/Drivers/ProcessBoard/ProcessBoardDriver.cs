@@ -269,7 +269,9 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, ISett
         lock (_gate) settings = new Dictionary<string, string>(_settings);
         BoardConfigFile.Write(configPath, _name, _options.Firmware, _options.Roles, DataDirectory, bootReason, _seed, settings);
 
-        var arguments = LaunchPrefix.Concat([DeviceLocator.DotnetHost(), DevicePath, "--console", _pty.SlavePath, "--config", configPath, "--lifeline"]).ToList();
+        // The JIT build (a .dll) runs on the harness's dotnet; a NativeAOT agent (the board image's) runs by itself.
+        string[] program = DevicePath.EndsWith(".dll", StringComparison.Ordinal) ? [DeviceLocator.DotnetHost(), DevicePath] : [DevicePath];
+        var arguments = LaunchPrefix.Concat(program).Concat(["--console", _pty.SlavePath, "--config", configPath, "--lifeline"]).ToList();
         var info = new ProcessStartInfo(arguments[0])
         {
             RedirectStandardInput = true,

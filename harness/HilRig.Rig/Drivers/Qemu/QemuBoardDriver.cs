@@ -67,7 +67,7 @@ public sealed partial class QemuBoardDriver : IPowerProtocol, IStorageProtocol, 
         DiskImage = Path.Combine(_stateDirectory, "disk.img");
         // Sockets live under /tmp: a unix socket path holds at most 107 bytes, artifact paths can be longer. The name is
         // unique per board instance, so scenarios side by side never share one.
-        _runtimeDirectory = Path.Combine(Path.GetTempPath(), $"hilrig-qemu-{Environment.ProcessId}-{name}-{Guid.NewGuid():N}"[..60]);
+        _runtimeDirectory = Path.Combine(Path.GetTempPath(), $"hilrig-qemu-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..12]}");
         Log = new ConsoleLog(Path.Combine(_stateDirectory, "console.log"), time);
         Console = new QemuConsole(name, Log, time);
         Log.LineReceived += WatchConsole;
@@ -344,9 +344,12 @@ public sealed partial class QemuBoardDriver : IPowerProtocol, IStorageProtocol, 
         {
             Kill(instance);
             await instance.Exited.Task;
+            // Waits for the end of QEMU's stderr too, so its last words are in the message.
+            await Task.Run(() => instance.Process.WaitForExit(), CancellationToken.None);
             string text;
             lock (instance.Stderr) text = instance.Stderr.ToString().Trim();
-            throw new RigFaultException($"QEMU of board {_name} did not start: {e.Message}" + (text.Length > 0 ? $"\nQEMU said:\n{text}" : ""), e);
+            throw new RigFaultException($"QEMU of board {_name} did not start (kernel {kernel}, initrd {initrd}, disk {DiskImage}): {e.Message}" +
+                                        (text.Length > 0 ? $"\nQEMU said:\n{text}" : ""), e);
         }
     }
 
@@ -386,6 +389,8 @@ public sealed partial class QemuBoardDriver : IPowerProtocol, IStorageProtocol, 
                 // A reboot the agent asked for prints "reboot: Restarting system" first; anything else is a reset nobody
                 // asked for (a triple fault, a watchdog): reported, as LAVA does, not waited out.
                 var since = Log.Substring(instance.BootStart);
+                // QEMU reports one guest reset as several RESET events; nothing printed in between means the same reset.
+                if (since.Trim().Length == 0) break;
                 instance.BootStart = Log.Length;
                 if (since.Contains("reboot: Restarting system", StringComparison.Ordinal))
                 {

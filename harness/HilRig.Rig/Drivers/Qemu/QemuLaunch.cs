@@ -10,9 +10,11 @@ namespace HilRig.Rig.Drivers.Qemu;
 public static class QemuLaunch
 {
     private const string Wrapper = """
-        "$@" </dev/null &
+        exec 3<&0
+        "$@" </dev/null 3<&- &
         qemu=$!
-        ( while read -r _; do :; done; kill -9 "$qemu" 2>/dev/null ) &
+        # An asynchronous list reads /dev/null unless told otherwise: the lifeline is read through fd 3.
+        ( while read -r _ <&3; do :; done; kill -9 "$qemu" 2>/dev/null ) &
         lifeline=$!
         wait "$qemu"
         code=$?

@@ -11,7 +11,7 @@ public static class RigSchema
         new("process", "runs HilRig.Device as a child process with its console on a pty", [BoardKind.Process],
         [
             OptionSpec.String("firmware", "firmware version the device reports", "1.0.0"),
-            OptionSpec.Path("device", "HilRig.Device.dll to run (default: the one built with this harness)"),
+            OptionSpec.Path("device", "HilRig.Device.dll, or a NativeAOT HilRig.Device, to run (default: the JIT build made with this harness)"),
             OptionSpec.Duration("boot_timeout", "how long a boot may take before the board counts as not booting", TimeSpan.FromSeconds(30)),
             OptionSpec.Map("settings", "extra key/value settings handed to the device"),
         ]),
