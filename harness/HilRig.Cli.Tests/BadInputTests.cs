@@ -28,7 +28,7 @@ public class BadInputTests
 
     [TestCase("unknown-key.yaml", "fixtures/rigs/unknown-key.yaml:7:9: boards.dut.drivers.process.firmwre: unknown option 'firmwre' (did you mean 'firmware'?)")]
     [TestCase("wrong-type.yaml", "fixtures/rigs/wrong-type.yaml:6:23: boards.dut.drivers.process.boot_timeout: expected a duration")]
-    [TestCase("missing-option.yaml", "fixtures/rigs/missing-option.yaml:5:15: boards.bench.drivers.serial: missing option 'port'")]
+    [TestCase("missing-option.yaml", "fixtures/rigs/missing-option.yaml:5:15: boards.bench.drivers.serial: missing 'port' (a tty path) or 'match' (udev properties such as ID_SERIAL_SHORT)")]
     public async Task Run_BadRigFile_Exit2WithFileLineColumnAndKey(string rig, string expected)
     {
         var r = await Hilrig.RunAsync("run", "fixtures/features/good", "--rig", $"fixtures/rigs/{rig}", "--results", Hilrig.Results("rig"));

@@ -14,7 +14,7 @@ public class ListAndStepsTests
         var items = JsonDocument.Parse(r.Stdout).RootElement.EnumerateArray().ToList();
         Assert.That(items, Has.Count.EqualTo(3));
         foreach (var item in items)
-            Assert.That(item.EnumerateObject().Select(p => p.Name), Is.EqualTo(new[] { "name", "feature", "uri", "line", "tags", "steps" }));
+            Assert.That(item.EnumerateObject().Select(p => p.Name), Is.EqualTo(new[] { "name", "feature", "uri", "line", "tags", "steps", "id", "examples" }));
         var plain = items[0];
         Assert.That(plain.GetProperty("name").GetString(), Is.EqualTo("plain scenario"));
         Assert.That(plain.GetProperty("feature").GetString(), Is.EqualTo("Listing fixture"));
@@ -25,8 +25,12 @@ public class ListAndStepsTests
         {
             "Given board \"dut\" is running", "When I run \"version\" on board \"dut\"", "Then the command succeeds",
         }));
+        Assert.That(plain.GetProperty("examples").ValueKind, Is.EqualTo(JsonValueKind.Null));
+        Assert.That(items.Select(i => i.GetProperty("id").GetString()), Is.Unique.And.All.Match("^[0-9a-f-]{36}$"));
         var row = items[2];
-        Assert.That(row.GetProperty("name").GetString(), Is.EqualTo("outline beta [first #2: word=beta]"));
+        Assert.That(row.GetProperty("name").GetString(), Is.EqualTo("outline beta"), "Cucumber's pickle name; the row marker is for display");
+        Assert.That(row.GetProperty("examples").GetProperty("name").GetString(), Is.EqualTo("first"));
+        Assert.That(row.GetProperty("examples").GetProperty("index").GetInt32(), Is.EqualTo(2));
         Assert.That(row.GetProperty("line").GetInt32(), Is.EqualTo(19), "an outline row's line is the row");
         Assert.That(row.GetProperty("tags").EnumerateArray().Select(t => t.GetString()), Is.EqualTo(new[] { "@listing", "@fast" }));
     }
@@ -38,7 +42,20 @@ public class ListAndStepsTests
         Assert.That(JsonDocument.Parse(byLine.Stdout).RootElement.GetArrayLength(), Is.EqualTo(1));
         var byTag = await Hilrig.RunAsync("list", "fixtures/features/good", "--tags", "@fast and not @one", "--json");
         Assert.That(JsonDocument.Parse(byTag.Stdout).RootElement.EnumerateArray().Select(e => e.GetProperty("name").GetString()),
-            Is.EqualTo(new[] { "outline alpha [first #1: word=alpha]", "outline beta [first #2: word=beta]" }));
+            Is.EqualTo(new[] { "outline alpha", "outline beta" }));
+        var again = await Hilrig.RunAsync("list", "fixtures/features/good/listing.feature:19", "--json");
+        Assert.That(JsonDocument.Parse(again.Stdout).RootElement[0].GetProperty("id").GetString(),
+            Is.EqualTo(JsonDocument.Parse(byLine.Stdout).RootElement[0].GetProperty("id").GetString()), "pickle ids are the same in every process");
+    }
+
+    [Test]
+    public async Task ListJson_PrintsNonAsciiAsUtf8()
+    {
+        var r = await Hilrig.RunAsync("list", "fixtures/features/i18n", "--json");
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
+        Assert.That(r.Stdout, Does.Contain("\"name\": \"发现 手表\"").And.Contain("\"feature\": \"设备发现\"").And.Not.Contain("\\u"));
+        var item = JsonDocument.Parse(r.Stdout).RootElement[0];
+        Assert.That(item.GetProperty("examples").GetProperty("name").GetString(), Is.EqualTo("设备"));
     }
 
     [Test]
@@ -76,13 +93,21 @@ public class ListAndStepsTests
     }
 
     [Test]
-    public async Task Report_WithoutAllure_SaysHowToInstallIt()
+    public async Task Report_WithoutAllureAndWithoutCucumberReport_SaysHowToInstallIt()
     {
         var results = Hilrig.Results("report");
         Directory.CreateDirectory(Path.Combine(results, "allure-results"));
         var r = await Hilrig.RunAsync(new Dictionary<string, string?> { ["HILRIG_ALLURE"] = "/nonexistent/allure" }, "report", "--results", results);
         Assert.That(r.ExitCode, Is.EqualTo(3), r.ToString());
         Assert.That(r.Stderr, Does.Contain("npm install").And.Contain("allure-commandline").And.Contain("Java"));
+    }
+
+    [Test]
+    public async Task Report_NoResults_Exit2()
+    {
+        var r = await Hilrig.RunAsync("report", "--results", Hilrig.Results("empty"));
+        Assert.That(r.ExitCode, Is.EqualTo(2), r.ToString());
+        Assert.That(r.Stderr, Does.Contain("no results in").And.Contain("./hilrig run"));
     }
 }
 

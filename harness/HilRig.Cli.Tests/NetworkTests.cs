@@ -47,7 +47,8 @@ public class NetworkTests
             "--seed", "99", "--results", firstResults);
         Assert.That(first.ExitCode, Is.EqualTo(1), first.ToString());
         Assert.That(first.Stdout, Does.Contain("board \"dut\" was never partitioned in this scenario"));
-        var replay = first.Stdout.Split('\n').Single(l => l.Contains("replay:")).Split("replay: ./hilrig ")[1].Trim();
+        // The first replay line: the one under the failure (the summary at the end repeats it).
+        var replay = first.Stdout.Split('\n').First(l => l.Contains("replay:")).Split("replay: ./hilrig ")[1].Trim();
         Assert.That(replay, Is.EqualTo("run fixtures/features/network/unpartitioned.feature:2 --seed 99 --plan fixtures/plans/dut-jitter.yaml"));
 
         var secondResults = Hilrig.Results("plan2");
@@ -74,9 +75,14 @@ public class NetworkTests
         var home = Directory.CreateTempSubdirectory("hilrig-nobody-");
         File.SetUnixFileMode(home.FullName, (UnixFileMode)0b111_111_111);
         var results = Path.Combine(home.FullName, "results");
-        var info = new ProcessStartInfo(runuser) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepoPaths.Root };
+        // The checkout may sit where nobody cannot read (root's home is 0700): nobody runs a copy of what the run needs.
+        var checkout = ReadableCopy(home.FullName, "HilRig.sln", "rig.yaml", "fixtures/features/network/unpartitioned.feature",
+            Path.GetRelativePath(RepoPaths.Root, Path.GetDirectoryName(Hilrig.Dll)!),
+            Path.Combine("src", "HilRig.Device", Path.GetRelativePath(Path.Combine(RepoPaths.Root, "harness", "HilRig.Cli"), Path.GetDirectoryName(Hilrig.Dll)!)));
+        var info = new ProcessStartInfo(runuser) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = checkout };
         foreach (var a in new[] { "-u", "nobody", "--", "env", $"HOME={home.FullName}", $"DOTNET_CLI_HOME={home.FullName}", "TERM=dumb",
-                     "dotnet", Hilrig.Dll, "run", "fixtures/features/network/unpartitioned.feature", "--results", results })
+                     "dotnet", Path.Combine(checkout, Path.GetRelativePath(RepoPaths.Root, Hilrig.Dll)),
+                     "run", "fixtures/features/network/unpartitioned.feature", "--results", results })
             info.ArgumentList.Add(a);
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -86,6 +92,30 @@ public class NetworkTests
         Assert.That(process.ExitCode, Is.EqualTo(3), output);
         Assert.That(output, Does.Contain("! dut was never partitioned").And.Contain("SimNet host 'dut' needs root")
             .And.Contain("network namespace").And.Contain("cannot run as this user"));
+    }
+
+    /// <summary>Copies <paramref name="paths"/> (files or directories, relative to the checkout) under <paramref name="parent"/>, readable by everyone.</summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private static string ReadableCopy(string parent, params string[] paths)
+    {
+        var root = Path.Combine(parent, "checkout");
+        foreach (var relative in paths)
+        {
+            var source = Path.Combine(RepoPaths.Root, relative);
+            var files = Directory.Exists(source)
+                ? Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(RepoPaths.Root, f))
+                : [relative];
+            foreach (var file in files)
+            {
+                var target = Path.Combine(root, file);
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Copy(Path.Combine(RepoPaths.Root, file), target, overwrite: true);
+                File.SetUnixFileMode(target, File.GetUnixFileMode(target) | UnixFileMode.OtherRead | UnixFileMode.GroupRead);
+            }
+        }
+        foreach (var dir in Directory.EnumerateDirectories(root, "*", SearchOption.AllDirectories).Append(root))
+            File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101);
+        return root;
     }
 
     [Test]

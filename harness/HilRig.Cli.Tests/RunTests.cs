@@ -22,7 +22,8 @@ public class RunTests
         Assert.That(r.Stdout, Does.Contain("replay: ./hilrig run fixtures/features/failing/mixed.feature:2 --seed 42"));
         Assert.That(r.Stdout, Does.Contain("✔ passes after the failure"), "the run goes on after a failure");
         Assert.That(r.Stdout, Does.Contain("? an undefined step"));
-        Assert.That(r.Stdout, Does.Contain("[When(\"I flash {string} onto board {string} at {int} volts\")]"), "a ready-to-paste snippet");
+        Assert.That(r.Stdout, Does.Contain("[When(\"I flash {string} onto board {board} at {int} volts\")]"), "a ready-to-paste snippet");
+        Assert.That(r.Stdout, Does.Contain("public void WhenIFlashOntoBoardAtVolts(string p0, Board board, int p2)"), "{board} where the step says board \"dut\"");
 
         var junit = XDocument.Load(Path.Combine(results, "junit.xml"));
         Assert.That(junit.Root!.Attribute("tests")!.Value, Is.EqualTo("3"));
@@ -52,13 +53,24 @@ public class RunTests
     }
 
     [Test]
-    public async Task Run_Smoke_OnTheDefaultRig_Exit0_LeavesAllureAndJUnit()
+    public async Task Run_Smoke_OnTheDefaultRig_Exit0_LeavesAllureJUnitAndCucumberReports()
     {
         var results = Hilrig.Results("smoke");
         var r = await Hilrig.RunAsync("run", "--tags", "@smoke", "--results", results);
         Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
-        Assert.That(Directory.GetFiles(Path.Combine(results, "allure-results"), "*-result.json"), Has.Length.GreaterThanOrEqualTo(3));
+        var scenarios = Directory.GetFiles(Path.Combine(results, "allure-results"), "*-result.json").Length;
+        Assert.That(scenarios, Is.GreaterThanOrEqualTo(3));
         Assert.That(File.Exists(Path.Combine(results, "junit.xml")));
+        var messages = File.ReadAllLines(Path.Combine(results, "cucumber-messages.ndjson"));
+        Assert.That(messages.Count(l => l.StartsWith("{\"testCaseFinished\"")), Is.EqualTo(scenarios));
+        Assert.That(messages[^1], Does.StartWith("{\"testRunFinished\":{\"success\":true"));
+        Assert.That(new FileInfo(Path.Combine(results, "cucumber-report.html")).Length, Is.GreaterThan(100_000), "scripts and styles are inline");
+        Assert.That(r.Stdout, Does.Contain("cucumber-report.html"));
+
+        var report = await Hilrig.RunAsync(new Dictionary<string, string?> { ["HILRIG_ALLURE"] = "/nonexistent/allure" }, "report", "--results", results);
+        Assert.That(report.ExitCode, Is.EqualTo(0), report.ToString());
+        Assert.That(report.Stdout, Does.Contain($"report: {Path.Combine(results, "cucumber-report.html")}"));
+        Assert.That(report.Stdout, Does.Contain("allure: not rendered: allure-commandline is not installed"));
     }
 
     [Test]
@@ -67,10 +79,24 @@ public class RunTests
         var results = Hilrig.Results("rigfault");
         var r = await Hilrig.RunAsync("run", "fixtures/features/good/listing.feature:7", "--rig", "fixtures/rigs/broken-power.yaml", "--results", results);
         Assert.That(r.ExitCode, Is.EqualTo(3), r.ToString());
-        Assert.That(r.Stdout, Does.Contain("[rig] power on command for dut failed (exit 4)").And.Contain("PDU 10.0.0.9 unreachable"));
+        // The run's health check is the first to switch the board on, so the fault is reported as its failure.
+        Assert.That(r.Stdout, Does.Contain("[rig] board dut failed its health check in this run").And.Contain("power on failed: external_power: the on command")
+            .And.Contain("failed (exit 4): PDU 10.0.0.9 unreachable"));
         var result = JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(Path.Combine(results, "allure-results"), "*-result.json").Single())).RootElement;
         Assert.That(result.GetProperty("status").GetString(), Is.EqualTo("broken"));
         Assert.That(result.GetProperty("parameters").EnumerateArray().Any(p => p.GetProperty("name").GetString() == "seed" && p.GetProperty("excluded").GetBoolean()));
+    }
+
+    [Test]
+    public async Task Run_UnknownBoardName_IsATestDefect_NotAProductFailureOrRigFault()
+    {
+        var results = Hilrig.Results("unknown-board");
+        var r = await Hilrig.RunAsync("run", "fixtures/features/failing/unknown-board.feature", "--results", results);
+        Assert.That(r.ExitCode, Is.EqualTo(1), r.ToString());
+        Assert.That(r.Stdout, Does.Contain("E names a board the rig does not have").And.Contain("has no board \"dutt\"; its boards: dut, main"));
+        Assert.That(r.Stdout, Does.Contain("1 scenario(s): 1 test defect"));
+        var error = XDocument.Load(Path.Combine(results, "junit.xml")).Descendants("error").Single();
+        Assert.That(error.Attribute("type")!.Value, Is.EqualTo("test-defect"));
     }
 
     [Test]

@@ -1,21 +1,9 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using HilRig.Cli;
-using HilRig.Cli.Commands;
 using HilRig.Cli.Output;
 
-var root = new RootCommand("HilRig: Gherkin scenarios that drive simulated and real boards")
-{
-    RunCommand.Create(),
-    ListCommand.Create(),
-    StepsCommand.Create(),
-    RigCommand.Create(),
-    ReportCommand.Create(),
-    TestCommand.Create(),
-};
-foreach (var command in CommandAreas.All()) root.Subcommands.Add(command);
-
-// Tags start with '@', which System.CommandLine would otherwise read as a response file ("@smoke" → file "smoke").
-var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+var parse = HilRigCommand.Create().Parse(args, HilRigCommand.Parsing);
 // System.CommandLine exits 1 on a parse error; our contract reserves 1 for failed scenarios.
 if (parse.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
 {
@@ -23,4 +11,9 @@ if (parse.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
     Terminal.Error("run `hilrig --help` for usage");
     return ExitCodes.Usage;
 }
-return await parse.InvokeAsync();
+// `run` handles SIGINT/SIGTERM itself (a grace period for teardown, every report written, exit 130); System.CommandLine's
+// own handling would end the process two seconds after the signal, in the middle of that.
+var invocation = new InvocationConfiguration();
+if (parse.CommandResult.Command.Name == "run" && parse.CommandResult.Parent is not CommandResult { Command.Name: "bench" })
+    invocation.ProcessTerminationTimeout = null;
+return await parse.InvokeAsync(invocation);

@@ -10,14 +10,19 @@ public static class RepoPaths
         throw new InvalidOperationException($"no HilRig.sln above {AppContext.BaseDirectory}");
     });
 
+    private static readonly Lazy<string> LazyTempRoot = new(TestTemp.CreateForThisProcess);
+
     public static string Root => LazyRoot.Value;
 
     public static string Fixtures(params string[] parts) => Path.Combine([Root, "fixtures", .. parts]);
 
-    /// <summary>A fresh directory for one test, removed when the run's temp root is cleaned.</summary>
+    /// <summary>
+    /// A fresh directory for one test, under this test process's own temp root (removed when the process exits, unless
+    /// <c>HILRIG_KEEP_TEST_FILES=1</c>; see <see cref="TestTemp"/>).
+    /// </summary>
     public static string NewTempDirectory(string name)
     {
-        var dir = Path.Combine(Path.GetTempPath(), "hilrig-tests", $"{name}-{Guid.NewGuid():N}"[..Math.Min(name.Length + 13, 60)]);
+        var dir = Path.Combine(LazyTempRoot.Value, $"{name}-{Guid.NewGuid():N}"[..Math.Min(name.Length + 13, 60)]);
         Directory.CreateDirectory(dir);
         return dir;
     }

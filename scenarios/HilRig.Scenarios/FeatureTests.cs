@@ -56,7 +56,7 @@ public sealed class FeatureTests
         var results = Path.Combine(root, "reports", "nunit");
         RigDefinition rig = ScenarioHost.LoadRig(rigFile);
         _rig = rig;
-        var options = new RunOptions { Seed = seed, ResultsDirectory = results, RigFile = rigFile, RigIsDefault = Environment.GetEnvironmentVariable("HILRIG_RIG") is null };
+        var options = new RunOptions { Seed = seed, ResultsDirectory = results, RigFile = rigFile, RigIsDefault = Environment.GetEnvironmentVariable("HILRIG_RIG") is null, ReplayDirectory = root };
         _run = ScenarioHost.CreateRun(options, rig, ScenarioHost.ReportWriters(results, rig));
         await _run.StartAsync([]);
         TestContext.Progress.WriteLine($"hilrig scenarios: seed {seed}, rig {rigFile}, results {results}");

@@ -13,5 +13,6 @@ public static class DeviceServices
         // The CM first on a main node, so the local UM finds its endpoint at once.
         new Update.CommunicationManagerService(),
         new Update.UpdateManagerService(),
+        new SoftBus.SoftBusService(),
     ];
 }

@@ -35,14 +35,14 @@ public class PcapFileTests
         ng.Write(1, FrameA, id);
         ng.Dispose();
         Assert.DoesNotThrow(() => ng.Write(2, FrameB, id));
-        Assert.DoesNotThrow(ng.Flush);
+        Assert.DoesNotThrow(() => ng.Flush());
         Assert.That(ng.FrameCount, Is.EqualTo(1));
 
         var pcap = new PcapWriter(new MemoryStream());
         pcap.Write(1, FrameA);
         pcap.Dispose();
         Assert.DoesNotThrow(() => pcap.Write(2, FrameB));
-        Assert.DoesNotThrow(pcap.Flush);
+        Assert.DoesNotThrow(() => pcap.Flush());
         Assert.That(pcap.FrameCount, Is.EqualTo(1));
     }
 
@@ -144,6 +144,46 @@ public class PcapFileTests
         var e = Assert.Throws<CaptureFormatException>(() => CaptureFile.Open(new MemoryStream(bytes), "ng").ReadAll())!;
         Assert.That(e.Message, Does.Contain("interface 3").And.Contain("only 1"));
         Assert.That(e.Offset, Is.EqualTo(epb + 8));
+    }
+
+    [TestCase(0x7FFF_FFFDu)]
+    [TestCase(0x7FFF_FFFFu)]
+    [TestCase(0xFFFF_FFF0u)]
+    public void Pcapng_HugeCapturedLength_FormatErrorAtTheLengthField(uint caplen)
+    {
+        // 20 + Pad4(caplen) overflowed int for lengths near 2^31 and let the slice throw ArgumentOutOfRangeException.
+        var ms = new MemoryStream();
+        using (var w = new PcapngWriter(ms))
+        {
+            w.AddInterface("a", LinkType.Ethernet);
+            w.Write(0, FrameA, 0);
+        }
+        var bytes = ms.ToArray();
+        var epb = bytes.Length - (12 + 20 + 60);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(epb + 8 + 12), caplen);
+        var e = Assert.Throws<CaptureFormatException>(() => CaptureFile.Open(new MemoryStream(bytes), "ng").ReadAll())!;
+        Assert.That(e.Message, Does.Contain("captured bytes"));
+        Assert.That(e.Offset, Is.EqualTo(epb + 8 + 12));
+    }
+
+    [TestCase(0x7FFF_FFF0u)]
+    [TestCase(0xFFFF_FFF0u)]
+    public void Pcapng_ObsoletePacketWithHugeCapturedLength_FormatErrorAtTheLengthField(uint caplen)
+    {
+        var ms = new MemoryStream();
+        using (var w = new PcapngWriter(ms)) w.AddInterface("a", LinkType.Ethernet);
+        var header = ms.ToArray();
+        // An obsolete packet block (type 2): interface 0, drops, timestamp, caplen, len, 60 bytes of data.
+        var block = new byte[12 + 20 + 60];
+        BinaryPrimitives.WriteUInt32LittleEndian(block, PcapngFormat.ObsoletePacketBlock);
+        BinaryPrimitives.WriteUInt32LittleEndian(block.AsSpan(4), (uint)block.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(block.AsSpan(8 + 12), caplen);
+        BinaryPrimitives.WriteUInt32LittleEndian(block.AsSpan(8 + 16), 60);
+        BinaryPrimitives.WriteUInt32LittleEndian(block.AsSpan(block.Length - 4), (uint)block.Length);
+        var bytes = header.Concat(block).ToArray();
+        var e = Assert.Throws<CaptureFormatException>(() => CaptureFile.Open(new MemoryStream(bytes), "ng").ReadAll())!;
+        Assert.That(e.Message, Does.Contain("captured bytes"));
+        Assert.That(e.Offset, Is.EqualTo(header.Length + 8 + 12));
     }
 
     [Test]

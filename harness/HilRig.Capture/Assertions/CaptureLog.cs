@@ -35,11 +35,13 @@ public sealed class CaptureLog
 
     public HostDirectory Hosts { get; }
 
-    public static CaptureLog Load(string pcapPath, HostDirectory? hosts = null, DecoderOptions? options = null, DirectionView view = DirectionView.All)
+    /// <param name="length">Where to stop reading a capture that is still being written: what its writer's Flush returned.</param>
+    public static CaptureLog Load(string pcapPath, HostDirectory? hosts = null, DecoderOptions? options = null, DirectionView view = DirectionView.All,
+        long length = long.MaxValue)
     {
         var decoder = new CaptureDecoder(options);
         var events = new List<DecodedEvent>();
-        using (var reader = CaptureFile.Open(pcapPath))
+        using (var reader = CaptureFile.Open(pcapPath, length))
         {
             while (reader.TryReadNext(out var frame))
             {

@@ -37,8 +37,13 @@ internal sealed class ByteQueue
     {
         _start += count;
         Offset += count;
-        if (_start == _end) _start = _end = 0;
+        if (_start != _end) return;
+        _start = _end = 0;
+        // One large message must not pin its buffer for the rest of the connection.
+        if (_buffer.Length > ShrinkAbove) _buffer = new byte[256];
     }
+
+    private const int ShrinkAbove = 1024 * 1024;
 
     public void Clear() => Consume(Length);
 }

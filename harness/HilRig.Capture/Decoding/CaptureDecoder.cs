@@ -1,10 +1,9 @@
 using System.Buffers.Binary;
 using HilRig.Capture.Decoding.Coap;
 using HilRig.Capture.Decoding.Dns;
-using HilRig.Capture.Decoding.Http1;
-using HilRig.Capture.Decoding.Http2;
 using HilRig.Capture.Decoding.Link;
 using HilRig.Capture.Decoding.Network;
+using HilRig.Capture.Decoding.Streams;
 using HilRig.Capture.Decoding.Transport;
 using HilRig.Capture.Events;
 using HilRig.Capture.Files;
@@ -328,34 +327,28 @@ public sealed class CaptureDecoder
     private void OnStreamBytes(TcpConnection connection, bool fromClient, ReadOnlySpan<byte> bytes)
     {
         var context = ContextFor(connection, fromClient);
-        if (connection.Http2 is null && !connection.NotHttp2)
+        if (connection.Stream is null && !connection.Unclaimed)
         {
-            if (_options.Http2Ports.Contains(connection.ServerPort)) connection.Http2 = new Http2ConnectionDecoder(_options.Grpc);
-            else if (fromClient && connection.ClientToServer.Delivered == bytes.Length)
-            {
-                // First bytes of the client stream: HTTP/2 if and only if they begin with the connection preface.
-                var preface = Http2FrameReader.ClientPreface;
-                var n = Math.Min(bytes.Length, preface.Length);
-                if (bytes[..n].SequenceEqual(preface[..n])) connection.Http2 = new Http2ConnectionDecoder(_options.Grpc);
-                else
+            var reassembler = fromClient ? connection.ClientToServer : connection.ServerToClient;
+            var start = new TcpStreamStart(connection.ServerPort, connection.Client.Port!.Value, fromClient, reassembler.Delivered == bytes.Length, bytes);
+            foreach (var protocol in _options.StreamProtocols)
+                if (protocol.TryClaim(start, _options) is { } decoder)
                 {
-                    connection.NotHttp2 = true;
-                    // Not HTTP/2: HTTP/1.x if the client's first bytes are a request line.
-                    if (Http1ConnectionDecoder.LooksLikeRequest(bytes)) connection.Http1 = new Http1ConnectionDecoder();
+                    connection.Stream = decoder;
+                    break;
                 }
-            }
+            // The client has spoken and no protocol knows it: plain TCP from here on.
+            if (connection.Stream is null && start.IsClientStart) connection.Unclaimed = true;
         }
-        connection.Http2?.OnBytes(fromClient, bytes, context, _output!);
-        connection.Http1?.OnBytes(fromClient, bytes, context, _output!);
+        connection.Stream?.OnBytes(fromClient, bytes, context, _output!);
     }
 
     private void OnStreamGap(TcpConnection connection, bool fromClient, long streamOffset, long length)
     {
         _output!.Add(new TcpGapEvent(ContextFor(connection, fromClient), streamOffset, length));
         // Bytes after a hole cannot tell which protocol the connection speaks.
-        if (connection.Http2 is null && connection.Http1 is null) connection.NotHttp2 = true;
-        connection.Http2?.OnGap(fromClient);
-        connection.Http1?.OnGap(fromClient);
+        if (connection.Stream is null) connection.Unclaimed = true;
+        connection.Stream?.OnGap(fromClient);
     }
 
     /// <summary>Remembers request paths by (client, server, token) so a response can name what it answers.</summary>
@@ -400,9 +393,11 @@ public sealed class CaptureDecoder
         public Endpoint Server { get; }
         public TcpReassembler ClientToServer { get; }
         public TcpReassembler ServerToClient { get; }
-        public Http2ConnectionDecoder? Http2 { get; set; }
-        public bool NotHttp2 { get; set; }
-        public Http1ConnectionDecoder? Http1 { get; set; }
+        /// <summary>The protocol decoder that claimed the connection (<see cref="DecoderOptions.StreamProtocols"/>).</summary>
+        public ITcpStreamDecoder? Stream { get; set; }
+
+        /// <summary>No protocol claimed it before its client spoke (or a gap hid its start): plain TCP.</summary>
+        public bool Unclaimed { get; set; }
 
         /// <summary>Whether the frame being decoded went from the client.</summary>
         public bool FromClient { get; set; }

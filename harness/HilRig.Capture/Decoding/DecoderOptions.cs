@@ -20,6 +20,9 @@ public sealed class DecoderOptions
 
     public GrpcMessageRegistry Grpc { get; init; } = new();
 
+    /// <summary>The TCP protocols a connection may speak, asked in order (HTTP/2, HTTP/1.x, soft-bus frames by default); add one to decode a new protocol.</summary>
+    public IReadOnlyList<Streams.ITcpStreamProtocol> StreamProtocols { get; init; } = Streams.TcpStreamProtocols.Default;
+
     /// <summary>
     /// Checks IPv4 header, TCP and UDP checksums; a packet that fails becomes a <c>BadChecksumEvent</c> and is dropped
     /// as its receiver drops it, so a corrupted first copy cannot stand in for the clean retransmission. Off by default,

@@ -13,9 +13,22 @@ public sealed class CoapEvent(FrameContext context, CoapMessage message, string?
     /// <summary>For a response: the Uri-Path of the request with the same token between the same endpoints.</summary>
     public string? RequestPath { get; } = requestPath;
 
+    private Decoding.SoftBus.SoftBusDiscovery? _discovery;
+    private bool _discoveryRead;
+
+    /// <summary>The soft-bus discovery JSON of a POST to /device_discover, when the message is one.</summary>
+    public Decoding.SoftBus.SoftBusDiscovery? Discovery
+    {
+        get
+        {
+            if (!_discoveryRead) (_discovery, _discoveryRead) = (Decoding.SoftBus.SoftBusDiscovery.From(Message), true);
+            return _discovery;
+        }
+    }
+
     public override string Protocol => "coap";
 
-    public override string Summary => Message.ToString();
+    public override string Summary => Message + (Discovery is { } d ? " " + d : "");
 
     protected override void WriteFields(Utf8JsonWriter w)
     {
@@ -42,6 +55,7 @@ public sealed class CoapEvent(FrameContext context, CoapMessage message, string?
         }
         w.WriteEndArray();
         w.WriteNumber("payload_length", Message.Payload.Length);
+        Discovery?.Write(w);
     }
 
     private static void WriteBlock(Utf8JsonWriter w, string name, CoapBlock b)

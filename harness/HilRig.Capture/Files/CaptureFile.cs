@@ -3,12 +3,13 @@ namespace HilRig.Capture.Files;
 /// <summary>Opens a capture file whichever of pcap and pcapng it is.</summary>
 public static class CaptureFile
 {
-    public static CaptureReader Open(string path)
+    /// <summary>Opens the file at <paramref name="path"/>, read up to <paramref name="length"/> (see <see cref="CaptureReader.Length"/>).</summary>
+    public static CaptureReader Open(string path, long length = long.MaxValue)
     {
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
         try
         {
-            return Open(stream, path);
+            return Open(stream, path, length);
         }
         catch
         {
@@ -18,7 +19,7 @@ public static class CaptureFile
     }
 
     /// <summary>Opens <paramref name="stream"/>, which must be seekable or buffered enough to peek 4 bytes.</summary>
-    public static CaptureReader Open(Stream stream, string source)
+    public static CaptureReader Open(Stream stream, string source, long length = long.MaxValue)
     {
         Span<byte> magic = stackalloc byte[4];
         var read = 0;
@@ -31,8 +32,8 @@ public static class CaptureFile
         if (read < 4)
             throw new CaptureFormatException($"{source}: too short to be a capture ({read} bytes)", 0);
         Stream rest = new PrefixedStream(magic.ToArray(), stream);
-        if (PcapngFormat.IsPcapngMagic(magic)) return new PcapngReader(rest) { Source = source };
-        if (PcapFormat.IsPcapMagic(magic)) return new PcapReader(rest) { Source = source };
+        if (PcapngFormat.IsPcapngMagic(magic)) return new PcapngReader(rest) { Source = source, Length = length };
+        if (PcapFormat.IsPcapMagic(magic)) return new PcapReader(rest) { Source = source, Length = length };
         throw new CaptureFormatException($"{source}: neither pcap nor pcapng (magic {Convert.ToHexString(magic)})", 0);
     }
 

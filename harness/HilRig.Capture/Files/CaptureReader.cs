@@ -25,6 +25,12 @@ public abstract class CaptureReader : IDisposable
     /// <summary>Where the file came from, for messages.</summary>
     public string Source { get; init; } = "capture";
 
+    /// <summary>
+    /// Where reading stops: the end of the last complete record of a capture that is still being written (what
+    /// <see cref="ICaptureWriter.Flush"/> returned), so the start of a record being appended is not read as a cut file.
+    /// </summary>
+    public long Length { get; init; } = long.MaxValue;
+
     /// <summary>File offset of the record or block that held the frame last returned, for messages about it.</summary>
     public long FrameOffset { get; private set; }
 
@@ -99,7 +105,8 @@ public abstract class CaptureReader : IDisposable
             }
             else Array.Resize(ref _buffer, _buffer.Length * 2);
         }
-        var n = _stream.Read(_buffer, _end, _buffer.Length - _end);
+        var room = (int)Math.Min(_buffer.Length - _end, Length - (_bufferFileOffset + _end));
+        var n = room > 0 ? _stream.Read(_buffer, _end, room) : 0;
         if (n == 0) _eof = true;
         _end += n;
     }

@@ -12,8 +12,12 @@ public interface ICaptureWriter : IDisposable
     void Write(long timestampNanos, ReadOnlySpan<byte> frame, int interfaceId = 0,
         FrameDirection direction = FrameDirection.Unknown, string? comment = null);
 
-    /// <summary>Pushes buffered records to the file so a reader sees every frame written so far.</summary>
-    void Flush();
+    /// <summary>
+    /// Pushes buffered records to the file so a reader sees every frame written so far. Returns the file's length up to
+    /// the end of the last complete record: a reader of a capture still being written stops there, since the stream
+    /// may already hold the first part of a later record (a buffer that fills mid-record writes what it holds).
+    /// </summary>
+    long Flush();
 
     /// <summary>Frames written so far.</summary>
     long FrameCount { get; }

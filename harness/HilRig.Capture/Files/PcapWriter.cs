@@ -10,6 +10,7 @@ public sealed class PcapWriter : ICaptureWriter
     private readonly byte[] _header = new byte[PcapFormat.RecordHeaderLength];
     private bool _interfaceTaken;
     private long _frames;
+    private long _length = PcapFormat.FileHeaderLength;
     private bool _disposed;
 
     public PcapWriter(Stream stream, LinkType linkType = LinkType.Ethernet, bool nanosecond = true, uint snapLength = 262144)
@@ -47,16 +48,20 @@ public sealed class PcapWriter : ICaptureWriter
             PcapFormat.WriteRecordHeader(_header, timestampNanos, frame.Length, frame.Length, _nanosecond);
             _stream.Write(_header);
             _stream.Write(frame);
+            _length += _header.Length + frame.Length;
             _frames++;
         }
         _ = _interfaceTaken;
     }
 
-    /// <summary>Pushes buffered records to the file; nothing once disposed.</summary>
-    public void Flush()
+    /// <summary>Pushes buffered records to the file (nothing once disposed); returns the length of the complete records in it.</summary>
+    public long Flush()
     {
         lock (_gate)
+        {
             if (!_disposed) _stream.Flush();
+            return _length;
+        }
     }
 
     /// <summary>Closes the file. A <see cref="Write"/> racing with this (a switch thread holding a stopped capture) is dropped.</summary>

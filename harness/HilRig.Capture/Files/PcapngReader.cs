@@ -108,10 +108,8 @@ public sealed class PcapngReader : CaptureReader
         var ifId = (int)PcapFormat.Read32(span, _bigEndian);
         var iface = Interface(ifId, offset);
         var ts = ((ulong)PcapFormat.Read32(span[4..], _bigEndian) << 32) | PcapFormat.Read32(span[8..], _bigEndian);
-        var caplen = (int)PcapFormat.Read32(span[12..], _bigEndian);
+        var caplen = CapturedLength(span, padded: true, "enhanced packet", offset);
         var origlen = (int)PcapFormat.Read32(span[16..], _bigEndian);
-        if (caplen < 0 || 20 + PcapngFormat.Pad4(caplen) > span.Length)
-            throw new CaptureFormatException($"pcapng enhanced packet claims {caplen} captured bytes but its block holds {span.Length - 20}", offset + 12);
         var direction = FrameDirection.Unknown;
         string? comment = null;
         var be = _bigEndian;
@@ -141,11 +139,22 @@ public sealed class PcapngReader : CaptureReader
         var ifId = PcapFormat.Read16(span, _bigEndian);
         var iface = Interface(ifId, offset);
         var ts = ((ulong)PcapFormat.Read32(span[4..], _bigEndian) << 32) | PcapFormat.Read32(span[8..], _bigEndian);
-        var caplen = (int)PcapFormat.Read32(span[12..], _bigEndian);
+        var caplen = CapturedLength(span, padded: false, "packet block", offset);
         var origlen = (int)PcapFormat.Read32(span[16..], _bigEndian);
-        if (caplen < 0 || 20 + caplen > span.Length)
-            throw new CaptureFormatException($"pcapng packet block claims {caplen} captured bytes but holds {span.Length - 20}", offset + 12);
         return new CapturedFrame(ToNanos(ts, iface.UnitsPerSecond), iface.LinkType, body.Slice(20, caplen), Math.Max(origlen, caplen), ifId);
+    }
+
+    /// <summary>
+    /// The captured length at body offset 12, checked against the room the block leaves after its 20-byte packet
+    /// header. Compared unsigned and before padding: a length near 2^31 must not wrap into a small one.
+    /// </summary>
+    private int CapturedLength(ReadOnlySpan<byte> body, bool padded, string block, long offset)
+    {
+        var caplen = PcapFormat.Read32(body[12..], _bigEndian);
+        var room = body.Length - 20;
+        if (caplen > (uint)room || padded && PcapngFormat.Pad4((int)caplen) > room)
+            throw new CaptureFormatException($"pcapng {block} claims {caplen} captured bytes but its block holds {room}", offset + 12);
+        return (int)caplen;
     }
 
     private InterfaceInfo Interface(int id, long offset)

@@ -14,6 +14,7 @@ public sealed class PcapngWriter : ICaptureWriter
     private byte[] _scratch = new byte[2048];
     private int _interfaces;
     private long _frames;
+    private long _length;
     private bool _disposed;
 
     public PcapngWriter(Stream stream, string? application = "HilRig")
@@ -104,11 +105,14 @@ public sealed class PcapngWriter : ICaptureWriter
         }
     }
 
-    /// <summary>Pushes buffered records to the file; nothing once disposed.</summary>
-    public void Flush()
+    /// <summary>Pushes buffered records to the file (nothing once disposed); returns the length of the complete blocks in it.</summary>
+    public long Flush()
     {
         lock (_gate)
+        {
             if (!_disposed) _stream.Flush();
+            return _length;
+        }
     }
 
     /// <summary>Closes the file. A <see cref="Write"/> racing with this (a switch thread holding a stopped capture) is dropped.</summary>
@@ -162,6 +166,7 @@ public sealed class PcapngWriter : ICaptureWriter
     {
         BinaryPrimitives.WriteUInt32LittleEndian(block.AsSpan(pos), (uint)(pos + 4));
         _stream.Write(block, 0, pos + 4);
+        _length += pos + 4;
     }
 
     private static int PutOption(byte[] block, int pos, ushort code, ReadOnlySpan<byte> value)

@@ -1,4 +1,6 @@
 using HilRig.Capture.Files;
+using SharpPcap;
+using SharpPcap.LibPcap;
 
 namespace HilRig.Capture.Live;
 
@@ -18,18 +20,20 @@ public sealed record LiveCaptureOptions(string Interface)
 }
 
 /// <summary>
-/// Captures live from an interface through libpcap on a dedicated thread (so it can sit in the board's
-/// network namespace), handing every frame to a sink — usually a capture file writer. Physical rigs
-/// capture on the NIC that faces the board. Needs root or CAP_NET_RAW.
+/// Captures live from an interface through SharpPcap on a dedicated thread (so it can sit in a board's network
+/// namespace), handing every frame to a sink — usually a capture file writer. Physical rigs capture on the NIC that
+/// faces the board. Needs root or CAP_NET_RAW. The device list is made on the capture thread after it entered the
+/// namespace: <c>LibPcapLiveDeviceList.Instance</c> is a process-wide cache that a root-namespace thread would poison
+/// (platform-dotnet.md §0).
 /// </summary>
-public sealed unsafe class LiveCapture : IDisposable
+public sealed class LiveCapture : IDisposable
 {
     private readonly LiveCaptureOptions _options;
     private readonly Action<CapturedFrame> _sink;
     private readonly Thread _thread;
     private readonly ManualResetEventSlim _ready = new();
     private volatile bool _stopping;
-    private IntPtr _handle;
+    private LibPcapLiveDevice? _device;
     private Exception? _startError;
     private long _frames;
 
@@ -47,7 +51,7 @@ public sealed unsafe class LiveCapture : IDisposable
     /// <summary>Error that ended the capture thread, if any.</summary>
     public Exception? Failure { get; private set; }
 
-    /// <summary>Opens and activates the capture; throws with libpcap's reason when it cannot.</summary>
+    /// <summary>Opens the capture; throws naming the interface (or the filter) when it cannot.</summary>
     public static LiveCapture Start(LiveCaptureOptions options, Action<CapturedFrame> sink)
     {
         var capture = new LiveCapture(options, sink);
@@ -95,60 +99,55 @@ public sealed unsafe class LiveCapture : IDisposable
         }
         finally
         {
-            LibPcap.pcap_close(_handle);
-            _handle = IntPtr.Zero;
+            _device?.Close();
         }
     }
 
     private void Open()
     {
-        LibPcap.EnsureResolver();
         if (_options.Namespace is { } ns) NetworkNamespaceThread.Enter(ns);
-        var error = stackalloc byte[LibPcap.ErrorBufferSize];
         var where = _options.Namespace is null ? _options.Interface : $"{_options.Interface} in netns {_options.Namespace}";
-        IntPtr p;
+        LibPcapLiveDeviceList devices;
         try
         {
-            p = LibPcap.pcap_create(_options.Interface, error);
+            devices = LibPcapLiveDeviceList.New();
         }
-        catch (DllNotFoundException e)
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or PcapException)
         {
-            throw new InvalidOperationException("libpcap is not installed (apt-get install libpcap0.8)", e);
+            throw new InvalidOperationException($"libpcap is not usable (apt-get install libpcap0.8): {e.Message}", e);
         }
-        if (p == IntPtr.Zero)
-            throw new IOException($"pcap_create({where}): {System.Runtime.InteropServices.Marshal.PtrToStringUTF8((IntPtr)error)}");
-        LibPcap.pcap_set_snaplen(p, _options.SnapLength);
-        LibPcap.pcap_set_promisc(p, _options.Promiscuous ? 1 : 0);
-        LibPcap.pcap_set_immediate_mode(p, 1);
-        LibPcap.pcap_set_timeout(p, 100);
-        LibPcap.pcap_set_buffer_size(p, 8 * 1024 * 1024);
-        var status = LibPcap.pcap_activate(p);
-        if (status < 0)
+        var device = devices.FirstOrDefault(d => d.Name == _options.Interface)
+            ?? throw new IOException($"cannot capture on {where}: no such interface; interfaces: {string.Join(", ", devices.Select(d => d.Name))}");
+        try
         {
-            var reason = status == -8 /* PCAP_ERROR_PERM_DENIED */ ? "permission denied (needs root or CAP_NET_RAW)" : $"{LibPcap.Status(status)}: {LibPcap.Error(p)}";
-            LibPcap.pcap_close(p);
-            throw new IOException($"cannot capture on {where}: {reason}");
+            device.Open(new DeviceConfiguration
+            {
+                Mode = _options.Promiscuous ? DeviceModes.Promiscuous : DeviceModes.None,
+                Snaplen = _options.SnapLength,
+                ReadTimeout = 100,
+                Immediate = true,
+                BufferSize = 8 * 1024 * 1024,
+            });
+        }
+        catch (PcapException e)
+        {
+            var reason = e.Message.Contains("permission", StringComparison.OrdinalIgnoreCase) ? "permission denied (needs root or CAP_NET_RAW)" : e.Message;
+            throw new IOException($"cannot capture on {where}: {reason}", e);
         }
         if (_options.Filter is { } filter)
         {
-            LibPcap.BpfProgram program;
-            if (LibPcap.pcap_compile(p, &program, filter, 1, 0xFFFFFFFF) != 0)
+            try
             {
-                var reason = LibPcap.Error(p);
-                LibPcap.pcap_close(p);
-                throw new ArgumentException($"capture filter '{filter}' does not compile: {reason}");
+                device.Filter = filter;
             }
-            var set = LibPcap.pcap_setfilter(p, &program);
-            LibPcap.pcap_freecode(&program);
-            if (set != 0)
+            catch (PcapException e)
             {
-                var reason = LibPcap.Error(p);
-                LibPcap.pcap_close(p);
-                throw new IOException($"cannot apply filter '{filter}' on {where}: {reason}");
+                device.Close();
+                throw new ArgumentException($"capture filter '{filter}' does not compile: {e.Message}", e);
             }
         }
-        LinkType = (LinkType)LibPcap.pcap_datalink(p);
-        _handle = p;
+        LinkType = (LinkType)(int)device.LinkType;
+        _device = device;
     }
 
     private void Loop()
@@ -156,17 +155,16 @@ public sealed unsafe class LiveCapture : IDisposable
         var buffer = new byte[_options.SnapLength];
         while (!_stopping)
         {
-            LibPcap.PacketHeader* header;
-            byte* data;
-            var r = LibPcap.pcap_next_ex(_handle, &header, &data);
-            if (r == 0) continue; // timeout: check _stopping
-            if (r == -2) return; // pcap_breakloop
-            if (r < 0) throw new IOException($"capture on {_options.Interface} failed: {LibPcap.Error(_handle)}");
-            var length = (int)Math.Min(header->CapturedLength, (uint)buffer.Length);
-            new ReadOnlySpan<byte>(data, length).CopyTo(buffer);
-            var ts = header->Seconds * 1_000_000_000L + header->Microseconds * 1000L;
+            var status = _device!.GetNextPacket(out var packet);
+            if (status == GetPacketStatus.ReadTimeout) continue; // check _stopping
+            if (status == GetPacketStatus.NoRemainingPackets) return;
+            if (status != GetPacketStatus.PacketRead) throw new IOException($"capture on {_options.Interface} failed: {_device.LastError}");
+            var data = packet.Data;
+            var length = Math.Min(data.Length, buffer.Length);
+            data[..length].CopyTo(buffer);
+            var ts = (long)packet.Header.Timeval.Seconds * 1_000_000_000L + (long)packet.Header.Timeval.MicroSeconds * 1000L;
             Interlocked.Increment(ref _frames);
-            _sink(new CapturedFrame(ts, LinkType, buffer.AsMemory(0, length), (int)header->Length));
+            _sink(new CapturedFrame(ts, LinkType, buffer.AsMemory(0, length), packet.Header is PcapHeader header ? (int)header.PacketLength : data.Length));
         }
     }
 
@@ -185,8 +183,6 @@ public sealed unsafe class LiveCapture : IDisposable
     public void Dispose()
     {
         _stopping = true;
-        var h = _handle;
-        if (h != IntPtr.Zero) LibPcap.pcap_breakloop(h);
         _thread.Join();
         _ready.Dispose();
     }

@@ -9,6 +9,16 @@ public static class CommonOptions
 
     public static Option<string?> Tags() => new("--tags", "-t") { Description = "a Cucumber tag expression, e.g. \"@smoke and not @slow\"" };
 
+    public static Option<string[]> Bindings() => new("--bindings")
+    {
+        Description = "an assembly (.dll) with more Reqnroll [Binding] classes, besides HilRig's step library (repeatable)",
+        Arity = ArgumentArity.OneOrMore,
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public static Option<string> Results() =>
+        new("--results") { Description = "directory for the reports (allure-results/, junit.xml, Cucumber messages and HTML, hilrig-run.json) and artifacts", DefaultValueFactory = _ => "reports" };
+
     public static Option<bool> Json() => new("--json") { Description = "print JSON instead of text" };
 
     public static Argument<string[]> Features() => new("FEATURE")

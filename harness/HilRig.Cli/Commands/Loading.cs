@@ -70,6 +70,54 @@ public static class Loading
         }
     }
 
+    /// <summary>The assemblies named by <c>--bindings</c>, loaded; a path that is not a loadable assembly is a usage error.</summary>
+    public static System.Reflection.Assembly[] BindingAssemblies(string[]? paths)
+    {
+        var assemblies = new List<System.Reflection.Assembly>();
+        foreach (var path in paths ?? [])
+        {
+            try
+            {
+                assemblies.Add(System.Reflection.Assembly.LoadFrom(Path.GetFullPath(path)));
+            }
+            catch (Exception e) when (e is IOException or BadImageFormatException or ArgumentException)
+            {
+                throw new UsageException($"--bindings {path}: not a .NET assembly that can be loaded ({e.Message})");
+            }
+        }
+        return assemblies.ToArray();
+    }
+
+    /// <summary>A duration option (<c>90s</c>, <c>5min</c>), or its default when not given.</summary>
+    public static TimeSpan Duration(string? text, string option, TimeSpan fallback)
+    {
+        if (text is null) return fallback;
+        if (!Engine.Runtime.DurationParser.TryParse(text, out var value) || value <= TimeSpan.Zero)
+            throw new UsageException($"{option}: '{text}' is not a duration (e.g. 90s, 5min)");
+        return value;
+    }
+
+    /// <summary>
+    /// The results directory, created if need be and proven writable before anything runs: a run that could not write its
+    /// reports would be a run for nothing. (A probe file rather than permission bits: root may write anywhere but a
+    /// read-only file system, and the question is whether this process can.)
+    /// </summary>
+    public static string WritableDirectory(string path, string option)
+    {
+        try
+        {
+            Directory.CreateDirectory(path);
+            var probe = Path.Combine(path, $".hilrig-write-probe-{Environment.ProcessId}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+            return path;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"{option} {path}: not a writable directory ({e.Message})");
+        }
+    }
+
     /// <summary>Runs an action, mapping input problems to exit 2 with a message on stderr.</summary>
     public static async Task<int> GuardAsync(Func<Task<int>> action)
     {
@@ -82,7 +130,7 @@ public static class Loading
             Terminal.Error("hilrig: " + e.Message);
             return ExitCodes.Usage;
         }
-        catch (BindingException e)
+        catch (StepBindingException e)
         {
             Terminal.Error("hilrig: step bindings have errors:\n" + e.Message);
             return ExitCodes.Usage;

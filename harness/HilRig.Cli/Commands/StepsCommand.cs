@@ -13,10 +13,11 @@ public static class StepsCommand
     public static Command Create()
     {
         var json = CommonOptions.Json();
-        var command = new Command("steps", "List every step binding") { json };
+        var bindings = CommonOptions.Bindings();
+        var command = new Command("steps", "List every step binding") { json, bindings };
         command.SetAction((parse, _) => Loading.GuardAsync(() =>
         {
-            var registry = BindingRegistry.Build(ScenarioHost.BindingAssemblies());
+            var registry = BindingRegistry.Build(ScenarioHost.BindingAssemblies(Loading.BindingAssemblies(parse.GetValue(bindings))));
             var steps = registry.Steps
                 .OrderBy(s => s.Method.DeclaringType?.Namespace, StringComparer.Ordinal)
                 .ThenBy(s => s.Expression.Source, StringComparer.Ordinal)
@@ -24,7 +25,7 @@ public static class StepsCommand
                 .ToList();
             if (parse.GetValue(json))
             {
-                Console.Out.WriteLine(JsonSerializer.Serialize(steps, StepsJson.Default.ListStepJson));
+                Console.Out.WriteLine(JsonSerializer.Serialize(steps, Readable));
                 return Task.FromResult(ExitCodes.Passed);
             }
             foreach (var area in steps.GroupBy(s => s.Area))
@@ -36,27 +37,24 @@ public static class StepsCommand
                     if (s.Summary is not null) Terminal.Line($"      {s.Summary}", $"      [grey]{Terminal.Escape(s.Summary)}[/]");
                 }
             }
-            Terminal.Line($"\n{steps.Count} step(s); parameter types: {string.Join(", ", registry.ParameterTypes.Names.Select(n => "{" + n + "}"))}");
+            var custom = registry.ParameterTypes.Custom.Select(t => t.ToString()).Order(StringComparer.Ordinal).ToList();
+            Terminal.Line($"\n{steps.Count} step(s); custom parameter types: {(custom.Count == 0 ? "none" : string.Join(", ", custom))}; " +
+                          "built in: {int} {long} {byte} {short} {float} {double} {decimal} {word} {string} {}, and .NET type names ({Int32}, {DateTime}, {Guid}, enums)");
             return Task.FromResult(ExitCodes.Passed);
         }));
         return command;
     }
 
+    private static readonly JsonSerializerOptions Readable = JsonText.Readable(StepsJson.Default);
+
     private static StepJson Describe(StepDefinition s)
     {
-        var parameters = s.Expression is CucumberExpression ce
+        var parameters = s.Expression is CucumberStepExpression ce
             ? ce.Parameters.Select(p => p.Name.Length == 0 ? "{}" : p.Name).ToList()
             : s.ParameterTypes.Take(s.ArgumentCount).Select(t => t.Name).ToList();
-        if (s.TakesStepArgument) parameters.Add(s.ParameterTypes[^1].Name == "DataTable" ? "DataTable" : "DocString");
-        var keyword = s.Kind switch
-        {
-            Engine.Gherkin.StepKind.Context => "Given",
-            Engine.Gherkin.StepKind.Action => "When",
-            Engine.Gherkin.StepKind.Outcome => "Then",
-            _ => "*",
-        };
+        if (s.TakesStepArgument) parameters.Add(s.ParameterTypes[^1].Name);
         var area = s.Method.DeclaringType?.Namespace?.Split('.').Last() ?? "";
-        return new StepJson(keyword, s.Expression.Source, s.Expression is CucumberExpression ? "cucumber" : "regex", parameters, s.Summary, s.MethodName, area);
+        return new StepJson(s.Keyword, s.Expression.Source, s.Expression is CucumberStepExpression ? "cucumber" : "regex", parameters, s.Summary, s.MethodName, area);
     }
 }
 

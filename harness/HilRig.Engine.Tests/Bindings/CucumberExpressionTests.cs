@@ -1,14 +1,16 @@
 using HilRig.Engine.Bindings;
 using NUnit.Framework;
+using Reqnroll;
 
 namespace HilRig.Engine.Tests.Bindings;
 
+/// <summary>Cucumber expressions from Cucumber.CucumberExpressions with our parameter types and conversions on top.</summary>
 public class CucumberExpressionTests
 {
     private static readonly ParameterTypeRegistry Registry = new();
 
-    private static object?[]? Match(string expression, string text) =>
-        new CucumberExpression(expression, Registry).Match(text)?.Select(a => a.Type!.Transform(a.Text, null)).ToArray();
+    private static object?[]? Match(string expression, string text, ParameterTypeRegistry? registry = null) =>
+        new CucumberStepExpression(expression, registry ?? Registry).Match(text)?.Select(a => a.Type!.Transform(a, null)).ToArray();
 
     [Test]
     public void Match_BuiltInParameterTypes_ConvertValues()
@@ -24,6 +26,16 @@ public class CucumberExpressionTests
         Assert.That(Match("say {string}", @"say ""a \""quoted\"" word"""), Is.EqualTo(new object[] { "a \"quoted\" word" }));
         Assert.That(Match("anything {} here", "anything at all here"), Is.EqualTo(new object[] { "at all" }));
         Assert.That(Match("I have {int} cukes", "I have 4.5 cukes"), Is.Null);
+    }
+
+    [Test]
+    public void Match_ReqnrollTypeNames_AndEnumsByShortName()
+    {
+        var registry = new ParameterTypeRegistry();
+        registry.AddEnum(typeof(DayOfWeek));
+        Assert.That(Match("at {DateTime}", "at 2026-12-03T10:00:00", registry), Is.EqualTo(new object[] { new DateTime(2026, 12, 3, 10, 0, 0) }));
+        Assert.That(Match("id {Guid}", "id 8a1f7f4e-1d2b-4c3d-9e8f-0a1b2c3d4e5f", registry), Is.EqualTo(new object[] { Guid.Parse("8a1f7f4e-1d2b-4c3d-9e8f-0a1b2c3d4e5f") }));
+        Assert.That(Match("on {DayOfWeek}", "on tuesday", registry), Is.EqualTo(new object[] { DayOfWeek.Tuesday }));
     }
 
     [Test]
@@ -46,33 +58,62 @@ public class CucumberExpressionTests
     [Test]
     public void Match_EscapedSpecialCharacters_AreLiteral()
     {
-        Assert.That(Match(@"a \(b\) \{c\} d\/e", "a (b) {c} d/e"), Is.Empty);
+        Assert.That(Match(@"a \(b) \{c} d\/e", "a (b) {c} d/e"), Is.Empty);
         Assert.That(Match("regex chars . * + ? [x] $ ^ | stay literal", "regex chars . * + ? [x] $ ^ | stay literal"), Is.Empty);
     }
 
-    [Test]
-    public void Match_ParameterWithGroupsInItsRegex_StillOneArgument()
+    [Binding]
+    public sealed class Pairs
     {
-        var registry = new ParameterTypeRegistry();
-        registry.Add(new ParameterType("pair", [@"(\d+)x(\d+)"], typeof(string), (s, _) => s));
-        var args = new CucumberExpression("size {pair} then {int}", registry).Match("size 3x4 then 7")!;
-        Assert.That(args.Select(a => a.Text), Is.EqualTo(new[] { "3x4", "7" }));
+        [StepArgumentTransformation(@"(\d+)x(\d+)", Name = "size")]
+        public static (int, int) Size(int width, int height) => (width, height);
+
+        [Given("undefined {nope} here")]
+        public void Undefined(string nope)
+        {
+        }
     }
 
-    [TestCase("{nope} here", 1, "undefined parameter type {nope}")]
-    [TestCase("unclosed (optional", 10, "never closed")]
-    [TestCase("bad ) paren", 5, "no matching '('")]
-    [TestCase("a (b{int}) c", 5, "may not contain a parameter")]
-    [TestCase("a/ b", 2, "alternative may not be empty")]
-    [TestCase("(a)/b", 4, "optional text only")]
-    [TestCase("empty () optional", 7, "may not be empty")]
-    [TestCase("unclosed {int", 10, "never closed")]
-    [TestCase(@"bad \e escape", 5, "not a valid escape")]
-    public void Compile_InvalidExpression_NamesPositionAndReason(string expression, int position, string reason)
+    [Test]
+    public void Transformation_WithGroups_IsOneParameterTypeWhoseGroupsAreTheMethodsArguments()
     {
-        var e = Assert.Throws<CucumberExpressionException>(() => _ = new CucumberExpression(expression, Registry))!;
-        Assert.That(e.Message, Does.Contain(reason));
-        Assert.That(e.Position, Is.EqualTo(position), e.Message);
+        var registry = BindingRegistry.Build([typeof(PairsOnly)]);
+        var match = registry.Match("size 3x4 then 7").Single();
+        Assert.That(match.Arguments.Select(a => a.Text), Is.EqualTo(new[] { "3x4", "7" }));
+        Assert.That(match.Arguments[0].Type!.Transform(match.Arguments[0], null), Is.EqualTo((3, 4)));
+    }
+
+    [Binding]
+    public sealed class PairsOnly
+    {
+        [StepArgumentTransformation(@"(\d+)x(\d+)", Name = "size")]
+        public static (int, int) Size(int width, int height) => (width, height);
+
+        [Given("size {size} then {int}")]
+        public void Step((int, int) size, int n)
+        {
+        }
+    }
+
+    [Test]
+    public void Registry_UndefinedParameterType_NamesTheStepDefinitionAndTheKnownTypes()
+    {
+        var e = Assert.Throws<StepBindingException>(() => BindingRegistry.Build([typeof(Pairs)]))!;
+        Assert.That(e.Message, Does.Contain("Pairs.Undefined(String): [Given(\"undefined {nope} here\")]: undefined parameter type {nope}"));
+        Assert.That(e.Message, Does.Contain("{size}").And.Contain("{int}").And.Contain("column 11"));
+    }
+
+    [TestCase("unclosed (optional", "The '(' does not have a matching ')'")]
+    [TestCase("a (b{int}) c", "An optional may not contain a parameter type")]
+    [TestCase("a/ b", "Alternative may not be empty")]
+    [TestCase("(a)/b", "An alternative may not exclusively contain optionals")]
+    [TestCase("empty () optional", "An optional must contain some text")]
+    [TestCase("unclosed {int", "The '{' does not have a matching '}'")]
+    [TestCase(@"bad \e escape", "Only the characters '{', '}', '(', ')', '\\', '/' and whitespace can be escaped")]
+    public void Compile_InvalidExpression_SaysWhereAndWhy(string expression, string reason)
+    {
+        var e = Assert.Throws<CucumberExpressions.CucumberExpressionException>(() => _ = new CucumberStepExpression(expression, Registry))!;
+        Assert.That(e.Message, Does.Contain(reason).And.Contain("problem at column"));
     }
 
     [Test]
@@ -81,8 +122,6 @@ public class CucumberExpressionTests
         var regex = new RegexStepExpression(@"^I wait (\d+) (seconds|minutes)$");
         Assert.That(regex.Match("I wait 5 minutes")!.Select(a => a.Text), Is.EqualTo(new[] { "5", "minutes" }));
         Assert.That(regex.GroupCount, Is.EqualTo(2));
-        Assert.That(RegexStepExpression.LooksLikeRegex("^x"), Is.True);
-        Assert.That(RegexStepExpression.LooksLikeRegex("x {int}"), Is.False);
-        Assert.Throws<CucumberExpressionException>(() => _ = new RegexStepExpression("^(unclosed$"));
+        Assert.Throws<StepBindingException>(() => _ = new RegexStepExpression("^(unclosed$"));
     }
 }

@@ -29,7 +29,7 @@ public class FeatureParserTests
     public void Compile_ExamplesWithADuplicateColumn_IsAnErrorAtTheSecondHeaderCell()
     {
         var document = FeatureParser.ParseText("Feature: F\n  Scenario Outline: o <n>\n    Given x <n>\n    Examples:\n      | n | n |\n      | 1 | 2 |\n", "dup.feature");
-        var e = Assert.Throws<FeatureParseException>(() => PickleCompiler.Compile(document))!;
+        var e = Assert.Throws<FeatureParseException>(() => FeaturePickles.Compile(document))!;
         Assert.That(e.Errors.Single().ToString(), Does.StartWith("dup.feature:5:13:").And.Contain("<n> twice"));
     }
 

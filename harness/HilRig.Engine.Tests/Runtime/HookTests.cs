@@ -2,6 +2,7 @@ using HilRig.Engine.Bindings;
 using HilRig.Engine.Gherkin;
 using HilRig.Engine.Runtime;
 using NUnit.Framework;
+using Reqnroll;
 
 namespace HilRig.Engine.Tests.Runtime;
 
@@ -14,12 +15,12 @@ public class HookTests
     public void Clear() => Log.Clear();
 
     [Binding]
-    public sealed class Hooks(ScenarioInfo info)
+    public sealed class Hooks(ScenarioRun info)
     {
-        [BeforeRun]
+        [BeforeTestRun]
         public static void BeforeRun() => Log.Add("before run");
 
-        [AfterRun]
+        [AfterTestRun]
         public static void AfterRun() => Log.Add("after run");
 
         [BeforeScenario(Order = 2)]
@@ -75,9 +76,9 @@ public class HookTests
         Assert.That(Log, Is.EqualTo(new[]
         {
             "before run",
-            "before#1 only-a", "before#2 only-a", "scoped only-a", "step x", "after#2 only-a", "after#1 only-a",
-            "before#1 a-and-c", "before#2 a-and-c", "step y", "after#2 a-and-c", "after#1 a-and-c",
-            "before#1 with-steps", "before#2 with-steps", "before step step z", "step z", "after step step z", "after#2 with-steps", "after#1 with-steps",
+            "before#1 only-a", "before#2 only-a", "scoped only-a", "step x", "after#1 only-a", "after#2 only-a",
+            "before#1 a-and-c", "before#2 a-and-c", "step y", "after#1 a-and-c", "after#2 a-and-c",
+            "before#1 with-steps", "before#2 with-steps", "before step step z", "step z", "after step step z", "after#1 with-steps", "after#2 with-steps",
             "after run",
         }));
     }
@@ -95,8 +96,8 @@ public class HookTests
     [Test]
     public void Registry_HookWithInvalidTagExpression_IsReportedWithPosition()
     {
-        var e = Assert.Throws<BindingException>(() => BindingRegistry.Build([typeof(BadHook)]))!;
-        Assert.That(e.Message, Does.Contain("BadHook.Hook()").And.Contain("position 7"));
+        var e = Assert.Throws<StepBindingException>(() => BindingRegistry.Build([typeof(BadHook)]))!;
+        Assert.That(e.Message, Does.Contain("BadHook.Hook(): [BeforeScenario(\"@a and\")]: invalid tag expression \"@a and\" at position 7"));
     }
 
     [Binding]

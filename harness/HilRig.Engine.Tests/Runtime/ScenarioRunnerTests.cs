@@ -2,6 +2,7 @@ using HilRig.Engine.Bindings;
 using HilRig.Engine.Gherkin;
 using HilRig.Engine.Runtime;
 using NUnit.Framework;
+using Reqnroll;
 
 namespace HilRig.Engine.Tests.Runtime;
 
@@ -30,7 +31,7 @@ public class ScenarioRunnerTests
     }
 
     [Binding]
-    public sealed class CountingSteps(Counter counter, RunWide runWide, ScenarioInfo info)
+    public sealed class CountingSteps(Counter counter, RunWide runWide, ScenarioRun info)
     {
         [Given("the counter is {int}")]
         public void Set(int value)
@@ -77,7 +78,8 @@ public class ScenarioRunnerTests
         [When("another binding class reads the counter")]
         public void Read() => Log.Add($"other sees {counter.Value} in counter {counter.Id}");
 
-        [ParameterType("color", "red|green|blue")]
+        [StepArgumentTransformation("red|green|blue", Name = "color")]
+        [UseForSnippets(false)]
         public ConsoleColor Color(string name) => Enum.Parse<ConsoleColor>(name, ignoreCase: true);
 
         [Given("the light is {color}")]
@@ -219,6 +221,15 @@ public class ScenarioRunnerTests
     }
 
     [Test]
+    public async Task ReplayLine_FeaturePathIsRelativeToTheReplayDirectory_NotTheWorkingDirectory()
+    {
+        // The NUnit bridge runs in its bin directory: its replay lines said ./hilrig run ../../../../update/x.feature.
+        var parent = Path.GetDirectoryName(Environment.CurrentDirectory)!;
+        var r = (await RunnerTestKit.RunAsync("Feature: F\n  Scenario: bad\n    When it throws\n", [typeof(TroubleSteps)], replayDirectory: parent)).Single();
+        Assert.That(r.ReplayCommand, Is.EqualTo($"./hilrig run {Path.GetFileName(Environment.CurrentDirectory)}/kit.feature:2 --seed 7"));
+    }
+
+    [Test]
     public async Task Run_RigFault_IsBrokenNotFailed()
     {
         var r = (await RunnerTestKit.RunAsync("Feature: F\n  Scenario: S\n    When the rig breaks\n", [typeof(TroubleSteps)])).Single();
@@ -260,7 +271,7 @@ public class ScenarioRunnerTests
     [Test]
     public void Registry_BadSignature_IsReportedWithTheMethod()
     {
-        var e = Assert.Throws<BindingException>(() => BindingRegistry.Build([typeof(BadSignature)]))!;
+        var e = Assert.Throws<StepBindingException>(() => BindingRegistry.Build([typeof(BadSignature)]))!;
         Assert.That(e.Message, Does.Contain("BadSignature.TooMany(Int32, Int32, Int32)"));
     }
 

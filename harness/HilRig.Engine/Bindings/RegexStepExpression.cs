@@ -22,7 +22,7 @@ public sealed class RegexStepExpression : IStepExpression
         }
         catch (RegexParseException e)
         {
-            throw new CucumberExpressionException(source, e.Offset, $"invalid regular expression: {e.Error}");
+            throw new StepBindingException($"invalid regular expression \"{source}\" at position {e.Offset}: {e.Error}");
         }
     }
 
@@ -30,8 +30,6 @@ public sealed class RegexStepExpression : IStepExpression
 
     /// <summary>Numbered capturing groups, one per argument.</summary>
     public int GroupCount => _regex.GetGroupNames().Count(n => int.TryParse(n, out var i) && i > 0);
-
-    public static bool LooksLikeRegex(string pattern) => pattern.StartsWith('^') || pattern.EndsWith('$');
 
     public IReadOnlyList<StepArgumentMatch>? Match(string text)
     {

@@ -1,11 +1,13 @@
 using System.Text.RegularExpressions;
 using Gherkin;
+using Gherkin.CucumberMessages;
 
 namespace HilRig.Engine.Gherkin;
 
 /// <summary>
 /// Parses feature files with the official Gherkin 43 parser, which honours <c># language:</c> for
-/// every Gherkin dialect, and turns its errors into <see cref="FeatureParseError"/>s with file:line:column.
+/// every Gherkin dialect, into a Cucumber Messages document (ids from <see cref="StableIdGenerator"/>), and turns its
+/// errors into <see cref="FeatureParseError"/>s with file:line:column.
 /// </summary>
 public static partial class FeatureParser
 {
@@ -30,7 +32,9 @@ public static partial class FeatureParser
         try
         {
             using var reader = new StringReader(text);
-            return new FeatureDocument(uri, parser.Parse(reader));
+            var ast = parser.Parse(reader);
+            var document = new AstMessagesConverter(new StableIdGenerator(uri)).ConvertGherkinDocumentToEventArgs(ast, uri);
+            return new FeatureDocument(uri, text, document);
         }
         catch (CompositeParserException e)
         {

@@ -1,4 +1,4 @@
-using Gherkin.Ast;
+using Io.Cucumber.Messages.Types;
 using HilRig.Engine.Tags;
 
 namespace HilRig.Engine.Gherkin;
@@ -44,7 +44,7 @@ public sealed class FeatureSet
                 IReadOnlyList<Pickle> compiled;
                 try
                 {
-                    compiled = PickleCompiler.Compile(document);
+                    compiled = FeaturePickles.Compile(document);
                 }
                 catch (FeatureParseException e)
                 {
@@ -88,22 +88,11 @@ public sealed class FeatureSet
         if (pickle.Line == line || pickle.ScenarioLine == line) return true;
         var feature = document.Feature!;
         if (feature.Location.Line == line) return true;
-        foreach (var child in feature.Children)
+        foreach (var (scenario, rule) in document.Index.Scenarios.Where(s => s.Scenario.Location.Line == pickle.ScenarioLine))
         {
-            if (child is Rule rule && rule.Location.Line == line && pickle.RuleName == rule.Name &&
-                rule.Children.OfType<Scenario>().Any(s => s.Location.Line == pickle.ScenarioLine))
-                return true;
-            foreach (var scenario in ScenariosOf(child).Where(s => s.Location.Line == pickle.ScenarioLine))
-                if (scenario.Examples.Any(e => e.Location.Line == line && e.TableBody.Any(r => r.Location.Line == pickle.Line)))
-                    return true;
+            if (rule is not null && rule.Location.Line == line) return true;
+            if (scenario.Examples.Any(e => e.Location.Line == line && e.TableBody.Any(r => r.Location.Line == pickle.Line))) return true;
         }
         return false;
     }
-
-    private static IEnumerable<Scenario> ScenariosOf(IHasLocation child) => child switch
-    {
-        Scenario s => [s],
-        Rule r => r.Children.OfType<Scenario>(),
-        _ => [],
-    };
 }

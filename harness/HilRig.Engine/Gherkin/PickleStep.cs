@@ -18,6 +18,9 @@ public sealed record PickleStep(
     StepArgument? Argument,
     bool FromBackground)
 {
+    /// <summary>The pickle step id of Cucumber Messages.</summary>
+    public string Id { get; init; } = "";
+
     public override string ToString() => $"{Keyword.Trim()} {Text}";
 }
 

@@ -27,9 +27,17 @@ public sealed class AllureResultsWriter(string resultsDirectory, string? rigName
             File.Delete(file);
     }
 
+    /// <summary>
+    /// Each attempt of a retried scenario is a result of its own with the same historyId, as Allure expects retries; the
+    /// last one of a scenario that passed only on a retry is marked flaky (and falls into the "Flaky scenarios" category).
+    /// </summary>
     public void ScenarioFinished(ScenarioResult result)
     {
-        lock (_gate) Write(result);
+        lock (_gate)
+        {
+            foreach (var attempt in result.EarlierAttempts) Write(attempt, result);
+            Write(result, null);
+        }
     }
 
     public void RunFinished(RunContext run, RunResult result)
@@ -42,7 +50,7 @@ public sealed class AllureResultsWriter(string resultsDirectory, string? rigName
         }
     }
 
-    private void Write(ScenarioResult result)
+    private void Write(ScenarioResult result, ScenarioResult? retriedAs)
     {
         var pickle = result.Pickle;
         var uuid = Guid.NewGuid().ToString();
@@ -51,6 +59,7 @@ public sealed class AllureResultsWriter(string resultsDirectory, string? rigName
         if (pickle.Example is { } example)
             parameters.AddRange(example.Values.Select(v => new AllureParameter(v.Key, v.Value)));
         parameters.Add(new AllureParameter("seed", result.Seed.ToString(), Excluded: true));
+        if (result.Attempt > 1 || retriedAs is not null) parameters.Add(new AllureParameter("attempt", result.Attempt.ToString(), Excluded: true));
         if (rigName is not null) parameters.Add(new AllureParameter("rig", rigName, Excluded: true));
         var identity = string.Join("\n", parameters.Where(p => !p.Excluded).Select(p => $"{p.Name}={p.Value}"));
 
@@ -61,9 +70,10 @@ public sealed class AllureResultsWriter(string resultsDirectory, string? rigName
             TestCaseId = Md5(fullName),
             HistoryId = Md5(fullName + "\n" + identity),
             Name = pickle.DisplayName,
-            Description = $"{pickle.Location}\n\nReplay: {result.ReplayCommand}",
+            Description = $"{pickle.Location}\n\nReplay: {result.ReplayCommand}" +
+                (retriedAs is null ? "" : $"\n\nAttempt {result.Attempt}; the scenario was run again (--retry)."),
             Status = Status(result.Outcome),
-            StatusDetails = result.FailureMessage is null ? null : new AllureStatusDetails(result.FailureMessage + "\n\nReplay: " + result.ReplayCommand, Trace(result)),
+            StatusDetails = Details(result),
             Start = result.Start.ToUnixTimeMilliseconds(),
             Stop = (result.Start + result.Duration).ToUnixTimeMilliseconds(),
             Steps = result.Steps.Select(s => Step(uuid, s)).ToList(),
@@ -91,13 +101,25 @@ public sealed class AllureResultsWriter(string resultsDirectory, string? rigName
         }
     }
 
+    private static AllureStatusDetails? Details(ScenarioResult result)
+    {
+        if (result.Flaky)
+        {
+            var first = result.EarlierAttempts[0];
+            return new AllureStatusDetails(
+                $"flaky: passed on attempt {result.Attempt} after {result.EarlierAttempts.Count} failed attempt(s); attempt 1: " +
+                $"{first.FailureMessage}\n\nReplay: {result.ReplayCommand}", Trace(first), Flaky: true);
+        }
+        return result.FailureMessage is null ? null : new AllureStatusDetails(result.FailureMessage + "\n\nReplay: " + result.ReplayCommand, Trace(result));
+    }
+
     private AllureStep Step(string uuid, StepResult step)
     {
         var parameters = new List<AllureParameter>();
         var attachments = step.Attachments.Select(a => Attach(uuid, a)).Where(a => a is not null).ToList();
         switch (step.Step.Argument)
         {
-            case DataTable table:
+            case StepTable table:
                 attachments.Add(AttachText(uuid, "data table", table.ToString()));
                 break;
             case DocString doc:
@@ -181,7 +203,7 @@ public sealed class AllureResultsWriter(string resultsDirectory, string? rigName
     {
         Outcome.Passed => "passed",
         Outcome.Failed => "failed",
-        Outcome.Broken or Outcome.Undefined or Outcome.Ambiguous => "broken",
+        Outcome.Broken or Outcome.Undefined or Outcome.Ambiguous or Outcome.TestDefect => "broken",
         Outcome.Pending or Outcome.Skipped => "skipped",
         _ => "unknown",
     };
@@ -194,8 +216,10 @@ public sealed class AllureResultsWriter(string resultsDirectory, string? rigName
         new("Rig / infrastructure faults", @"(?s).*\[rig\].*", null, ["broken"]),
         new("Undefined or ambiguous steps", @"(?s)^(Undefined|Ambiguous) step.*", null, ["broken"]),
         new("Pending steps", @"(?s)^Pending step.*", null, ["skipped"]),
+        new("Flaky scenarios (passed on a retry)", @"(?s)^flaky: .*", null, ["passed"], Flaky: true),
+        new("Interrupted or not run", @"(?s).*(interrupted|not run: ).*", null, ["skipped"]),
         new("Product failures", null, null, ["failed"]),
-        new("Test defects (unexpected errors in step code)", null, null, ["broken"]),
+        new("Test defects (the scenario or its bindings: arguments, boards the rig lacks)", null, null, ["broken"]),
     ];
 
     private string EnvironmentProperties(RunContext run)

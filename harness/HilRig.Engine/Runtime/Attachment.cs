@@ -14,6 +14,19 @@ public static class MediaTypes
     public const string Yaml = "application/yaml";
     public const string Html = "text/html";
 
+    /// <summary>The media type of a file by its extension, for attachments that arrive as a bare path.</summary>
+    public static string ForFile(string path) => Path.GetExtension(path).ToLowerInvariant() switch
+    {
+        ".txt" or ".log" => Text,
+        ".json" => Json,
+        ".pcap" or ".pcapng" => Pcap,
+        ".yaml" or ".yml" => Yaml,
+        ".html" or ".htm" => Html,
+        ".png" => "image/png",
+        ".jpg" or ".jpeg" => "image/jpeg",
+        _ => "application/octet-stream",
+    };
+
     public static string ExtensionFor(string mediaType) => mediaType switch
     {
         Text => ".txt",

@@ -12,7 +12,7 @@ public sealed class ScenarioOutput
     private readonly List<Attachment> _scenarioAttachments = new();
     private int _counter;
 
-    public ScenarioOutput(ScenarioInfo scenario)
+    public ScenarioOutput(ScenarioRun scenario)
     {
         Directory = Path.Combine(scenario.Run.ArtifactsDirectory, scenario.Slug);
         System.IO.Directory.CreateDirectory(Directory);

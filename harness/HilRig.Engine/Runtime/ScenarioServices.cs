@@ -81,15 +81,15 @@ public sealed class ScenarioServices : IAsyncDisposable
     private object Build(Type type)
     {
         if (_building.Contains(type))
-            throw new BindingException($"cannot build {type.Name}: its constructor needs itself ({string.Join(" → ", _building.Reverse().Append(type).Select(t => t.Name))})");
+            throw new StepBindingException($"cannot build {type.Name}: its constructor needs itself ({string.Join(" → ", _building.Reverse().Append(type).Select(t => t.Name))})");
         if (type.GetCustomAttribute<ProvidedByHostAttribute>() is { } provided)
-            throw new BindingException($"no {type.Name} is available{(_building.Count > 0 ? $" for {_building.Peek().Name}" : "")}: {provided.Hint}");
+            throw new StepBindingException($"no {type.Name} is available{(_building.Count > 0 ? $" for {_building.Peek().Name}" : "")}: {provided.Hint}");
         if (type.IsAbstract || type.IsInterface || type.IsPrimitive || type == typeof(string))
-            throw new BindingException(
+            throw new StepBindingException(
                 $"cannot build a {type.Name}{(_building.Count > 0 ? $" for {_building.Peek().Name}" : "")}: it is not a concrete class; " +
                 "provide it with ScenarioServices.Add or a [BeforeScenario]/[BeforeRun] hook");
         var constructor = type.GetConstructors().OrderByDescending(c => c.GetParameters().Length).FirstOrDefault()
-            ?? throw new BindingException($"cannot build {type.Name}: it has no public constructor");
+            ?? throw new StepBindingException($"cannot build {type.Name}: it has no public constructor");
         _building.Push(type);
         object instance;
         try
@@ -99,7 +99,7 @@ public sealed class ScenarioServices : IAsyncDisposable
         }
         catch (TargetInvocationException e) when (e.InnerException is not null)
         {
-            throw new BindingException($"constructing {type.Name} failed: {e.InnerException.Message}", e.InnerException);
+            throw new StepBindingException($"constructing {type.Name} failed: {e.InnerException.Message}", e.InnerException);
         }
         finally
         {

@@ -208,6 +208,23 @@ public class ProcessBoardTests(string build)
         Assert.That(device.ExitCode, Is.EqualTo(74), "the lifeline's exit code");
     }
 
+    /// <summary>
+    /// A step that outlived its scenario (it ignored its token past the stop grace) must not power on a board its
+    /// scenario already released: no device process may start after teardown (found by reading; this failed before).
+    /// </summary>
+    [Test]
+    public async Task PowerOn_AfterTheBoardWasReleased_IsRefused_NoProcessStarts()
+    {
+        var board = NewBoard();
+        var driver = board.Drivers.OfType<ProcessBoardDriver>().Single();
+        await board.DisposeAsync();
+        var before = ChildProcesses.Count;
+        var e = Assert.ThrowsAsync<HilRig.Engine.Runtime.TestDefectException>(() => driver.OnAsync())!;
+        Assert.That(e.Message, Does.Contain("board dut was released at the end of its scenario"));
+        Assert.That(driver.ProcessId, Is.Null);
+        Assert.That(ChildProcesses.Count, Is.EqualTo(before), "no device process was started");
+    }
+
     private static bool ProcessExists(int pid)
     {
         try

@@ -44,7 +44,7 @@ public class RigLoaderTests
         Assert.That(dut.Driver("process")!.Map("settings")["um.modules"], Is.EqualTo("file,test"));
         Assert.That(dut.Driver("shell"), Is.Not.Null, "process boards get a shell driver without naming it");
         var uart = rig.FindBoard("uart-board")!;
-        Assert.That(uart.Driver("serial")!.String("baud"), Is.EqualTo("115200"));
+        Assert.That(uart.Driver("serial")!.Int("baud"), Is.EqualTo(115200));
         Assert.That(uart.Driver("shell")!.Duration("command_timeout"), Is.EqualTo(TimeSpan.FromSeconds(90)));
         Assert.That(rig.Network.Type, Is.EqualTo("simnet"));
         Assert.That(rig.Network.Options.Bool("capture"), Is.True);
@@ -95,7 +95,7 @@ public class RigLoaderTests
     {
         var error = SingleError("boards:\n  bench:\n    kind: physical\n    drivers:\n      serial: {baud: 9600}\n      external_power: {on: 'x on', off: 'x off'}\n");
         Assert.That(error.KeyPath, Is.EqualTo("boards.bench.drivers.serial"));
-        Assert.That(error.Reason, Does.Contain("missing option 'port'"));
+        Assert.That(error.Reason, Does.Contain("missing 'port' (a tty path) or 'match'"));
         Assert.That(error.Line, Is.EqualTo(5));
     }
 
@@ -103,7 +103,7 @@ public class RigLoaderTests
     public void Parse_MissingRequiredDriver_IsNamed()
     {
         var error = SingleError("boards:\n  bench:\n    kind: physical\n    drivers:\n      serial: {port: /dev/ttyUSB0}\n");
-        Assert.That(error.Reason, Does.Contain("needs the 'external_power' driver"));
+        Assert.That(error.Reason, Does.Contain("a physical board needs one power driver: relay_power, gpio_power, i2c_power, external_power"));
     }
 
     [Test]
@@ -124,8 +124,9 @@ public class RigLoaderTests
     [Test]
     public void Parse_BadEnumValue_ListsTheValues()
     {
-        var error = SingleError("boards:\n  b:\n    kind: physical\n    drivers:\n      serial: {port: /dev/x, baud: 12345}\n      external_power: {on: a, off: b}\n");
-        Assert.That(error.Reason, Does.Contain("one of 9600|").And.Contain("'12345'"));
+        // Any baud rate goes (the adapter decides); parity is one of a list.
+        var error = SingleError("boards:\n  b:\n    kind: physical\n    drivers:\n      serial: {port: /dev/x, baud: 12345, parity: nine}\n      external_power: {on: a, off: b}\n");
+        Assert.That(error.Reason, Does.Contain("one of none|even|odd|mark|space").And.Contain("'nine'"));
     }
 
     [Test]

@@ -1,3 +1,4 @@
+using HilRig.Rig.Drivers.Boot;
 using HilRig.Rig.Drivers.Console;
 using HilRig.Rig.Drivers.Power;
 using HilRig.Rig.Drivers.ProcessBoard;
@@ -5,6 +6,7 @@ using HilRig.Rig.Drivers.Qemu;
 using HilRig.Rig.Drivers.Serial;
 using HilRig.Rig.Drivers.Shell;
 using HilRig.Rig.Protocols;
+using HilRig.Rig.Locking;
 using HilRig.Rig.Model;
 using HilRig.Engine.Runtime;
 
@@ -13,12 +15,13 @@ namespace HilRig.Rig.Boards;
 /// <summary>Builds a board's drivers from its rig definition: the resource → driver → protocol wiring per kind.</summary>
 public static class BoardFactory
 {
-    public static Board Create(BoardDefinition definition, string stateDirectory, Func<string, Random> randomFor, int seed, TimeProvider? time = null)
+    public static Board Create(BoardDefinition definition, string stateDirectory, Func<string, Random> randomFor, int seed, TimeProvider? time = null,
+        BoardSessions? sessions = null)
     {
         return definition.Kind switch
         {
             BoardKind.Process => CreateProcessBoard(definition, stateDirectory, randomFor, seed, time),
-            BoardKind.Physical => CreatePhysicalBoard(definition, stateDirectory, randomFor, time),
+            BoardKind.Physical => CreatePhysicalBoard(definition, stateDirectory, randomFor, time, sessions),
             BoardKind.Qemu => CreateQemuBoard(definition, stateDirectory, randomFor, seed, time),
             _ => throw new RigFaultException($"board {definition.Name}: unknown kind {definition.Kind}"),
         };
@@ -72,32 +75,99 @@ public static class BoardFactory
         return board;
     }
 
-    private static Board CreatePhysicalBoard(BoardDefinition definition, string stateDirectory, Func<string, Random> randomFor, TimeProvider? time)
+    private static Board CreatePhysicalBoard(BoardDefinition definition, string stateDirectory, Func<string, Random> randomFor, TimeProvider? time,
+        BoardSessions? sessions)
     {
+        // The lock comes first: nothing of a board another run holds is opened, not even its console.
+        var session = sessions?.Enter(definition);
         var serial = definition.Driver("serial")!;
-        var power = definition.Driver("external_power")!;
-        SerialPort port;
+        var shellOptions = definition.Driver("shell")!;
+        var opened = new List<object>();
         try
         {
-            port = SerialPort.Open(serial.RequiredString("port"), int.Parse(serial.RequiredString("baud")));
+            var log = new ConsoleLog(Path.Combine(stateDirectory, "console.log"), time);
+            opened.Add(log);
+            SerialConsole console;
+            try
+            {
+                console = SerialConsole.Open(SerialSettings.From(serial), definition.Name, log, time);
+            }
+            catch (IOException e)
+            {
+                throw new RigFaultException($"board {definition.Name}: serial: {e.Message} (from {SerialSettings.From(serial).Source})", e);
+            }
+            opened.Add(console);
+            IPowerSwitch powerSwitch;
+            try
+            {
+                powerSwitch = PowerSwitches.Create(definition);
+            }
+            catch (PowerSwitchException e)
+            {
+                throw new RigFaultException($"board {definition.Name}: {e.Message}", e);
+            }
+            var power = new SwitchedPower(definition.Name, powerSwitch, console, PowerSwitches.CycleDelay(definition), time)
+            {
+                PowerDownText = shellOptions.String("power_down")!,
+            };
+            opened.Add(power);
+            var shell = Shell(definition, console, randomFor, nudgeBeforeFirstPrompt: false);
+            var bootloader = definition.Driver("bootloader") is { } b
+                ? new BootloaderOptions(b.RequiredString("autoboot"), b.RequiredString("prompt"), b.String("boot")!, b.Duration("timeout"))
+                : null;
+            var strategy = new BootStrategy(console, shell, bootloader, definition.Name);
+            power.PoweredOn += strategy.PoweredOn;
+            power.ShellIsUp = () => strategy.ShellIsUp;
+            var bootTimeout = shellOptions.Duration("boot_timeout");
+            // The health check boots the board; the deploy after it gives the scenario a fresh image all the same.
+            if (session is not null)
+                power.BeforePowerOn.Add(cancellation => sessions!.EnsureHealthyAsync(session,
+                    ct => HealthCheck.RunAsync(definition.Name, power, strategy, console, bootTimeout, ct), cancellation));
+            if (definition.Driver("deploy") is { } deploy) power.BeforePowerOn.Add(DeployOnce(definition.Name, deploy, log));
+            var board = new Board(definition) { BootTimeout = bootTimeout };
+            board.AddDriver(log);
+            board.AddDriver(console);
+            board.AddDriver(power);
+            board.AddDriver(strategy);
+            return board;
         }
-        catch (IOException e)
+        catch
         {
-            throw new RigFaultException($"board {definition.Name}: {e.Message} (from {serial.LocationOf("port")})", e);
+            foreach (var o in Enumerable.Reverse(opened))
+            {
+                if (o is IAsyncDisposable a) a.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                else if (o is IDisposable d) d.Dispose();
+            }
+            throw;
         }
-        var log = new ConsoleLog(Path.Combine(stateDirectory, "console.log"), time);
-        var console = new FdConsole(port.Fd, definition.Name, log, time);
-        var board = new Board(definition) { BootTimeout = TimeSpan.FromMinutes(2) };
-        board.AddDriver(port);
-        board.AddDriver(new ExternalPowerDriver(definition.Name,
-            new ExternalPowerOptions(power.RequiredString("on"), power.RequiredString("off"), power.String("cut"), power.Duration("cycle_delay")), time));
-        board.AddDriver(log);
-        board.AddDriver(console);
-        board.AddDriver(Shell(definition, console, randomFor));
-        return board;
     }
 
-    private static MarkerShellDriver Shell(BoardDefinition definition, IConsoleProtocol console, Func<string, Random> randomFor)
+    /// <summary>The deploy command, once per scenario (a power cycle within the scenario keeps what the board wrote).</summary>
+    private static Func<CancellationToken, Task> DeployOnce(string board, OptionValues deploy, ConsoleLog log)
+    {
+        var done = false;
+        return async cancellation =>
+        {
+            if (done) return;
+            var command = deploy.RequiredString("command");
+            log.Annotate($"deploy: {command}");
+            try
+            {
+                await ShellCommand.RunAsync(command, deploy.Duration("timeout"), new Dictionary<string, string>
+                {
+                    ["HILRIG_BOARD"] = board,
+                    ["HILRIG_RIG_DIR"] = Path.GetDirectoryName(Path.GetFullPath(deploy.Location.File))!,
+                }, cancellation);
+            }
+            catch (IOException e)
+            {
+                throw new RigFaultException($"board {board}: deploy ({deploy.LocationOf("command")}): {e.Message}", e);
+            }
+            done = true;
+        };
+    }
+
+    private static MarkerShellDriver Shell(BoardDefinition definition, IConsoleProtocol console, Func<string, Random> randomFor, bool nudgeBeforeFirstPrompt = true)
     {
         var shell = definition.Driver("shell")!;
         return new MarkerShellDriver(console, new ShellOptions
@@ -107,6 +177,7 @@ public static class BoardFactory
             Username = shell.String("username"),
             Password = shell.String("password"),
             CommandTimeout = shell.Duration("command_timeout"),
+            NudgeBeforeFirstPrompt = nudgeBeforeFirstPrompt,
         }, randomFor($"shell/{definition.Name}"), definition.Name);
     }
 }

@@ -7,25 +7,33 @@ namespace HilRig.Rig.Boards;
 /// <summary>
 /// The rig as one scenario uses it. Boards are built when a step first names them, so a scenario pays only
 /// for the boards it touches; every scenario gets fresh boards (fresh data, fresh console) and when it
-/// ends each board's power is cut and its console log attached to the report.
+/// ends each board's power is cut and its console log attached to the report. With scenarios side by side, a board
+/// that is not simulated (a physical board: one piece of hardware) is held by one scenario at a time through the run's
+/// <see cref="ExclusiveResources"/>; simulated boards are built fresh for each scenario and need no lock.
 /// </summary>
 public sealed class ScenarioRig : IAsyncDisposable
 {
     private readonly RigDefinition _definition;
-    private readonly ScenarioInfo _scenario;
+    private readonly ScenarioRun _scenario;
     private readonly ScenarioOutput _output;
     private readonly ScenarioServices _services;
     private readonly Dictionary<string, Board> _boards = new();
+    private readonly List<IDisposable> _leases = new();
+    private readonly ExclusiveResources _resources;
     private readonly object _gate = new();
     private IRigNetwork? _network;
 
-    public ScenarioRig(RigDefinition definition, ScenarioInfo scenario, ScenarioOutput output, ScenarioServices services)
+    public ScenarioRig(RigDefinition definition, ScenarioRun scenario, ScenarioOutput output, ScenarioServices services, ExclusiveResources resources)
     {
         _definition = definition;
         _scenario = scenario;
         _output = output;
         _services = services;
+        _resources = resources;
     }
+
+    /// <summary>The <see cref="ExclusiveResources"/> key of a board that only one scenario may use at a time, or null.</summary>
+    public static string? ExclusiveKey(BoardDefinition board) => board.Kind == BoardKind.Physical ? $"board:{board.Name}" : null;
 
     public RigDefinition Definition => _definition;
 
@@ -44,14 +52,18 @@ public sealed class ScenarioRig : IAsyncDisposable
         {
             if (_boards.TryGetValue(name, out var existing)) return existing;
             var definition = _definition.FindBoard(name)
-                ?? throw new ArgumentException(
+                ?? throw new TestDefectException(
                     $"the rig {_definition.Name} ({_definition.SourcePath}) has no board \"{name}\"; its boards: {string.Join(", ", _definition.Boards.Select(b => b.Name))}");
+            if (ExclusiveKey(definition) is { } key)
+                _leases.Add(_resources.Acquire(key, _scenario.Pickle, _scenario.Pickle.Location, _scenario.Run.Options.StepTimeout, _scenario.Cancellation));
+            var sessions = definition.Kind == BoardKind.Physical ? _services.Get<Locking.BoardSessions>() : null;
             var board = BoardFactory.Create(definition, Path.Combine(_output.Directory, "boards", name), _scenario.RandomFor,
-                _scenario.SeedFor($"board/{name}"));
+                _scenario.SeedFor($"board/{name}"), sessions: sessions);
             _boards[name] = board;
             if (_scenario.Run.ConsoleFollower is { } follow && board.TryGet<IConsoleProtocol>(out var console))
                 console!.Log.LineReceived += line => follow(name, line);
             Network.Attach(board);
+            BoardExtensions.Attach(board, Path.Combine(_output.Directory, "boards", name));
             return board;
         }
     }
@@ -63,8 +75,8 @@ public sealed class ScenarioRig : IAsyncDisposable
         return matches.Count switch
         {
             1 => Board(matches[0].Name),
-            0 => throw new ArgumentException($"no board of the rig {_definition.Name} has the role \"{role}\""),
-            _ => throw new ArgumentException($"several boards have the role \"{role}\": {string.Join(", ", matches.Select(m => m.Name))}; name one"),
+            0 => throw new TestDefectException($"no board of the rig {_definition.Name} ({_definition.SourcePath}) has the role \"{role}\""),
+            _ => throw new TestDefectException($"several boards have the role \"{role}\": {string.Join(", ", matches.Select(m => m.Name))}; name one"),
         };
     }
 
@@ -94,7 +106,7 @@ public sealed class ScenarioRig : IAsyncDisposable
             foreach (var (name, path) in board.Evidence())
             {
                 if (File.Exists(path) && new FileInfo(path).Length > 0)
-                    _output.AttachFile(name, path.EndsWith(".pcap") ? MediaTypes.Pcap : MediaTypes.Text, path);
+                    _output.AttachFile(name, path.EndsWith(".pcap") || path.EndsWith(".pcapng") ? MediaTypes.Pcap : MediaTypes.Text, path);
             }
             if (board.TryGet<IPowerProtocol>(out var power) && power!.History.Count > 0)
                 _output.AttachText($"{board.Name} power history",
@@ -110,6 +122,12 @@ public sealed class ScenarioRig : IAsyncDisposable
             {
                 errors.Add(e);
             }
+        }
+        // Physical boards are free for the next scenario only once they are off and their evidence is collected.
+        lock (_gate)
+        {
+            foreach (var lease in _leases) lease.Dispose();
+            _leases.Clear();
         }
         if (errors.Count > 0) throw new AggregateException("releasing the rig failed", errors);
     }

@@ -158,11 +158,50 @@ public sealed class RigLoader
 
         foreach (var required in RigSchema.RequiredDrivers(kind).Where(r => !drivers.ContainsKey(r) && !RigSchema.ImplicitDrivers(kind).Contains(r)))
             Error(driversNode ?? map, $"{path}.drivers", $"a {kind.ToString().ToLowerInvariant()} board needs the '{required}' driver");
+        if (kind == BoardKind.Physical) CheckPhysicalDrivers(path, driversNode ?? map, drivers);
         foreach (var implicitDriver in RigSchema.ImplicitDrivers(kind).Where(d => !drivers.ContainsKey(d)))
             drivers[implicitDriver] = ReadOptions(null, $"{path}.drivers.{implicitDriver}", RigSchema.FindDriver(implicitDriver)!.Options, Location(map, path));
 
         var network = ReadOptions(Child(map, "network"), path + ".network", RigSchema.BoardNetwork, Location(map, path + ".network"));
         return new BoardDefinition(name, kind, roles, drivers, network, Location(map, path));
+    }
+
+    /// <summary>
+    /// A physical board switches its power one way, and finds each serial adapter one way: two power drivers, or a
+    /// port given both by path and by udev match (or neither), would leave it to chance which one is used.
+    /// </summary>
+    private void CheckPhysicalDrivers(string path, YamlNode driversNode, Dictionary<string, OptionValues> drivers)
+    {
+        var power = RigSchema.PowerDrivers.Where(drivers.ContainsKey).ToList();
+        if (power.Count == 0)
+            Error(driversNode, $"{path}.drivers", $"a physical board needs one power driver: {string.Join(", ", RigSchema.PowerDrivers)}");
+        foreach (var extra in power.Skip(1))
+        {
+            var at = drivers[extra].Location;
+            _errors.Add(at.Error($"'{power[0]}' ({drivers[power[0]].Location}) and '{extra}' both switch this board's power; name one"));
+        }
+        foreach (var name in new[] { "serial", "relay_power" }.Where(drivers.ContainsKey))
+        {
+            var options = drivers[name];
+            var hasPort = options.Has("port");
+            var hasMatch = options.Map("match").Count > 0;
+            if (hasPort == hasMatch)
+                _errors.Add(options.Location.Error(hasPort
+                    ? "give the port by path (port:) or by udev properties (match:), not both"
+                    : "missing 'port' (a tty path) or 'match' (udev properties such as ID_SERIAL_SHORT)"));
+        }
+        if (drivers.TryGetValue("relay_power", out var relay))
+        {
+            var protocol = relay.String("protocol");
+            if (protocol == "lcus" && relay.Int("channel") is < 1 or > 255)
+                _errors.Add(relay.LocationOf("channel").Error($"an LCUS channel is 1..255, got {relay.Int("channel")}"));
+            if (protocol == "modbus-rtu" && relay.Int("unit") is < 1 or > 247)
+                _errors.Add(relay.LocationOf("unit").Error($"a Modbus unit address is 1..247, got {relay.Int("unit")}"));
+            if (protocol == "modbus-rtu" && relay.Int("coil") is < 0 or > 0xFFFF)
+                _errors.Add(relay.LocationOf("coil").Error($"a Modbus coil is 0..65535, got {relay.Int("coil")}"));
+        }
+        if (drivers.TryGetValue("i2c_power", out var i2c) && i2c.Has("pin") && i2c.Int("pin") is var pin && (pin < 0 || pin >= (i2c.String("chip") == "mcp23008" ? 8 : 16)))
+            _errors.Add(i2c.LocationOf("pin").Error($"an {i2c.String("chip")} has pins 0..{(i2c.String("chip") == "mcp23008" ? 7 : 15)}, got {pin}"));
     }
 
     private NetworkDefinition ReadNetwork(YamlNode? node)
@@ -251,6 +290,10 @@ public sealed class RigLoader
                 return Path.IsPathRooted(text) ? text : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(_file))!, text));
             case OptionType.Int when int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i):
                 return i;
+            // Bus addresses are written in hex (0x20), as in datasheets and i2cdetect.
+            case OptionType.Int when text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+                                     && int.TryParse(text.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var h):
+                return h;
             case OptionType.Bool when text is "true" or "yes" or "on":
                 return true;
             case OptionType.Bool when text is "false" or "no" or "off":

@@ -1,5 +1,7 @@
 using HilRig.Rig.Drivers.ProcessBoard;
+using HilRig.Rig.Drivers.Power;
 using HilRig.Rig.Drivers.Serial;
+using HilRig.Rig.Locking;
 using HilRig.Rig.Native;
 using HilRig.Engine.Runtime;
 
@@ -31,16 +33,7 @@ public static class RigProbe
                     }));
                     break;
                 case BoardKind.Physical:
-                    var serial = board.Driver("serial")!;
-                    var port = serial.RequiredString("port");
-                    results.Add(Try(subject, "serial port", () =>
-                    {
-                        using var sp = SerialPort.Open(port, int.Parse(serial.RequiredString("baud")));
-                        return $"{port} at {sp.ReadBackBaud()} baud";
-                    }));
-                    var power = board.Driver("external_power")!;
-                    foreach (var key in new[] { "on", "off", "cut" }.Where(power.Has))
-                        results.Add(CommandExists(subject, $"power {key} command", power.RequiredString(key)));
+                    results.AddRange(PhysicalProbes(subject, board));
                     break;
                 case BoardKind.Qemu:
                     var qemu = board.Driver("qemu")!;
@@ -108,13 +101,63 @@ public static class RigProbe
         };
     }
 
+    /// <summary>
+    /// What a bench can be asked without powering anything: the console opens at its rate, the relay answers its status
+    /// query (or the GPIO line / expander opens), the power and deploy commands exist, and who holds the board's lock.
+    /// </summary>
+    private static IEnumerable<ProbeResult> PhysicalProbes(string subject, BoardDefinition board)
+    {
+        var serial = board.Driver("serial")!;
+        var settings = SerialSettings.From(serial);
+        yield return Try(subject, "serial port", () =>
+        {
+            using var port = SerialLine.Open(settings);
+            return $"{port.PortName} opens at {port.BaudRate} baud, {settings.DataBits}{settings.Parity.ToString()[0]}{(settings.StopBits == System.IO.Ports.StopBits.Two ? 2 : 1)}";
+        });
+        if (board.Driver("external_power") is { } power)
+        {
+            foreach (var key in new[] { "on", "off", "cut" }.Where(power.Has))
+                yield return CommandExists(subject, $"power {key} command", power.RequiredString(key));
+        }
+        else
+        {
+            yield return Try(subject, "power switch", () =>
+            {
+                var powerSwitch = PowerSwitches.Create(board);
+                try
+                {
+                    var state = powerSwitch.ReadAsync().GetAwaiter().GetResult();
+                    return $"{powerSwitch.Description} answers: {(state is null ? "state unknown" : state.Value ? "ON" : "off")}";
+                }
+                finally
+                {
+                    powerSwitch.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                }
+            });
+        }
+        if (board.Driver("deploy") is { } deploy) yield return CommandExists(subject, "deploy command", deploy.RequiredString("command"));
+        if (board.Driver("capture") is { } capture)
+        {
+            var nic = capture.RequiredString("interface");
+            yield return new ProbeResult(subject, "capture interface", Directory.Exists($"/sys/class/net/{nic}"),
+                Directory.Exists($"/sys/class/net/{nic}") ? $"{nic} present" : $"no interface {nic} on this machine");
+        }
+        var holder = Try(subject, "lock", () =>
+        {
+            var key = BoardLock.KeyFor(BoardGuard.BoardResource(board));
+            var entry = BoardLock.List().FirstOrDefault(l => l.Key == key);
+            return entry.Held ? $"held by {entry.Holder?.ToString() ?? "an unknown process"}" : "free";
+        });
+        yield return holder;
+    }
+
     private static ProbeResult Try(string subject, string check, Func<string> probe)
     {
         try
         {
             return new ProbeResult(subject, check, true, probe());
         }
-        catch (Exception e) when (e is IOException or RigFaultException or ArgumentException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or RigFaultException or ArgumentException or UnauthorizedAccessException or InvalidOperationException)
         {
             return new ProbeResult(subject, check, false, e.Message.Replace("[rig] ", ""));
         }

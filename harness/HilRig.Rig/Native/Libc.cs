@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace HilRig.Rig.Native;
 
 /// <summary>
-/// The libc calls the harness needs for ptys and serial ports; System.IO.Ports does not restore here
-/// (platform-dotnet.md §10), and .NET has no pty API.
+/// The libc calls the harness needs for ptys: .NET has no pty API, and System.IO.Ports opens ttys by path, which a pty
+/// master (a fresh one per open of /dev/ptmx) has not. Serial ports themselves go through System.IO.Ports.
 /// </summary>
 internal static partial class Libc
 {
@@ -23,10 +23,6 @@ internal static partial class Libc
     public const int EINTR = 4;
     public const int EAGAIN = 11;
     public const int EIO = 5;
-
-    public const int TCSANOW = 0;
-    public const int TCSADRAIN = 1;
-    public const int TCIOFLUSH = 2;
 
     public const int SIGKILL = 9;
     public const int SIGTERM = 15;
@@ -59,27 +55,6 @@ internal static partial class Libc
     public static partial int poll(Span<PollFd> fds, nuint count, int timeoutMs);
 
     [LibraryImport(Lib, SetLastError = true)]
-    public static partial int tcgetattr(int fd, out Termios termios);
-
-    [LibraryImport(Lib, SetLastError = true)]
-    public static partial int tcsetattr(int fd, int optionalActions, in Termios termios);
-
-    [LibraryImport(Lib)]
-    public static partial void cfmakeraw(ref Termios termios);
-
-    [LibraryImport(Lib, SetLastError = true)]
-    public static partial int cfsetspeed(ref Termios termios, uint speed);
-
-    [LibraryImport(Lib)]
-    public static partial uint cfgetospeed(in Termios termios);
-
-    [LibraryImport(Lib, SetLastError = true)]
-    public static partial int tcflush(int fd, int queue);
-
-    [LibraryImport(Lib, SetLastError = true)]
-    public static partial int tcdrain(int fd);
-
-    [LibraryImport(Lib, SetLastError = true)]
     public static partial int kill(int pid, int signal);
 
     [LibraryImport(Lib)]
@@ -94,21 +69,4 @@ internal static partial class Libc
         public short Events;
         public short Revents;
     }
-
-    /// <summary>glibc x86-64/aarch64 <c>struct termios</c>: 60 bytes, c_cc at offset 17.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    public unsafe struct Termios
-    {
-        public uint c_iflag;
-        public uint c_oflag;
-        public uint c_cflag;
-        public uint c_lflag;
-        public byte c_line;
-        public fixed byte c_cc[32];
-        public uint c_ispeed;
-        public uint c_ospeed;
-    }
-
-    public const int VTIME = 5;
-    public const int VMIN = 6;
 }

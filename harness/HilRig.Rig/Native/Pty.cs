@@ -23,7 +23,8 @@ internal sealed class Pty : IDisposable
 
     public string SlavePath { get; }
 
-    public static Pty Open()
+    /// <summary>Opens a pair; with <paramref name="holdSlave"/> false the slave is left for exactly one other opener (a simulated cable end).</summary>
+    public static Pty Open(bool holdSlave = true)
     {
         var master = Libc.posix_openpt(Libc.O_RDWR | Libc.O_NOCTTY | Libc.O_CLOEXEC);
         if (master < 0) throw new IOException($"posix_openpt failed: {Libc.LastError()}");
@@ -34,6 +35,7 @@ internal sealed class Pty : IDisposable
             Span<byte> name = stackalloc byte[128];
             if (Libc.ptsname_r(master, name, name.Length) != 0) throw new IOException($"ptsname_r failed: {Libc.LastError()}");
             var path = Encoding.ASCII.GetString(name[..name.IndexOf((byte)0)]);
+            if (!holdSlave) return new Pty(master, path, -1);
             var slave = Libc.open(path, Libc.O_RDWR | Libc.O_NOCTTY | Libc.O_CLOEXEC);
             if (slave < 0) throw new IOException($"opening {path} failed: {Libc.LastError()}");
             return new Pty(master, path, slave);

@@ -7,6 +7,9 @@ public interface IShellProtocol
     Task WaitReadyAsync(TimeSpan timeout, CancellationToken cancellation = default);
 
     Task<ShellResult> RunAsync(string command, TimeSpan timeout, CancellationToken cancellation = default);
+
+    /// <summary>How long a command may take unless a step says otherwise (the rig file's <c>shell.command_timeout</c>).</summary>
+    TimeSpan CommandTimeout { get; }
 }
 
 /// <summary>What a command printed and how it exited.</summary>

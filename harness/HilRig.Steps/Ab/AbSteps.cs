@@ -7,6 +7,7 @@ using HilRig.Rig.Boards;
 using HilRig.Rig.Protocols;
 using HilRig.Engine.Runtime;
 using HilRig.Storage;
+using Reqnroll;
 
 namespace HilRig.Steps.Ab;
 
@@ -15,14 +16,15 @@ namespace HilRig.Steps.Ab;
 /// cut its power at a named point of an update or a boot, and check which release it runs.
 /// </summary>
 [Binding]
-public sealed class AbSteps(AbReleases releases, ScenarioInfo scenario, ScenarioOutput output)
+public sealed class AbSteps(AbReleases releases, ScenarioRun scenario, ScenarioOutput output)
 {
     private static string DataDirectory(Board board) => board.Get<IStorageProtocol>().DataDirectory;
 
     private static string DiskPath(Board board) =>
         board.Get<IStorageProtocol>().DiskImage ?? throw new RigFaultException($"board {board.Name} ({board.Kind}) has no disk image the harness can reach");
 
-    [Given("board {board} has an A\\/B disk running release {string}", Summary = "before power-on: a GPT disk with the release installed in slot A and confirmed")]
+    [Given("board {board} has an A\\/B disk running release {string}")]
+    [StepSummary("before power-on: a GPT disk with the release installed in slot A and confirmed")]
     public void HasDisk(Board board, string version)
     {
         if (board.Power.State == PowerState.On)
@@ -37,10 +39,12 @@ public sealed class AbSteps(AbReleases releases, ScenarioInfo scenario, Scenario
         output.WriteLine($"{board.Name}: A/B disk {DiskPath(board)} with release {version} (sha256 {release.Sha256.ToHex()}) in slot A ({slot.Label})");
     }
 
-    [Given("release {string} is available on board {board}", Summary = "writes release-VERSION.img into the board's data directory")]
+    [Given("release {string} is available on board {board}")]
+    [StepSummary("writes release-VERSION.img into the board's data directory")]
     public void ReleaseAvailable(string version, Board board) => WriteRelease(version, board, healthy: true);
 
-    [Given("a release {string} that fails its health check is available on board {board}", Summary = "a release whose boots never pass the health check")]
+    [Given("a release {string} that fails its health check is available on board {board}")]
+    [StepSummary("a release whose boots never pass the health check")]
     public void BadReleaseAvailable(string version, Board board) => WriteRelease(version, board, healthy: false);
 
     private void WriteRelease(string version, Board board, bool healthy)
@@ -51,7 +55,8 @@ public sealed class AbSteps(AbReleases releases, ScenarioInfo scenario, Scenario
         output.WriteLine($"release {version}{(healthy ? "" : " (fails its health check)")}: {path}, sha256 {r.Sha256.ToHex()}");
     }
 
-    [Given("a delta from release {string} to {string} is available on board {board}", Summary = "writes FROM-to-TO.delta (a block delta) into the board's data directory")]
+    [Given("a delta from release {string} to {string} is available on board {board}")]
+    [StepSummary("writes FROM-to-TO.delta (a block delta) into the board's data directory")]
     public void DeltaAvailable(string from, string to, Board board)
     {
         var a = releases.Get(from, board);
@@ -62,10 +67,12 @@ public sealed class AbSteps(AbReleases releases, ScenarioInfo scenario, Scenario
         output.WriteLine($"delta {from} → {to}: {path}, {stats}");
     }
 
-    [Given("board {board} checks the whole slot at every boot", Summary = "full Merkle check at boot instead of sampled blocks (setting ab.check=full)")]
+    [Given("board {board} checks the whole slot at every boot")]
+    [StepSummary("full Merkle check at boot instead of sampled blocks (setting ab.check=full)")]
     public void FullCheck(Board board) => board.Get<ISettingsProtocol>().Configure("ab.check", "full");
 
-    [When("I corrupt boot-control copy {int} on board {board}", Summary = "overwrites one copy (0 or 1) of the boot-control record in the board's disk image")]
+    [When("I corrupt boot-control copy {int} on board {board}")]
+    [StepSummary("overwrites one copy (0 or 1) of the boot-control record in the board's disk image")]
     public void CorruptBootControl(int copy, Board board)
     {
         if (copy is not (0 or 1)) throw new ArgumentException($"boot control has copies 0 and 1, not {copy}");
@@ -79,7 +86,8 @@ public sealed class AbSteps(AbReleases releases, ScenarioInfo scenario, Scenario
         output.WriteLine($"{board.Name}: corrupted boot-control copy {copy} at byte {offset + 40}");
     }
 
-    [When("I change block {int} of slot {word} on board {board}", Summary = "flips a byte of a 4 KiB block of a slot in the board's disk image, as an attacker or bit rot would")]
+    [When("I change block {int} of slot {word} on board {board}")]
+    [StepSummary("flips a byte of a 4 KiB block of a slot in the board's disk image, as an attacker or bit rot would")]
     public void Tamper(int block, string slot, Board board)
     {
         using var dev = FileBlockDevice.Open(DiskPath(board));
@@ -93,8 +101,8 @@ public sealed class AbSteps(AbReleases releases, ScenarioInfo scenario, Scenario
         output.WriteLine($"{board.Name}: changed byte {offset + 100} (slot {slot}, block {block})");
     }
 
-    [When("board {board} loses power at {string} while running {string}",
-        Summary = "arms a power cut at a named point (@bootctl-write#2, @slot-write#1, @mark-primary-done#1) or device operation (w17), runs the command and cuts the power when the point is reached")]
+    [When("board {board} loses power at {string} while running {string}")]
+    [StepSummary("arms a power cut at a named point (@bootctl-write#2, @slot-write#1, @mark-primary-done#1) or device operation (w17), runs the command and cuts the power when the point is reached")]
     public async Task LosesPowerWhileRunning(Board board, string point, string command, CancellationToken cancellation)
     {
         var arm = await board.Shell.RunAsync($"ab cut {point} {CutSeed(board)}", TimeSpan.FromSeconds(30), cancellation);
@@ -103,7 +111,8 @@ public sealed class AbSteps(AbReleases releases, ScenarioInfo scenario, Scenario
         await PowerLostAsync(board, point, cancellation);
     }
 
-    [When("board {board} loses power at {string} during its next boot", Summary = "arms a power cut for the next boot (e.g. @boot-select#1), reboots, and cuts the power there")]
+    [When("board {board} loses power at {string} during its next boot")]
+    [StepSummary("arms a power cut for the next boot (e.g. @boot-select#1), reboots, and cuts the power there")]
     public async Task LosesPowerDuringBoot(Board board, string point, CancellationToken cancellation)
     {
         var settings = board.Get<ISettingsProtocol>();
@@ -124,7 +133,8 @@ public sealed class AbSteps(AbReleases releases, ScenarioInfo scenario, Scenario
         output.WriteLine($"{board.Name}: power cut at {point}");
     }
 
-    [Then("board {board} runs release {string}", Summary = "the booted slot records that version and holds exactly its SHA-256")]
+    [Then("board {board} runs release {string}")]
+    [StepSummary("the booted slot records that version and holds exactly its SHA-256")]
     public async Task RunsRelease(Board board, string version, CancellationToken cancellation)
     {
         var (slot, status) = await BootedAsync(board, cancellation);
@@ -134,8 +144,8 @@ public sealed class AbSteps(AbReleases releases, ScenarioInfo scenario, Scenario
                 $"board {board.Name} runs slot {slot.GetProperty("slot").GetString()} version {slot.GetProperty("version").GetString()} sha256 {slot.GetProperty("sha256").GetString()}, expected release {version} ({want})\n{status}");
     }
 
-    [Then("the boot log of board {board} shows slot {word} booting release {string}",
-        Summary = "some boot of this scenario printed `ab: boot: slot S version V sha256 H` with the release's own SHA-256")]
+    [Then("the boot log of board {board} shows slot {word} booting release {string}")]
+    [StepSummary("some boot of this scenario printed `ab: boot: slot S version V sha256 H` with the release's own SHA-256")]
     public void BootLogShows(Board board, string slot, string version)
     {
         var line = $"ab: boot: slot {slot.ToUpperInvariant()} version {version} sha256 {releases.Get(version, board).Sha256.ToHex()}";
@@ -147,7 +157,8 @@ public sealed class AbSteps(AbReleases releases, ScenarioInfo scenario, Scenario
         }
     }
 
-    [Then("board {board} runs a known release", Summary = "the booted slot's SHA-256 is one of the releases of this scenario")]
+    [Then("board {board} runs a known release")]
+    [StepSummary("the booted slot's SHA-256 is one of the releases of this scenario")]
     public async Task RunsKnownRelease(Board board, CancellationToken cancellation)
     {
         var (slot, status) = await BootedAsync(board, cancellation);
@@ -157,7 +168,8 @@ public sealed class AbSteps(AbReleases releases, ScenarioInfo scenario, Scenario
         output.WriteLine($"{board.Name} runs release {version} (sha256 {sha})");
     }
 
-    [Then("slot {word} of board {board} is {word}", Summary = "the slot's state in boot control: empty, pending, good or bad")]
+    [Then("slot {word} of board {board} is {word}")]
+    [StepSummary("the slot's state in boot control: empty, pending, good or bad")]
     public async Task SlotIs(string slot, Board board, string state, CancellationToken cancellation)
     {
         var status = await StatusAsync(board, cancellation);

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using HilRig.Engine.Bindings;
 using HilRig.Rig.Boards;
+using Reqnroll;
 
 namespace HilRig.Steps.Boards;
 
@@ -8,25 +9,30 @@ namespace HilRig.Steps.Boards;
 [Binding]
 public sealed class ConsoleSteps
 {
-    [Then("the console of board {board} shows {string}", Summary = "waits (up to the board's boot timeout) until the text appears")]
+    [Then("the console of board {board} shows {string}")]
+    [StepSummary("waits (up to the board's boot timeout) until the text appears")]
     public Task Shows(Board board, string text, CancellationToken cancellation) =>
         board.Console.ExpectAsync(new Regex(Regex.Escape(text)), board.BootTimeout, cancellation);
 
-    [Then("the console of board {board} shows {string} within {int} second(s)", Summary = "waits until the text appears, at most that long")]
+    [Then("the console of board {board} shows {string} within {int} second(s)")]
+    [StepSummary("waits until the text appears, at most that long")]
     public Task ShowsWithin(Board board, string text, int seconds, CancellationToken cancellation) =>
         board.Console.ExpectAsync(new Regex(Regex.Escape(text)), TimeSpan.FromSeconds(seconds), cancellation);
 
-    [Then("the console of board {board} matches {string}", Summary = "waits until a regular expression matches")]
+    [Then("the console of board {board} matches {string}")]
+    [StepSummary("waits until a regular expression matches")]
     public Task Matches(Board board, string pattern, CancellationToken cancellation) =>
         board.Console.ExpectAsync(new Regex(pattern, RegexOptions.Multiline), board.BootTimeout, cancellation);
 
-    [Then("the console log of board {board} contains {string}", Summary = "the text is anywhere in what the board printed in this scenario, across reboots (no waiting)")]
+    [Then("the console log of board {board} contains {string}")]
+    [StepSummary("the text is anywhere in what the board printed in this scenario, across reboots (no waiting)")]
     public void LogContains(Board board, string text)
     {
         if (!board.Console.Log.Text.Contains(text, StringComparison.Ordinal))
             throw new AssertionFailedException($"board {board.Name} never printed \"{text}\"");
     }
 
-    [When("I type {string} on the console of board {board}", Summary = "types a line at the console")]
+    [When("I type {string} on the console of board {board}")]
+    [StepSummary("types a line at the console")]
     public Task Type(string line, Board board, CancellationToken cancellation) => board.Console.SendAsync(line + "\n", cancellation);
 }

@@ -2,6 +2,7 @@ using HilRig.Engine.Bindings;
 using HilRig.Rig.Boards;
 using HilRig.Engine.Gherkin;
 using HilRig.Engine.Runtime;
+using Reqnroll;
 
 namespace HilRig.Steps.Boards;
 
@@ -9,52 +10,61 @@ namespace HilRig.Steps.Boards;
 [Binding]
 public sealed class ShellSteps(LastCommand last, ScenarioOutput output)
 {
-    [When("I run {string} on board {board}", Summary = "runs a shell command and keeps its output and exit code")]
+    [When("I run {string} on board {board}")]
+    [StepSummary("runs a shell command and keeps its output and exit code")]
     public async Task Run(string command, Board board, CancellationToken cancellation)
     {
-        var result = await board.Shell.RunAsync(command, TimeSpan.FromSeconds(60), cancellation);
+        // The rig file's shell.command_timeout, not a fixed minute: a slow bench and a fast simulator differ.
+        var result = await board.Shell.RunAsync(command, board.Shell.CommandTimeout, cancellation);
         last.Result = result;
         last.Board = board.Name;
         output.WriteLine($"{board.Name}$ {command}\n{result.Output}\n(exit {result.ExitCode})");
     }
 
-    [Then("the command succeeds", Summary = "the last command exited with 0")]
+    [Then("the command succeeds")]
+    [StepSummary("the last command exited with 0")]
     public void Succeeds() => ExitsWith(0);
 
-    [Then("the command fails", Summary = "the last command exited with anything but 0")]
+    [Then("the command fails")]
+    [StepSummary("the last command exited with anything but 0")]
     public void Fails()
     {
         if (last.Result.ExitCode == 0) throw Mismatch("to fail, but it exited with 0");
     }
 
-    [Then("the command exits with code {int}", Summary = "the last command's exit code")]
+    [Then("the command exits with code {int}")]
+    [StepSummary("the last command's exit code")]
     public void ExitsWith(int code)
     {
         if (last.Result.ExitCode != code) throw Mismatch($"to exit with {code}, but it exited with {last.Result.ExitCode}");
     }
 
-    [Then("the command output contains {string}", Summary = "the last command printed this text")]
+    [Then("the command output contains {string}")]
+    [StepSummary("the last command printed this text")]
     public void OutputContains(string text)
     {
         if (!last.Result.Output.Contains(text, StringComparison.Ordinal)) throw Mismatch($"to print \"{text}\"");
     }
 
-    [Then("the command output does not contain {string}", Summary = "the last command did not print this text")]
+    [Then("the command output does not contain {string}")]
+    [StepSummary("the last command did not print this text")]
     public void OutputLacks(string text)
     {
         if (last.Result.Output.Contains(text, StringComparison.Ordinal)) throw Mismatch($"not to print \"{text}\"");
     }
 
-    [Then("the command output is:", Summary = "the last command printed exactly the doc string")]
+    [Then("the command output is:")]
+    [StepSummary("the last command printed exactly the doc string")]
     public void OutputIs(DocString expected)
     {
         if (last.Result.Output.TrimEnd() != expected.Content.TrimEnd()) throw Mismatch($"to print exactly:\n{expected.Content}");
     }
 
-    [Then("the status of board {board} shows:", Summary = "runs `status` and compares the key/value table with its `key: value` lines")]
+    [Then("the status of board {board} shows:")]
+    [StepSummary("runs `status` and compares the key/value table with its `key: value` lines")]
     public async Task StatusShows(Board board, DataTable expected, CancellationToken cancellation)
     {
-        var result = await board.Shell.RunAsync("status", TimeSpan.FromSeconds(30), cancellation);
+        var result = await board.Shell.RunAsync("status", board.Shell.CommandTimeout, cancellation);
         var actual = result.Lines
             .Select(l => l.Split(':', 2))
             .Where(p => p.Length == 2)

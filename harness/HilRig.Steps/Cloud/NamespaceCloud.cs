@@ -54,11 +54,14 @@ public sealed class NamespaceCloud : IUpdateCloud
             "--public-url", unitUrl.AbsoluteUri,
             "--throttle", settings.Throttle.ToString("c", CultureInfo.InvariantCulture),
             "--lifeline");
+        DeviceLocator.ShortLivedRuntime(info);
         info.RedirectStandardInput = true;
         info.RedirectStandardOutput = true;
         info.RedirectStandardError = true;
         info.UseShellExecute = false;
         var process = Process.Start(info) ?? throw new RigFaultException("could not start the cloud process");
+        // Killed with the board processes when a run is abandoned, not only when its stdin (the lifeline) closes.
+        ChildProcesses.Track(process);
         var log = new StreamWriter(logPath) { AutoFlush = true };
         var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         async Task Pump(StreamReader reader)
@@ -113,6 +116,7 @@ public sealed class NamespaceCloud : IUpdateCloud
         }
         await _pumps.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ContinueWith(_ => { });
         lock (_log) _log.Dispose();
+        ChildProcesses.Forget(_process);
         _process.Dispose();
     }
 }

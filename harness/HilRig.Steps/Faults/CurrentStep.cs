@@ -1,11 +1,12 @@
 using HilRig.Engine.Bindings;
 using HilRig.Engine.Gherkin;
 using HilRig.Engine.Runtime;
+using Reqnroll;
 
 namespace HilRig.Steps.Faults;
 
 /// <summary>The step running now, so a fault a step applies is recorded with the feature file and line that asked for it.</summary>
-public sealed class CurrentStep(ScenarioInfo scenario)
+public sealed class CurrentStep(ScenarioRun scenario)
 {
     public PickleStep? Step { get; set; }
 

@@ -1,6 +1,7 @@
 using HilRig.Engine.Bindings;
 using HilRig.Engine.Runtime;
 using HilRig.Simulators.Faults;
+using Reqnroll;
 
 namespace HilRig.Steps.Faults;
 

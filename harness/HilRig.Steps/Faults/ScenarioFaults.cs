@@ -13,7 +13,7 @@ namespace HilRig.Steps.Faults;
 /// to the report. A plan's seed is its own or the scenario's (from the run seed and the scenario's location), so the
 /// replay line (<c>--seed N</c>, plan included) expands the same timeline.
 /// </summary>
-public sealed class ScenarioFaults(ScenarioRig rig, ScenarioInfo scenario, ScenarioOutput output) : IAsyncDisposable
+public sealed class ScenarioFaults(ScenarioRig rig, ScenarioRun scenario, ScenarioOutput output) : IAsyncDisposable
 {
     private readonly object _gate = new();
     private readonly List<(FaultPlanRunner Runner, Task Run)> _plans = new();

@@ -15,7 +15,8 @@ namespace HilRig.Steps.Network;
 public static partial class CaptureQuery
 {
     public const string Vocabulary =
-        "packets, HTTP requests, HTTP Range requests, HTTP responses, TCP retransmissions, damaged packets, CON requests, CoAP requests, gRPC messages, or a gRPC message name such as PrepareUpdate";
+        "packets, HTTP requests, HTTP Range requests, HTTP responses, TCP retransmissions, damaged packets, CON requests, CoAP requests, gRPC messages, " +
+        "discovery probes, discovery replies, auth frames, encrypted frames, auth refusals, session frames, or a gRPC message name such as PrepareUpdate";
 
     [GeneratedRegex("^[A-Z][A-Za-z0-9]+$")]
     private static partial Regex MessageName();
@@ -23,7 +24,7 @@ public static partial class CaptureQuery
     public static EventMatch Parse(string what)
     {
         var w = what.Trim();
-        var singular = w.EndsWith('s') && !MessageName().IsMatch(w) ? w[..^1] : w;
+        var singular = MessageName().IsMatch(w) ? w : w.EndsWith("ies", StringComparison.Ordinal) ? w[..^3] + "y" : w.EndsWith('s') ? w[..^1] : w;
         return singular.ToLowerInvariant() switch
         {
             "packet" => EventMatch.Any,
@@ -35,6 +36,12 @@ public static partial class CaptureQuery
             "con request" => new("CON request", e => e is CoapEvent c && c.Message.Type == CoapType.Confirmable && c.Message.IsRequest),
             "coap request" => EventMatch.CoapRequest(),
             "grpc message" => new("gRPC message", e => e is GrpcEvent),
+            "discovery probe" => new("discovery probe", e => e is CoapEvent { Discovery.IsProbe: true }),
+            "discovery reply" => new("discovery reply", e => e is CoapEvent { Discovery.IsProbe: false }),
+            "auth frame" => new("auth frame", e => e is SoftBusAuthEvent),
+            "encrypted frame" => new("encrypted frame", e => e is SoftBusAuthEvent { Encrypted: true } or SoftBusSessionEvent),
+            "auth refusal" => new("auth refusal", e => e is SoftBusAuthEvent { MessageCode: 0x8080 }),
+            "session frame" => new("session frame", e => e is SoftBusSessionEvent),
             _ when MessageName().IsMatch(w) => EventMatch.Grpc(w),
             _ => throw new ArgumentException($"'{what}' is not a kind of captured event; use {Vocabulary}"),
         };

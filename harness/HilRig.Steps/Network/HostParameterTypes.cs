@@ -1,4 +1,5 @@
 using HilRig.Engine.Bindings;
+using Reqnroll;
 
 namespace HilRig.Steps.Network;
 
@@ -11,7 +12,8 @@ public sealed record NetworkHost(string Name)
 [Binding]
 public sealed class HostParameterTypes
 {
-    [ParameterType("host", "board \"[A-Za-z0-9_-]+\"|the cloud")]
-    public NetworkHost Host(string text) =>
-        new(text == "the cloud" ? SimNetRigNetwork.CloudHost : text["board ".Length..].Trim('"'));
+    /// <summary>Not offered in snippets: it would swallow <c>board "dut"</c>, which snippets write as <c>board {board}</c>.</summary>
+    [StepArgumentTransformation("board \"([A-Za-z0-9_-]+)\"|the cloud", Name = "host")]
+    [UseForSnippets(false)]
+    public NetworkHost Host(string board) => new(board.Length == 0 ? SimNetRigNetwork.CloudHost : board);
 }

@@ -3,6 +3,7 @@ using HilRig.Rig.Boards;
 using HilRig.Rig.Protocols;
 using HilRig.Simulators.Faults;
 using HilRig.Simulators.SimNet;
+using Reqnroll;
 
 namespace HilRig.Steps.Network;
 
@@ -10,7 +11,8 @@ namespace HilRig.Steps.Network;
 [Binding]
 public sealed class RigNetworkSteps(ScenarioCapture capture)
 {
-    [Then("board {board} is at {string} on the rig network", Summary = "the board's address as other hosts reach it (rig.yaml network.address, or assigned from the subnet)")]
+    [Then("board {board} is at {string} on the rig network")]
+    [StepSummary("the board's address as other hosts reach it (rig.yaml network.address, or assigned from the subnet)")]
     public void Address(Board board, string address)
     {
         var actual = board.Get<INetworkProtocol>().Addresses;
@@ -18,7 +20,8 @@ public sealed class RigNetworkSteps(ScenarioCapture capture)
             throw new AssertionFailedException($"board {board.Name} is at {string.Join(", ", actual)}, not {address}");
     }
 
-    [Then("SimNet impairs the link from {host} to {host} with {string}", Summary = "the impairment in effect on one direction of a link, in plan syntax (\"{}\" for none)")]
+    [Then("SimNet impairs the link from {host} to {host} with {string}")]
+    [StepSummary("the impairment in effect on one direction of a link, in plan syntax (\"{}\" for none)")]
     public void Impairment(NetworkHost from, NetworkHost to, string yaml)
     {
         var expected = FaultPlanParser.ParseImpairment(yaml, "expected impairment", "step");

@@ -36,11 +36,28 @@ public sealed class ScenarioCapture(ScenarioRig rig, ScenarioOutput output)
     /// </summary>
     public CaptureLog Load(DirectionView view)
     {
+        if (rig.Definition.Network.Type != "simnet" && rig.Boards.SelectMany(b => b.Drivers.OfType<NicCapture>()).FirstOrDefault() is { } nic)
+            return LoadNic(nic);
         var network = Network;
         var path = network.CapturePath ?? throw new RigFaultException("the rig's SimNet has capture: false; capture assertions need it on");
-        network.Switch.FlushCaptures();
+        var length = network.Switch.FlushCapture(path);
         if (_decoded?.PcapPath != path) _decoded = new CaptureLogCache(path, Options.Value);
-        return _decoded.Load(network.HostDirectory(), view);
+        return _decoded.Load(network.HostDirectory(), view, length);
+    }
+
+    /// <summary>
+    /// A physical board's NIC capture: hosts are named from the rig file's <c>network.address</c> of each board (a NIC
+    /// capture shows each frame once, so every view reads it whole).
+    /// </summary>
+    private CaptureLog LoadNic(NicCapture nic)
+    {
+        var length = nic.Flush();
+        var hosts = new HostDirectory();
+        foreach (var b in rig.Definition.Boards)
+            if (b.Network.String("address") is { } address)
+                hosts.Add(b.Name, Capture.Decoding.IpAddress.Parse(address.Split('/')[0]));
+        if (_decoded?.PcapPath != nic.PcapPath) _decoded = new CaptureLogCache(nic.PcapPath, new DecoderOptions { Grpc = Options.Value.Grpc });
+        return _decoded.Load(hosts, DirectionView.All, length);
     }
 
     /// <summary>Runs an assertion over the capture; a violation is attached as evidence and fails the step.</summary>

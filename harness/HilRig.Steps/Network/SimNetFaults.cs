@@ -41,6 +41,21 @@ public sealed class SimNetFaults(SimNetRigNetwork network, ScenarioRig rig) : IN
 
     public void ImpairAll(LinkImpairment impairment) => network.Switch.ImpairAll(impairment);
 
+    public void Restore(string from, string to)
+    {
+        Ensure(from);
+        Ensure(to);
+        network.Switch.Restore(from, to);
+    }
+
+    public void RestoreHost(string host, PartitionDirection direction)
+    {
+        Ensure(host);
+        network.Switch.RestoreHost(host, direction);
+    }
+
+    public void RestoreAll() => network.Switch.RestoreAll();
+
     public void Partition(IReadOnlyCollection<string> hosts, PartitionDirection direction)
     {
         foreach (var h in hosts) Ensure(h);

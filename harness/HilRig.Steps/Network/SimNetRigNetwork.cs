@@ -50,7 +50,7 @@ public sealed class SimNetRigNetwork : IRigNetwork
             lock (_gate)
             {
                 if (_switch is not null) return _switch;
-                var seed = _services.TryGetExisting<ScenarioInfo>(out var info) && info is not null ? (ulong)(uint)info.SeedFor("simnet") : 0UL;
+                var seed = _services.TryGetExisting<ScenarioRun>(out var info) && info is not null ? (ulong)(uint)info.SeedFor("simnet") : 0UL;
                 _switch = new SimNetSwitch(new SimNetOptions
                 {
                     Seed = seed,

@@ -1,4 +1,5 @@
 using HilRig.Engine.Bindings;
+using Reqnroll;
 
 namespace HilRig.Steps.Network;
 
@@ -8,7 +9,8 @@ public sealed class TrafficSteps(ScenarioCapture capture)
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(2);
 
-    [When("{host} has sent {int} KiB to {host}", Summary = "waits (up to 2 minutes) until SimNet has delivered that much from the one host to the other")]
+    [When("{host} has sent {int} KiB to {host}")]
+    [StepSummary("waits (up to 2 minutes) until SimNet has delivered that much from the one host to the other")]
     public async Task HasSent(NetworkHost from, int kib, NetworkHost to, CancellationToken ct)
     {
         var sw = capture.Network.Switch;

@@ -3,6 +3,7 @@ using HilRig.Engine.Bindings;
 using HilRig.Rig.Boards;
 using HilRig.Engine.Runtime;
 using HilRig.Steps.Boards;
+using Reqnroll;
 
 namespace HilRig.Steps.Update;
 
@@ -15,8 +16,8 @@ public sealed class RootfsUpdateSteps(UpdateUnit unit, ScenarioOutput output)
 {
     private static readonly TimeSpan UpdateTimeout = TimeSpan.FromSeconds(120);
 
-    [When("the unit checks in and board {board} reboots {int} time(s) on the way",
-        Summary = "starts `cm checkin` on the main board, waits until the board has rebooted that many times (its update modules asked) and its shell is back")]
+    [When("the unit checks in and board {board} reboots {int} time(s) on the way")]
+    [StepSummary("starts `cm checkin` on the main board, waits until the board has rebooted that many times (its update modules asked) and its shell is back")]
     public async Task CheckInWithReboots(Board board, int times, CancellationToken ct)
     {
         // Only what the console prints from now on: each line is read once, as it arrives.
@@ -43,8 +44,8 @@ public sealed class RootfsUpdateSteps(UpdateUnit unit, ScenarioOutput output)
         output.WriteLine($"{board.Name} rebooted {times} time(s) during the update");
     }
 
-    [Then("the unit reverts image version {int} with reason {string} within {int} seconds",
-        Summary = "waits until the CM reports the update reverted for that reason and every UM is IDLE (the CM may have restarted on the way)")]
+    [Then("the unit reverts image version {int} with reason {string} within {int} seconds")]
+    [StepSummary("waits until the CM reports the update reverted for that reason and every UM is IDLE (the CM may have restarted on the way)")]
     public async Task Reverted(int version, string reason, int seconds, CancellationToken ct)
     {
         var outcome = new Regex($@"^failed {version} {Regex.Escape(reason)}:");
@@ -56,7 +57,8 @@ public sealed class RootfsUpdateSteps(UpdateUnit unit, ScenarioOutput output)
         output.WriteLine($"{unit.Main!.Name}$ cm status\n{status.Output}");
     }
 
-    [Then("component {string} of board {board} is installed at version {string}", Summary = "`um status` on the board lists the component INSTALLED at that version")]
+    [Then("component {string} of board {board} is installed at version {string}")]
+    [StepSummary("`um status` on the board lists the component INSTALLED at that version")]
     public async Task ComponentVersion(string component, Board board, string version, CancellationToken ct)
     {
         var status = await board.Shell.RunAsync("um status", TimeSpan.FromSeconds(30), ct);

@@ -5,6 +5,7 @@ using HilRig.Rig.Protocols;
 using HilRig.Engine.Runtime;
 using HilRig.Steps.Boards;
 using HilRig.Update.Cloud;
+using Reqnroll;
 
 namespace HilRig.Steps.Update;
 
@@ -17,53 +18,64 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
     /// <summary>How long a background check-in may run before its shell command gives up (the waiting step has its own limit).</summary>
     private static readonly TimeSpan BackgroundCheckInTimeout = TimeSpan.FromMinutes(4);
 
-    [Given("the update cloud offers automatic updates at most once every {int} hour(s)", Summary = "starts the cloud with this offer throttle (seed 001: \"once per day for example\")")]
+    [Given("the update cloud offers automatic updates at most once every {int} hour(s)")]
+    [StepSummary("starts the cloud with this offer throttle (seed 001: \"once per day for example\")")]
     public Task Throttled(int hours)
     {
         unit.Throttle = TimeSpan.FromHours(hours);
         return unit.EnsureCloudAsync();
     }
 
-    [Given("the update cloud offers automatic updates without a throttle", Summary = "starts the cloud with no time between automatic offers")]
+    [Given("the update cloud offers automatic updates without a throttle")]
+    [StepSummary("starts the cloud with no time between automatic offers")]
     public Task Unthrottled()
     {
         unit.Throttle = TimeSpan.Zero;
         return unit.EnsureCloudAsync();
     }
 
-    [Given("board {board} also has the update modules {string}", Summary = "adds modules (id:plugin[:key=value;…]) to a node before the unit starts")]
+    [Given("board {board} also has the update modules {string}")]
+    [StepSummary("adds modules (id:plugin[:key=value;…]) to a node before the unit starts")]
     public void ExtraModules(Board board, string spec) => unit.AddModules(board, spec);
 
-    [Given("the CM crashes {word}", Summary = "arms a CM fault point (before-start, before-apply): the main board dies there as if its power was cut")]
+    [Given("the CM crashes {word}")]
+    [StepSummary("arms a CM fault point (before-start, before-apply): the main board dies there as if its power was cut")]
     public void CrashAt(string point) => unit.CrashCmAt(point);
 
-    [Given("an update unit of main board {board} and secondary boards {board} and {board}", Summary = "boots a unit: CM and UM on the main board, a UM on each secondary, all registered with the CM")]
+    [Given("an update unit of main board {board} and secondary boards {board} and {board}")]
+    [StepSummary("boots a unit: CM and UM on the main board, a UM on each secondary, all registered with the CM")]
     public Task Unit(Board main, Board second, Board third, CancellationToken ct) => unit.StartAsync(main, [second, third], ct);
 
-    [Given("the test module of board {board} fails at {word}", Summary = "arms the node's <node>-fw test module to fail at that step")]
+    [Given("the test module of board {board} fails at {word}")]
+    [StepSummary("arms the node's <node>-fw test module to fail at that step")]
     public async Task FailAt(Board board, string step, CancellationToken ct)
     {
         var result = await board.Shell.RunAsync($"um fail-at {board.Name}-fw {step}", TimeSpan.FromSeconds(30), ct);
         if (!result.Succeeded) throw new RigFaultException($"cannot arm the test module on {board.Name}: {result.Output}");
     }
 
-    [When("the OEM uploads version {string} of every node's components", Summary = "builds a signed, encrypted bundle of every node's app and fw components and uploads it")]
+    [When("the OEM uploads version {string} of every node's components")]
+    [StepSummary("builds a signed, encrypted bundle of every node's app and fw components and uploads it")]
     public Task Upload(string version) => unit.UploadAsync(version, []);
 
-    [When("the OEM uploads version {string} of every node's components and of {string}", Summary = "the same bundle with more component ids (comma-separated)")]
+    [When("the OEM uploads version {string} of every node's components and of {string}")]
+    [StepSummary("the same bundle with more component ids (comma-separated)")]
     public Task UploadWith(string version, string extra) =>
         unit.UploadAsync(version, extra.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
 
-    [Then("the cloud assigned image version {int}", Summary = "the image version the last upload got")]
+    [Then("the cloud assigned image version {int}")]
+    [StepSummary("the image version the last upload got")]
     public void Assigned(int version)
     {
         if (unit.LastAssigned != version) throw new AssertionFailedException($"the cloud assigned image version {unit.LastAssigned}, expected {version}");
     }
 
-    [When("the OEM deletes image version {int}", Summary = "deletes an image from the cloud (only the last uploaded may go)")]
+    [When("the OEM deletes image version {int}")]
+    [StepSummary("deletes an image from the cloud (only the last uploaded may go)")]
     public Task Delete(int version) => unit.Cloud.Api.DeleteAsync(UpdateUnit.Platform, version);
 
-    [Then("the cloud refuses to delete image version {int}", Summary = "the cloud's version rules forbid deleting it")]
+    [Then("the cloud refuses to delete image version {int}")]
+    [StepSummary("the cloud's version rules forbid deleting it")]
     public async Task DeleteRefused(int version)
     {
         try
@@ -78,10 +90,12 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
         throw new AssertionFailedException($"the cloud deleted image version {version}");
     }
 
-    [When("the cloud operator triggers an update of the unit", Summary = "the manual trigger of seed 001: the next check-in is not throttled")]
+    [When("the cloud operator triggers an update of the unit")]
+    [StepSummary("the manual trigger of seed 001: the next check-in is not throttled")]
     public Task Trigger() => unit.Cloud.Api.TriggerAsync(UpdateUnit.UnitId);
 
-    [When("the unit checks in", Summary = "runs `cm checkin` on the main board: the CM asks the cloud and runs an offered update to its end")]
+    [When("the unit checks in")]
+    [StepSummary("runs `cm checkin` on the main board: the CM asks the cloud and runs an offered update to its end")]
     public async Task CheckIn(CancellationToken ct)
     {
         var result = await unit.Main!.Shell.RunAsync("cm checkin", CheckInTimeout, ct);
@@ -90,11 +104,13 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
         if (!result.Succeeded) throw new AssertionFailedException($"`cm checkin` failed (exit {result.ExitCode}):\n{result.Output}");
     }
 
-    [When("the unit starts checking in", Summary = "runs `cm checkin` on the main board without waiting for it; \"the check-in finishes within\" waits")]
+    [When("the unit starts checking in")]
+    [StepSummary("runs `cm checkin` on the main board without waiting for it; \"the check-in finishes within\" waits")]
     public void StartCheckIn() =>
         unit.PendingCheckIn = unit.Main!.Shell.RunAsync("cm checkin", BackgroundCheckInTimeout, CancellationToken.None);
 
-    [Then("the check-in finishes within {int} seconds", Summary = "waits for the background `cm checkin` and fails if it did")]
+    [Then("the check-in finishes within {int} seconds")]
+    [StepSummary("waits for the background `cm checkin` and fails if it did")]
     public async Task CheckInFinishes(int seconds, CancellationToken ct)
     {
         var pending = unit.PendingCheckIn ?? throw new InvalidOperationException("no check-in was started; use \"When the unit starts checking in\"");
@@ -112,10 +128,12 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
         if (!result.Succeeded) throw new AssertionFailedException($"`cm checkin` failed (exit {result.ExitCode}):\n{result.Output}");
     }
 
-    [Given("the OEM's component {string} is {int} MiB", Summary = "the next uploads carry that component with a payload of this size (default 4 KiB)")]
+    [Given("the OEM's component {string} is {int} MiB")]
+    [StepSummary("the next uploads carry that component with a payload of this size (default 4 KiB)")]
     public void ComponentSize(string id, int mib) => unit.ComponentSizes[id] = mib << 20;
 
-    [Given("the CM on board {board} abandons a download that stalls for {int} second(s) and tries each URL up to {int} times", Summary = "update.download_stall_timeout and update.download_attempts of the main node, before the unit starts")]
+    [Given("the CM on board {board} abandons a download that stalls for {int} second(s) and tries each URL up to {int} times")]
+    [StepSummary("update.download_stall_timeout and update.download_attempts of the main node, before the unit starts")]
     public void DownloadPolicy(Board board, int seconds, int attempts)
     {
         var driver = UpdateUnit.Settings(board);
@@ -123,7 +141,8 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
         driver.Configure("update.download_attempts", attempts.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
-    [Then("the component {string} installed on board {board} is what the OEM uploaded", Summary = "SHA-256 of the file module's installed file (board storage) equals that of the uploaded payload")]
+    [Then("the component {string} installed on board {board} is what the OEM uploaded")]
+    [StepSummary("SHA-256 of the file module's installed file (board storage) equals that of the uploaded payload")]
     public async Task Intact(string id, Board board, CancellationToken ct)
     {
         var expected = unit.UploadedHashes.GetValueOrDefault(id) ?? throw new InvalidOperationException($"no component '{id}' was uploaded in this scenario");
@@ -136,7 +155,8 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
         output.WriteLine($"{id} on {board.Name}: SHA-256 {actual} ({new FileInfo(path).Length} bytes), as uploaded");
     }
 
-    [When("the unit checks in and the CM crashes", Summary = "starts `cm checkin` and waits until the main board dies at the armed fault point")]
+    [When("the unit checks in and the CM crashes")]
+    [StepSummary("starts `cm checkin` and waits until the main board dies at the armed fault point")]
     public async Task CheckInAndCrash(CancellationToken ct)
     {
         var main = unit.Main!;
@@ -145,7 +165,8 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
             throw new AssertionFailedException($"board {main.Name} did not crash at the armed CM fault point");
     }
 
-    [When("board {board} restarts without the fault", Summary = "disarms the CM fault point, powers the board on and waits for its shell")]
+    [When("board {board} restarts without the fault")]
+    [StepSummary("disarms the CM fault point, powers the board on and waits for its shell")]
     public async Task Restart(Board board, CancellationToken ct)
     {
         unit.ClearCrash();
@@ -153,14 +174,16 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
         await BootWait.UntilShellAsync(board, board.BootTimeout, ct);
     }
 
-    [Then("the unit is not offered an update", Summary = "the last check-in got nothing from the cloud")]
+    [Then("the unit is not offered an update")]
+    [StepSummary("the last check-in got nothing from the cloud")]
     public void NotOffered()
     {
         var c = LastCheckIn();
         if (UpdateUnit.Field(c, "offered") != "no") throw new AssertionFailedException($"expected no offer:\n{c.Output}");
     }
 
-    [Then("the cloud holds the update back until the throttle period ends", Summary = "the last check-in got nothing because of the offer throttle")]
+    [Then("the cloud holds the update back until the throttle period ends")]
+    [StepSummary("the last check-in got nothing because of the offer throttle")]
     public void HeldBack()
     {
         var c = LastCheckIn();
@@ -168,7 +191,8 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
             throw new AssertionFailedException($"expected the throttle to hold the update back:\n{c.Output}");
     }
 
-    [Then("the update failed with reason {string}", Summary = "the last check-in's update ended in a revert or refusal for that reason")]
+    [Then("the update failed with reason {string}")]
+    [StepSummary("the last check-in's update ended in a revert or refusal for that reason")]
     public void Failed(string reason)
     {
         var c = LastCheckIn();
@@ -176,10 +200,12 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
         if (!Regex.IsMatch(outcome, $@"^failed \d+ {Regex.Escape(reason)}:")) throw new AssertionFailedException($"expected the update to fail with {reason}:\n{c.Output}");
     }
 
-    [Then("the unit installed image version {int}", Summary = "the CM holds that image and every UM is IDLE on it")]
+    [Then("the unit installed image version {int}")]
+    [StepSummary("the CM holds that image and every UM is IDLE on it")]
     public Task Installed(int version, CancellationToken ct) => InstalledWithin(version, 30, ct);
 
-    [Then("the unit installs image version {int} within {int} seconds", Summary = "waits until the CM holds that image and every UM is IDLE on it")]
+    [Then("the unit installs image version {int} within {int} seconds")]
+    [StepSummary("waits until the CM holds that image and every UM is IDLE on it")]
     public Task InstalledWithin(int version, int seconds, CancellationToken ct) =>
         unit.WaitForCmStatusAsync(
             status => UpdateUnit.Field(status, "installed") == version.ToString() && UpdateUnit.Field(status, "phase") == "idle" &&
@@ -187,7 +213,8 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
             TimeSpan.FromSeconds(seconds),
             status => $"the unit did not install image version {version} within {seconds} s:\n{status.Output}", ct);
 
-    [Then("every node runs version {string} of its components", Summary = "`um status` on every node shows its app and fw components installed at that version")]
+    [Then("every node runs version {string} of its components")]
+    [StepSummary("`um status` on every node shows its app and fw components installed at that version")]
     public async Task NodesRun(string version, CancellationToken ct)
     {
         foreach (var node in unit.Nodes)
@@ -200,7 +227,8 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
         }
     }
 
-    [Then("the cloud records a successful update to image version {int}", Summary = "the CM's report reached the cloud")]
+    [Then("the cloud records a successful update to image version {int}")]
+    [StepSummary("the CM's report reached the cloud")]
     public async Task RecordedSuccess(int version)
     {
         var results = await unit.Cloud.Api.ResultsAsync(UpdateUnit.UnitId);
@@ -210,7 +238,8 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
         if (record?.ImageVersion != version) throw new AssertionFailedException($"the cloud thinks the unit runs image {record?.ImageVersion}, expected {version}");
     }
 
-    [Then("the cloud records a failed update of image version {int} with reason {string}", Summary = "the CM reported the failure and its reason")]
+    [Then("the cloud records a failed update of image version {int} with reason {string}")]
+    [StepSummary("the CM reported the failure and its reason")]
     public async Task RecordedFailure(int version, string reason)
     {
         var results = await unit.Cloud.Api.ResultsAsync(UpdateUnit.UnitId);
@@ -218,7 +247,8 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
             throw new AssertionFailedException($"the cloud has no failed update of {version} with reason {reason}: {Describe(results)}");
     }
 
-    [Then("the upgrade dashboard shows {int} failed upgrade(s) in the last 7 days and {int} unit(s) online", Summary = "the figures of seed 000's upgrade server")]
+    [Then("the upgrade dashboard shows {int} failed upgrade(s) in the last 7 days and {int} unit(s) online")]
+    [StepSummary("the figures of seed 000's upgrade server")]
     public async Task Dashboard(int failed, int online)
     {
         var d = await unit.Cloud.Api.DashboardAsync();
@@ -226,7 +256,8 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
             throw new AssertionFailedException($"dashboard: {d.FailedLast7Days} failed, {d.CurrentlyOnline} online; expected {failed} and {online}");
     }
 
-    [Then("board {board} rebooted exactly {int} time(s)", Summary = "counts `reboot: Restarting system` on the board's console")]
+    [Then("board {board} rebooted exactly {int} time(s)")]
+    [StepSummary("counts `reboot: Restarting system` on the board's console")]
     public void Rebooted(Board board, int times)
     {
         var count = Regex.Matches(board.Console.Log.Text, Regex.Escape(UpdateUnit.RebootLine)).Count;

@@ -18,7 +18,7 @@ namespace HilRig.Steps.Update;
 /// (<see cref="LoopbackCloud"/>). Either way the steps drive the cloud over its HTTP API. The unit is a set of boards: — a main node running CM and UM, secondary nodes running a UM each. Every node has a
 /// <c>file</c> module <c>&lt;node&gt;-app</c> and a <c>test</c> module <c>&lt;node&gt;-fw</c>, plus whatever a step adds.
 /// </summary>
-public sealed class UpdateUnit(ScenarioRig rig, ScenarioInfo scenario, ScenarioOutput output, AbReleases releases) : IAsyncDisposable
+public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOutput output, AbReleases releases) : IAsyncDisposable
 {
     public const string Platform = "hilrig-unit";
     public const string UnitId = "unit-1";

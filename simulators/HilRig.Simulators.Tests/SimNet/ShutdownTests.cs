@@ -24,7 +24,7 @@ public class ShutdownTests
             Interlocked.Increment(ref delivered);
         });
         var port = new RecordingPort("b", time);
-        var link = new LinkState("a", "b", new DeterministicRandom(1, "test"));
+        var link = new LinkState("a", "b", 1);
         link.EnterDelayLine();
         line.Schedule(new PendingFrame(new byte[64], 64, port, link), time.GetTimestamp() + TimeSpan.TicksPerMillisecond);
         var timerThread = Task.Run(() => time.Advance(TimeSpan.FromMilliseconds(1)));
@@ -51,6 +51,31 @@ public class ShutdownTests
         Assert.That(sw.ControlLog.Select(e => e.Action), Has.Some.Contains("port broken stopped").And.Some.Contains("device gone"));
         a.Inject(Udp(MacAddress.Broadcast, A, 1));
         Assert.That(b.WaitForSent(1, TimeSpan.FromSeconds(5)), Is.True, "the other ports go on switching");
+    }
+
+    [Test]
+    public void StreamPort_GuestThatStopsReading_LosesItsOwnFrames_OthersGoOn_AndDisposeReturns()
+    {
+        // A QEMU guest that stops reading its stream netdev filled the socket, and Send blocked the sending port's read
+        // thread (and the delay line) for good; Dispose then waited forever on that thread.
+        var sw = new SimNetSwitch(new SimNetOptions { Seed = 1 });
+        var socketPath = Path.Combine(RepoPaths.NewTempDirectory("stream-stuck"), "n0.sock");
+        var stuck = sw.AddPort(new StreamPort("stuck", socketPath));
+        using var guest = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream,
+            System.Net.Sockets.ProtocolType.Unspecified);
+        guest.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath)); // and never reads
+        Assert.That(Eventually(() => stuck.Connected), Is.True, "the port accepted the guest");
+        var a = sw.AddPort(new RecordingPort("a", TimeProvider.System));
+        var b = sw.AddPort(new RecordingPort("b", TimeProvider.System));
+
+        const int frames = 4000; // ~5.7 MB: many times what a Unix socket buffers
+        for (var i = 0; i < frames; i++) a.Inject(Udp(MacAddress.Broadcast, A, i, 1400));
+        Assert.That(b.WaitForSent(frames, TimeSpan.FromSeconds(30)), Is.True,
+            $"b got {b.Sent.Count} of {frames}: a guest that does not read stopped the switch");
+        Assert.That(stuck.FramesDropped, Is.GreaterThan(0));
+
+        var dispose = Task.Run(sw.Dispose);
+        Assert.That(dispose.Wait(TimeSpan.FromSeconds(10)), Is.True, "Dispose hung on the stuck guest");
     }
 
     private static bool Eventually(Func<bool> condition)

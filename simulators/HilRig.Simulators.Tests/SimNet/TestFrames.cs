@@ -11,7 +11,7 @@ internal static class TestFrames
     public static readonly MacAddress C = MacAddress.Parse("02:00:00:00:00:0c");
     public static readonly MacAddress Multicast = MacAddress.Parse("01:00:5e:00:01:bb");
 
-    public static byte[] Udp(MacAddress dst, MacAddress src, int sequence, int payloadLength = 64)
+    public static byte[] Udp(MacAddress dst, MacAddress src, int sequence, int payloadLength = 64, ushort sourcePort = 4000)
     {
         var frame = new byte[14 + 20 + 8 + payloadLength];
         dst.Write(frame);
@@ -25,7 +25,7 @@ internal static class TestFrames
         ip[12] = 10; ip[15] = (byte)(src.Value & 0xff);
         ip[16] = 10; ip[19] = (byte)(dst.Value & 0xff);
         var udp = frame.AsSpan(34);
-        BinaryPrimitives.WriteUInt16BigEndian(udp, 4000);
+        BinaryPrimitives.WriteUInt16BigEndian(udp, sourcePort);
         BinaryPrimitives.WriteUInt16BigEndian(udp[2..], 4001);
         BinaryPrimitives.WriteUInt16BigEndian(udp[4..], (ushort)(8 + payloadLength));
         BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(42), sequence);

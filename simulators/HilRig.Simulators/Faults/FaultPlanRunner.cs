@@ -59,18 +59,26 @@ public sealed class FaultPlanRunner(FaultTimeline timeline, INetworkFaults? netw
     {
         switch (fault.Action)
         {
-            case ImpairFault { From: { } from, To: { } to } i:
-            {
-                var impairment = fault.IsUndo ? LinkImpairment.None : i.Impairment;
-                network!.Impair(from, to, impairment);
-                if (i.BothWays) network.Impair(to, from, impairment);
+            // An undo puts links back on the rig's profile: a rig that says "this site is lossy" stays lossy after a fault.
+            case ImpairFault { From: { } from, To: { } to } i when fault.IsUndo:
+                network!.Restore(from, to);
+                if (i.BothWays) network.Restore(to, from);
                 break;
-            }
+            case ImpairFault { From: { } from, To: { } to } i:
+                network!.Impair(from, to, i.Impairment);
+                if (i.BothWays) network.Impair(to, from, i.Impairment);
+                break;
+            case ImpairFault { Hosts: not null } i when fault.IsUndo:
+                foreach (var host in fault.Targets) network!.RestoreHost(host, i.Direction);
+                break;
             case ImpairFault { Hosts: not null } i:
-                foreach (var host in fault.Targets) network!.ImpairHost(host, fault.IsUndo ? LinkImpairment.None : i.Impairment, i.Direction);
+                foreach (var host in fault.Targets) network!.ImpairHost(host, i.Impairment, i.Direction);
+                break;
+            case ImpairFault when fault.IsUndo:
+                network!.RestoreAll();
                 break;
             case ImpairFault i:
-                network!.ImpairAll(fault.IsUndo ? LinkImpairment.None : i.Impairment);
+                network!.ImpairAll(i.Impairment);
                 break;
             case PartitionFault p when fault.IsUndo:
                 network!.Heal(fault.Targets);
@@ -80,7 +88,7 @@ public sealed class FaultPlanRunner(FaultTimeline timeline, INetworkFaults? netw
                 break;
             case HealFault { Hosts: null }:
                 network!.HealAll();
-                network.ImpairAll(LinkImpairment.None);
+                network.RestoreAll();
                 break;
             case HealFault:
                 network!.Heal(fault.Targets);

@@ -23,6 +23,13 @@ public interface INetworkFaults
     void Impair(string from, string to, SimNet.LinkImpairment impairment);
     void ImpairHost(string host, SimNet.LinkImpairment impairment, SimNet.PartitionDirection direction);
     void ImpairAll(SimNet.LinkImpairment impairment);
+
+    /// <summary>Undoes an impairment of one direction: back to the rig's profile, not to a clean link.</summary>
+    void Restore(string from, string to);
+
+    void RestoreHost(string host, SimNet.PartitionDirection direction);
+
+    void RestoreAll();
     void Partition(IReadOnlyCollection<string> hosts, SimNet.PartitionDirection direction);
     void Heal(IReadOnlyCollection<string> hosts);
     void HealAll();

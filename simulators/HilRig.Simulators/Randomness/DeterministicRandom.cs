@@ -9,7 +9,10 @@ public sealed class DeterministicRandom
 {
     private ulong _s0, _s1, _s2, _s3;
 
-    public DeterministicRandom(ulong seed)
+    public DeterministicRandom(ulong seed) => Reseed(seed);
+
+    /// <summary>Starts the sequence of <paramref name="seed"/> again in this instance (SimNet reseeds one per frame, without allocating).</summary>
+    public void Reseed(ulong seed)
     {
         // Expand the seed with splitmix64, as the authors recommend, so that nearby seeds diverge.
         _s0 = SplitMix(ref seed);

@@ -18,4 +18,17 @@ public static class SeedDerivation
         SHA256.HashData(input[..(8 + n)], hash);
         return BitConverter.ToUInt64(hash);
     }
+
+    /// <summary>
+    /// Folds <paramref name="value"/> into <paramref name="seed"/> (splitmix64's finalizer over their xor): cheap enough per
+    /// frame, and a change in either input changes every bit of the result.
+    /// </summary>
+    public static ulong Combine(ulong seed, ulong value)
+    {
+        var z = seed ^ value;
+        z += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
 }

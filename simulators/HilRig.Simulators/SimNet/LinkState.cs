@@ -13,18 +13,39 @@ public readonly record struct LinkStatistics(
 
 /// <summary>
 /// The mutable state of one direction of one link (source port → destination port). Only the source
-/// port's read thread makes decisions here, so the generator and Gilbert–Elliott state need no lock;
+/// port's read thread makes decisions here, so the generator and the flow table need no lock;
 /// the control API swaps <see cref="Impairment"/> and <see cref="Blocked"/> atomically.
 /// </summary>
-internal sealed class LinkState(string from, string to, DeterministicRandom random)
+internal sealed class LinkState(string from, string to, ulong seed)
 {
+    /// <summary>Flows remembered per link direction; past this the table starts again (still the same for the same traffic).</summary>
+    private const int MaxFlows = 65_536;
+
+    private readonly Dictionary<ulong, FlowState> _flows = new();
+    private readonly DeterministicRandom _frameRandom = new(0);
     private LinkImpairment _impairment = LinkImpairment.None;
     private volatile bool _blocked;
     private int _inFlight;
 
     public string From { get; } = from;
     public string To { get; } = to;
-    public DeterministicRandom Random { get; } = random;
+
+    /// <summary>
+    /// The generator for the decisions about <paramref name="frame"/>, seeded from the link, the frame's flow and its place
+    /// in that flow — not from arrival order, so flows interleaving differently on a replay get the same decisions.
+    /// Valid until the next call.
+    /// </summary>
+    public DeterministicRandom RandomFor(ReadOnlySpan<byte> frame, out FlowState flow)
+    {
+        var key = FlowKey.Of(frame);
+        if (!_flows.TryGetValue(key, out flow!))
+        {
+            if (_flows.Count >= MaxFlows) _flows.Clear();
+            _flows[key] = flow = new FlowState();
+        }
+        _frameRandom.Reseed(SeedDerivation.Combine(SeedDerivation.Combine(seed, key), (ulong)flow.Frames++));
+        return _frameRandom;
+    }
 
     public LinkImpairment Impairment
     {
@@ -38,9 +59,6 @@ internal sealed class LinkState(string from, string to, DeterministicRandom rand
         get => _blocked;
         set => _blocked = value;
     }
-
-    /// <summary>Gilbert–Elliott: in the Bad state.</summary>
-    public bool BurstBad;
 
     /// <summary>Timestamp at which the rate limiter is free again.</summary>
     public long NextFree;
@@ -65,4 +83,13 @@ internal sealed class LinkState(string from, string to, DeterministicRandom rand
     {
         ForwardedBytes = Interlocked.Read(ref ForwardedBytes),
     };
+}
+
+/// <summary>What a link remembers of one flow: how many of its frames it has decided on, and its burst-loss state.</summary>
+internal sealed class FlowState
+{
+    public long Frames;
+
+    /// <summary>Gilbert–Elliott: in the Bad state. One chain per flow, so a flow's bursts do not depend on other flows' frames.</summary>
+    public bool BurstBad;
 }

@@ -40,6 +40,32 @@ public static class NetworkNamespaces
     }
 
     /// <summary>
+    /// Deletes every SimNet namespace this process created that still exists: what a harness calls when it gives up on
+    /// scenarios tearing down their own switches (an interrupted run past its grace period), so none outlives it.
+    /// Returns the names removed.
+    /// </summary>
+    public static IReadOnlyList<string> DeleteOwned()
+    {
+        var removed = new List<string>();
+        if (!Directory.Exists(OwnerDirectory)) return removed;
+        var mine = $"{Prefix}{Environment.ProcessId}-";
+        foreach (var record in Directory.GetFiles(OwnerDirectory, mine + "*"))
+        {
+            var name = Path.GetFileName(record);
+            try
+            {
+                Delete(name);
+                removed.Add(name);
+            }
+            catch (IOException)
+            {
+                // Deleted meanwhile by the switch that owned it.
+            }
+        }
+        return removed;
+    }
+
+    /// <summary>
     /// Deletes SimNet namespaces whose owner process is gone (or is a different process that reused the id).
     /// Returns the names removed. Called when a SimNet starts.
     /// </summary>

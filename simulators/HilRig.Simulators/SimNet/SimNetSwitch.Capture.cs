@@ -49,6 +49,13 @@ public sealed partial class SimNetSwitch
         foreach (var c in _captureSnapshot) c.Writer.Flush();
     }
 
+    /// <summary>
+    /// Flushes the capture writing <paramref name="path"/>; returns its length up to the last complete block, where a
+    /// reader must stop while the switch goes on appending.
+    /// </summary>
+    public long FlushCapture(string path) =>
+        (_captureSnapshot.FirstOrDefault(c => c.Path == path) ?? throw new ArgumentException($"no SimNet capture is writing {path}")).Writer.Flush();
+
     public IReadOnlyList<string> CapturePaths => _captureSnapshot.Select(c => c.Path).ToList();
 
     private string AddCapture(string path, string? host)

@@ -40,12 +40,15 @@ public sealed partial class SimNetSwitch
     /// <summary>The state a new link direction starts in, from the host-level settings so far (called under _gate).</summary>
     private (LinkImpairment Impairment, bool Blocked) InitialLinkState_NeedsLock(string from, string to)
     {
-        var impairment = _allImpairment
-            ?? _options.HostImpairments.GetValueOrDefault(from) ?? _options.HostImpairments.GetValueOrDefault(to) ?? _options.DefaultImpairment;
+        var impairment = _allImpairment ?? ProfileOf(from, to);
         if (_hostImpairments.TryGetValue(to, out var inbound) && inbound.Direction != PartitionDirection.Outbound) impairment = inbound.Impairment;
         if (_hostImpairments.TryGetValue(from, out var outbound) && outbound.Direction != PartitionDirection.Inbound) impairment = outbound.Impairment;
         return (impairment, IsPartitioned_NeedsLock(from, to));
     }
+
+    /// <summary>The rig's profile for a link direction: the sender's board profile, else the receiver's, else the default.</summary>
+    private LinkImpairment ProfileOf(string from, string to) =>
+        _options.HostImpairments.GetValueOrDefault(from) ?? _options.HostImpairments.GetValueOrDefault(to) ?? _options.DefaultImpairment;
 
     /// <summary>Every control action so far, in order.</summary>
     public IReadOnlyList<SimNetControlEvent> ControlLog
@@ -114,6 +117,46 @@ public sealed partial class SimNetSwitch
     }
 
     public LinkImpairment ImpairmentOf(string from, string to) => Link(from, to).Impairment;
+
+    /// <summary>
+    /// Undoes <see cref="Impair"/> on the direction <paramref name="from"/> → <paramref name="to"/>: back to what the host-level
+    /// settings in force and the rig's profile give it, not to a clean link.
+    /// </summary>
+    public void Restore(string from, string to)
+    {
+        var link = Link(from, to);
+        lock (_gate) link.Impairment = InitialLinkState_NeedsLock(from, to).Impairment;
+        Record($"restore {from} -> {to}: {link.Impairment}");
+    }
+
+    /// <summary>Undoes <see cref="ImpairHost"/>: the host's links in those direction(s) go back to the settings in force and the rig's profile.</summary>
+    public void RestoreHost(string host, PartitionDirection direction = PartitionDirection.Both)
+    {
+        var port = Port(host);
+        lock (_gate)
+        {
+            _hostImpairments.Remove(host);
+            foreach (var other in _ports)
+            {
+                if (other == port) continue;
+                if (direction != PartitionDirection.Inbound) _links[port.Index, other.Index]!.Impairment = InitialLinkState_NeedsLock(host, other.Host).Impairment;
+                if (direction != PartitionDirection.Outbound) _links[other.Index, port.Index]!.Impairment = InitialLinkState_NeedsLock(other.Host, host).Impairment;
+            }
+        }
+        Record($"restore {host} ({direction.ToString().ToLowerInvariant()}): the rig's profile");
+    }
+
+    /// <summary>Undoes every impairment: each link back on the rig's profile (clean where the rig sets none), hosts joining later too.</summary>
+    public void RestoreAll()
+    {
+        lock (_gate)
+        {
+            _allImpairment = null;
+            _hostImpairments.Clear();
+            foreach (var link in AllLinks()) link.Impairment = ProfileOf(link.From, link.To);
+        }
+        Record("restore all: the rig's profile");
+    }
 
     /// <summary>
     /// Cuts <paramref name="hosts"/> off from every other host (not from each other), in one or both

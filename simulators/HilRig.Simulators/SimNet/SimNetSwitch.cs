@@ -76,7 +76,7 @@ public sealed partial class SimNetSwitch : IDisposable, Faults.INetworkFaults
     private LinkState NewLink(string from, string to)
     {
         var (impairment, blocked) = InitialLinkState_NeedsLock(from, to);
-        return new(from, to, new DeterministicRandom(_options.Seed, $"simnet/{from}->{to}")) { Impairment = impairment, Blocked = blocked };
+        return new(from, to, SeedDerivation.Derive(_options.Seed, $"simnet/{from}->{to}")) { Impairment = impairment, Blocked = blocked };
     }
 
     public SwitchPort Port(string host) =>
@@ -162,18 +162,19 @@ public sealed partial class SimNetSwitch : IDisposable, Faults.INetworkFaults
     }
 
     /*
-     * Decisions, in a fixed order so a seed replays the same way:
+     * Decisions come from a generator seeded per frame (link, flow, the frame's place in its flow) and are drawn in a
+     * fixed order, so a seed replays the same way whatever order the flows' frames arrive in:
      *   loss (random or Gilbert–Elliott) → duplicate? → per copy: rate limit (tail drop past queue_limit),
      *   delay ± jitter, reorder (held back by reorder_gap, others overtake) or FIFO, corrupt one bit.
      */
     private void Impair(LinkState link, LinkImpairment impairment, SwitchPort to, ReadOnlySpan<byte> frame)
     {
-        var random = link.Random;
+        var random = link.RandomFor(frame, out var flow);
         bool lost;
         if (impairment.BurstLoss is { } ge)
         {
-            link.BurstBad = link.BurstBad ? !random.Chance(ge.R) : random.Chance(ge.P);
-            lost = random.Chance(link.BurstBad ? ge.LossInBad : ge.LossInGood);
+            flow.BurstBad = flow.BurstBad ? !random.Chance(ge.R) : random.Chance(ge.P);
+            lost = random.Chance(flow.BurstBad ? ge.LossInBad : ge.LossInGood);
         }
         else lost = random.Chance(impairment.Loss);
         if (lost)

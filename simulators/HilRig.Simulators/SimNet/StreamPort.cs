@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.Sockets;
 
@@ -7,14 +8,23 @@ namespace HilRig.Simulators.SimNet;
 /// A QEMU <c>-netdev stream</c> peer on a Unix socket: SimNet listens, QEMU connects (server=off), and each
 /// frame travels as a 4-byte big-endian length then the frame. A new connection replaces the old one, so a
 /// QEMU board that is power-cut and restarted reconnects to the same port.
+/// Frames for the guest wait in a bounded queue that a thread of this port writes out: a guest that stops reading
+/// (paused, hung, its NIC's ring full) loses its own frames past the bound, as a full receive ring does, and never
+/// blocks the switch's threads or the delay line, which call <see cref="Send"/>.
 /// </summary>
 public sealed class StreamPort : SwitchPort
 {
+    /// <summary>Frame bytes that may wait for a guest: a few hundred full frames, far more than a reading guest lets pile up.</summary>
+    public const int MaxQueuedBytes = 1 << 20;
+
     private readonly Socket _listener;
-    private readonly object _sendLock = new();
     private readonly byte[] _lengthBuffer = new byte[4];
+    private readonly Queue<(byte[] Buffer, int Length)> _outgoing = new();
+    private readonly Thread _writer;
+    private int _queuedBytes;
+    private long _dropped;
     private Socket? _client;
-    private bool _disposed;
+    private volatile bool _disposed;
 
     public StreamPort(string host, string socketPath) : base(host)
     {
@@ -23,7 +33,12 @@ public sealed class StreamPort : SwitchPort
         _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         _listener.Bind(new UnixDomainSocketEndPoint(socketPath));
         _listener.Listen(2);
+        _writer = new Thread(WriteLoop) { IsBackground = true, Name = $"simnet {host} out" };
+        _writer.Start();
     }
+
+    /// <summary>Frames dropped because the guest did not read them fast enough (the queue was full).</summary>
+    public long FramesDropped => Interlocked.Read(ref _dropped);
 
     public override string Kind => "stream";
 
@@ -81,28 +96,64 @@ public sealed class StreamPort : SwitchPort
 
     internal override void Send(ReadOnlySpan<byte> frame)
     {
-        var client = Volatile.Read(ref _client);
-        if (client is null) return;
-        Span<byte> length = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(length, (uint)frame.Length);
-        lock (_sendLock)
+        if (Volatile.Read(ref _client) is null) return;
+        lock (_outgoing)
         {
+            if (_disposed) return;
+            if (_queuedBytes + frame.Length > MaxQueuedBytes)
+            {
+                Interlocked.Increment(ref _dropped);
+                return;
+            }
+            var buffer = ArrayPool<byte>.Shared.Rent(4 + frame.Length);
+            BinaryPrimitives.WriteUInt32BigEndian(buffer, (uint)frame.Length);
+            frame.CopyTo(buffer.AsSpan(4));
+            _outgoing.Enqueue((buffer, 4 + frame.Length));
+            _queuedBytes += frame.Length;
+            if (_outgoing.Count == 1) Monitor.Pulse(_outgoing);
+        }
+    }
+
+    private void WriteLoop()
+    {
+        while (true)
+        {
+            (byte[] Buffer, int Length) next;
+            lock (_outgoing)
+            {
+                while (_outgoing.Count == 0 && !_disposed) Monitor.Wait(_outgoing);
+                if (_disposed) return;
+                next = _outgoing.Dequeue();
+                _queuedBytes -= next.Length - 4;
+            }
             try
             {
-                client.Send(length);
-                client.Send(frame);
+                // Blocking: returns when the whole frame is in the socket, so frames never interleave. Dispose closes the
+                // socket under a send that a stuck guest holds up.
+                Volatile.Read(ref _client)?.Send(next.Buffer.AsSpan(0, next.Length));
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {
+                // The guest went away mid-frame: its next connection starts a fresh stream.
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(next.Buffer);
             }
         }
     }
 
     public override void Dispose()
     {
-        _disposed = true;
+        lock (_outgoing)
+        {
+            _disposed = true;
+            Monitor.PulseAll(_outgoing);
+        }
         _listener.Dispose();
         Interlocked.Exchange(ref _client, null)?.Dispose();
+        _writer.Join();
+        while (_outgoing.TryDequeue(out var left)) ArrayPool<byte>.Shared.Return(left.Buffer);
         try { File.Delete(SocketPath); } catch (IOException) { }
     }
 }

@@ -36,6 +36,16 @@ public static class BuiltinCommands
             ctx.WriteLine($"{device.Uptime.TotalSeconds:0.00}");
             return Task.FromResult(0);
         });
+        yield return new DelegateCommand("sleep", "wait N seconds (a command that takes its time, as on any shell)", async (ctx, args) =>
+        {
+            if (args.Count != 1 || !double.TryParse(args[0], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds) || seconds < 0)
+            {
+                ctx.WriteLine("usage: sleep SECONDS");
+                return 1;
+            }
+            await Task.Delay(TimeSpan.FromSeconds(seconds));
+            return 0;
+        });
         yield return new DelegateCommand("reboot", "restart the board", (ctx, _) =>
         {
             device.RequestStop(DeviceExitCode.Reboot);

@@ -13,6 +13,7 @@ public sealed class ShellHost(IDeviceConsole console, DeviceHost device, IReadOn
     public async Task<int> RunAsync()
     {
         var context = new ShellContext(console, device);
+        if (!Login()) return DeviceExitCode.ConsoleLost;
         while (device.StopRequest is null)
         {
             console.Write(Prompt);
@@ -21,6 +22,30 @@ public sealed class ShellHost(IDeviceConsole console, DeviceHost device, IReadOn
             await ExecuteAsync(context, line);
         }
         return device.StopRequest.Value;
+    }
+
+    /// <summary>
+    /// With the setting <c>console.login</c> = <c>user:password</c>, the console asks for a login first, as getty and
+    /// login(1) do on a real board: "NAME login: ", "Password: ", and "Login incorrect" on a mismatch. False when the
+    /// console goes away.
+    /// </summary>
+    private bool Login()
+    {
+        var login = device.Config.Setting("console.login", "");
+        if (login.Length == 0) return true;
+        var (user, password) = login.IndexOf(':') is var colon and >= 0 ? (login[..colon], login[(colon + 1)..]) : (login, "");
+        while (device.StopRequest is null)
+        {
+            console.Write($"{device.Config.Name} login: ");
+            var name = console.ReadLine();
+            if (name is null) return false;
+            console.Write("Password: ");
+            var given = console.ReadLine();
+            if (given is null) return false;
+            if (name.Trim() == user && given == password) return true;
+            console.Write("\nLogin incorrect\n");
+        }
+        return true;
     }
 
     public async Task ExecuteAsync(ShellContext context, string line)

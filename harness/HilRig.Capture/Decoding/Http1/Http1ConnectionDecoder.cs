@@ -11,7 +11,7 @@ namespace HilRig.Capture.Decoding.Http1;
 /// otherwise a response runs until the connection closes. A violation stops that direction with one
 /// <see cref="MalformedEvent"/> naming the stream offset.
 /// </summary>
-internal sealed class Http1ConnectionDecoder
+internal sealed class Http1ConnectionDecoder : Streams.ITcpStreamDecoder
 {
     /// <summary>Longest header block accepted; Kestrel's default limit is 32 KiB.</summary>
     public const int MaxHeaderBlock = 64 * 1024;

@@ -9,12 +9,30 @@ namespace HilRig.Capture.Decoding.Http2;
 /// blocks (with each direction's dynamic table), and gRPC length-prefixed messages on streams whose
 /// content-type is application/grpc. A protocol violation stops decoding of that direction and is
 /// reported once as a <see cref="MalformedEvent"/> with the stream offset.
+/// What a connection may cost is bounded: a stream is forgotten once both sides ended it (or it was reset), at most
+/// <see cref="MaxTrackedStreams"/> are kept (the oldest go first), and a gRPC message longer than
+/// <see cref="MaxGrpcMessageLength"/>, or one that would take the connection's buffered bytes past
+/// <see cref="MaxBufferedGrpcBytes"/>, is reported with its length and skipped, not buffered.
 /// </summary>
-internal sealed class Http2ConnectionDecoder(GrpcMessageRegistry registry)
+internal sealed class Http2ConnectionDecoder(GrpcMessageRegistry registry) : Streams.ITcpStreamDecoder
 {
+    /// <summary>Streams remembered at once; far above any SETTINGS_MAX_CONCURRENT_STREAMS a peer of ours grants.</summary>
+    public const int MaxTrackedStreams = 1024;
+
+    /// <summary>The largest gRPC message decoded: gRPC's usual receive limit (4 MiB in grpc-dotnet and grpc-js).</summary>
+    public const int MaxGrpcMessageLength = 4 * 1024 * 1024;
+
+    /// <summary>gRPC message bytes buffered across all streams of one connection.</summary>
+    public const int MaxBufferedGrpcBytes = 32 * 1024 * 1024;
+
     private readonly Side _client = new(isClient: true);
     private readonly Side _server = new(isClient: false);
     private readonly Dictionary<uint, StreamState> _streams = new();
+    private long _bufferedGrpcBytes;
+
+    internal int TrackedStreams => _streams.Count;
+
+    internal long BufferedGrpcBytes => _bufferedGrpcBytes;
 
     public void OnBytes(bool fromClient, ReadOnlySpan<byte> bytes, in FrameContext context, List<DecodedEvent> output)
     {
@@ -103,8 +121,11 @@ internal sealed class Http2ConnectionDecoder(GrpcMessageRegistry registry)
             {
                 var data = Http2FrameReader.Unpad(header, payload, offset);
                 output.Add(new Http2Event(context, header, null, null));
-                if (_streams.TryGetValue(header.StreamId, out var stream) && stream.IsGrpc)
-                    ReadGrpcMessages(stream, side.IsClient, data, header.StreamId, context, output);
+                if (_streams.TryGetValue(header.StreamId, out var stream))
+                {
+                    if (stream.IsGrpc) ReadGrpcMessages(stream, side.IsClient, data, header.StreamId, context, output);
+                    if (header.HasFlag(Http2Flags.EndStream)) EndStream(stream, side.IsClient, header.StreamId);
+                }
                 break;
             }
             case Http2FrameType.SETTINGS:
@@ -124,6 +145,7 @@ internal sealed class Http2ConnectionDecoder(GrpcMessageRegistry registry)
             }
             case Http2FrameType.RST_STREAM:
                 output.Add(new Http2Event(context, header, null, $"error={ErrorName(BinaryPrimitives.ReadUInt32BigEndian(payload))}"));
+                if (_streams.TryGetValue(header.StreamId, out var reset)) Forget(header.StreamId, reset);
                 break;
             case Http2FrameType.GOAWAY:
                 output.Add(new Http2Event(context, header, null, payload.Length >= 8
@@ -149,14 +171,38 @@ internal sealed class Http2ConnectionDecoder(GrpcMessageRegistry registry)
         var first = side.PendingHeader;
         if (first.Type == Http2FrameType.HEADERS)
         {
-            if (!_streams.TryGetValue(first.StreamId, out var stream)) _streams[first.StreamId] = stream = new StreamState();
+            if (!_streams.TryGetValue(first.StreamId, out var stream))
+            {
+                if (_streams.Count >= MaxTrackedStreams)
+                {
+                    var oldest = _streams.Keys.Min();
+                    Forget(oldest, _streams[oldest]);
+                }
+                _streams[first.StreamId] = stream = new StreamState();
+            }
             foreach (var f in fields)
             {
                 if (f.Name == ":path" && side.IsClient) stream.Path = f.Value;
                 if (f.Name == "content-type" && f.Value.StartsWith("application/grpc", StringComparison.Ordinal)) stream.IsGrpc = true;
             }
+            output.Add(new Http2Event(context, header, fields, null));
+            // END_STREAM rides on the first frame of the block (HEADERS), not on its CONTINUATIONs.
+            if (first.HasFlag(Http2Flags.EndStream)) EndStream(stream, side.IsClient, first.StreamId);
+            return;
         }
         output.Add(new Http2Event(context, header, fields, null));
+    }
+
+    private void EndStream(StreamState stream, bool fromClient, uint streamId)
+    {
+        (fromClient ? stream.Request : stream.Response).Ended = true;
+        if (stream.Request.Ended && stream.Response.Ended) Forget(streamId, stream);
+    }
+
+    private void Forget(uint streamId, StreamState stream)
+    {
+        _bufferedGrpcBytes -= stream.Request.Bytes.Length + stream.Response.Bytes.Length;
+        _streams.Remove(streamId);
     }
 
     /*
@@ -165,37 +211,67 @@ internal sealed class Http2ConnectionDecoder(GrpcMessageRegistry registry)
      */
     private void ReadGrpcMessages(StreamState stream, bool request, ReadOnlySpan<byte> data, uint streamId, in FrameContext context, List<DecodedEvent> output)
     {
-        var queue = request ? stream.RequestBytes : stream.ResponseBytes;
-        queue.Append(data);
-        while (queue.Length >= 5)
+        var half = request ? stream.Request : stream.Response;
+        if (half.Skip > 0)
         {
-            var span = queue.Span;
-            var compressed = span[0];
-            if (compressed > 1)
-                throw new ProtocolViolationException("grpc", $"compressed flag {compressed} on stream {streamId} is neither 0 nor 1", queue.Offset);
-            var length = BinaryPrimitives.ReadUInt32BigEndian(span[1..]);
-            if (length > 64 * 1024 * 1024)
-                throw new ProtocolViolationException("grpc", $"message length {length} on stream {streamId} is implausible", queue.Offset + 1);
-            if (queue.Length < 5 + length) break;
-            var body = span.Slice(5, (int)length);
-            Google.Protobuf.IMessage? message = null;
-            string? description = null;
-            if (compressed == 0)
+            var skipped = (int)Math.Min(half.Skip, data.Length);
+            half.Skip -= skipped;
+            data = data[skipped..];
+            if (data.IsEmpty) return;
+        }
+        var queue = half.Bytes;
+        var before = queue.Length;
+        queue.Append(data);
+        try
+        {
+            while (queue.Length >= 5)
             {
-                var parser = registry.Find(stream.Path, request);
-                try
+                var span = queue.Span;
+                var compressed = span[0];
+                if (compressed > 1)
+                    throw new ProtocolViolationException("grpc", $"compressed flag {compressed} on stream {streamId} is neither 0 nor 1", queue.Offset);
+                var length = BinaryPrimitives.ReadUInt32BigEndian(span[1..]);
+                if (length > 64 * 1024 * 1024)
+                    throw new ProtocolViolationException("grpc", $"message length {length} on stream {streamId} is implausible", queue.Offset + 1);
+                var whole = 5 + (int)length;
+                var tooLong = length > MaxGrpcMessageLength;
+                var overBudget = queue.Length < whole && _bufferedGrpcBytes - before + whole > MaxBufferedGrpcBytes;
+                if (tooLong || overBudget)
                 {
-                    if (parser is not null) message = parser.ParseFrom(body.ToArray());
-                    else description = ProtobufWire.Describe(body);
+                    output.Add(new GrpcEvent(context, stream.Path, streamId, request ? GrpcDirection.Request : GrpcDirection.Response,
+                        compressed == 1, (int)length, null,
+                        tooLong ? $"not decoded: longer than the decoder's {MaxGrpcMessageLength} byte limit"
+                            : $"not decoded: the connection's buffered gRPC bytes would pass {MaxBufferedGrpcBytes}"));
+                    var have = Math.Min(queue.Length, whole);
+                    queue.Consume(have);
+                    half.Skip = whole - have;
+                    continue;
                 }
-                catch (Exception e) when (e is Google.Protobuf.InvalidProtocolBufferException or ProtocolViolationException)
+                if (queue.Length < whole) break;
+                var body = span.Slice(5, (int)length);
+                Google.Protobuf.IMessage? message = null;
+                string? description = null;
+                if (compressed == 0)
                 {
-                    description = $"undecodable as {(parser is null ? "protobuf" : "registered type")}: {e.Message}";
+                    var parser = registry.Find(stream.Path, request);
+                    try
+                    {
+                        if (parser is not null) message = parser.ParseFrom(body.ToArray());
+                        else description = ProtobufWire.Describe(body);
+                    }
+                    catch (Exception e) when (e is Google.Protobuf.InvalidProtocolBufferException or ProtocolViolationException)
+                    {
+                        description = $"undecodable as {(parser is null ? "protobuf" : "registered type")}: {e.Message}";
+                    }
                 }
+                output.Add(new GrpcEvent(context, stream.Path, streamId, request ? GrpcDirection.Request : GrpcDirection.Response,
+                    compressed == 1, (int)length, message, description));
+                queue.Consume(whole);
             }
-            output.Add(new GrpcEvent(context, stream.Path, streamId, request ? GrpcDirection.Request : GrpcDirection.Response,
-                compressed == 1, (int)length, message, description));
-            queue.Consume(5 + (int)length);
+        }
+        finally
+        {
+            _bufferedGrpcBytes += queue.Length - before;
         }
     }
 
@@ -247,7 +323,15 @@ internal sealed class Http2ConnectionDecoder(GrpcMessageRegistry registry)
     {
         public string? Path { get; set; }
         public bool IsGrpc { get; set; }
-        public ByteQueue RequestBytes { get; } = new();
-        public ByteQueue ResponseBytes { get; } = new();
+        public HalfStream Request { get; } = new();
+        public HalfStream Response { get; } = new();
+    }
+
+    /// <summary>One direction of a stream: gRPC bytes waiting for the rest of their message, or how many to skip.</summary>
+    private sealed class HalfStream
+    {
+        public ByteQueue Bytes { get; } = new();
+        public long Skip { get; set; }
+        public bool Ended { get; set; }
     }
 }

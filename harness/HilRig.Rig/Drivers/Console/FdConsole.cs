@@ -7,8 +7,8 @@ using HilRig.Rig.Protocols;
 namespace HilRig.Rig.Drivers.Console;
 
 /// <summary>
-/// A console over a file descriptor — a pty master for process boards, a termios-configured tty for a
-/// USB-serial adapter — read by one thread that polls, so closing never races a blocked read.
+/// A console over a pty master (process boards), read by one thread that polls, so closing never races a blocked read.
+/// Ttys opened by path — USB-serial adapters, pty slaves — use <see cref="SerialConsole"/> (System.IO.Ports).
 /// </summary>
 public sealed class FdConsole : IConsoleProtocol, IDisposable
 {

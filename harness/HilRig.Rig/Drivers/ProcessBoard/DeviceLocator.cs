@@ -37,6 +37,18 @@ public static class DeviceLocator
     public static string DotnetHost() =>
         Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
 
+    /// <summary>
+    /// Runtime settings for the programs the harness starts many times per run (boards, the cloud): each lives seconds to
+    /// a minute, so dynamic PGO's instrumented code never pays for itself; turning it off saves about a tenth of their CPU,
+    /// which is what limits scenarios side by side on two cores (<c>hilrig bench run</c>). A value set in the harness's
+    /// environment wins.
+    /// </summary>
+    public static void ShortLivedRuntime(System.Diagnostics.ProcessStartInfo info)
+    {
+        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        if (Environment.GetEnvironmentVariable("DOTNET_TieredPGO") is null) info.Environment["DOTNET_TieredPGO"] = "0";
+    }
+
     public static string? RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

@@ -168,12 +168,14 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, ISett
         await _powerLock.WaitAsync(cancellation);
         try
         {
+            ThrowIfReleased();
             if (State == PowerState.On) return;
             if (!_firstPowerOnDone)
             {
                 foreach (var setup in BeforeFirstPowerOn) await setup(cancellation);
                 _firstPowerOnDone = true;
             }
+            ThrowIfReleased();
             // A new power-on starts a new boot: expectations look at this boot's output only.
             Console.ReadPosition = Log.Length;
             lock (_gate) StopReason = null;
@@ -184,6 +186,18 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, ISett
         {
             _powerLock.Release();
         }
+    }
+
+    /// <summary>
+    /// Once the scenario's teardown released the board, nothing powers it on again: a step that outlived its scenario
+    /// (it ignored its cancellation) would otherwise start a device, or a namespace, that nobody stops.
+    /// </summary>
+    private void ThrowIfReleased()
+    {
+        lock (_gate)
+            if (_disposed)
+                throw new TestDefectException(
+                    $"board {_name} was released at the end of its scenario; a step that outlived the scenario tried to power it on");
     }
 
     public async Task OffAsync(CancellationToken cancellation = default)
@@ -281,7 +295,7 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, ISett
             WorkingDirectory = _stateDirectory,
         };
         foreach (var a in arguments.Skip(1)) info.ArgumentList.Add(a);
-        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        DeviceLocator.ShortLivedRuntime(info);
 
         System.Diagnostics.Process process;
         try

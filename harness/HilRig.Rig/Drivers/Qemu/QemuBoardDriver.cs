@@ -336,7 +336,7 @@ public sealed partial class QemuBoardDriver : IPowerProtocol, IStorageProtocol, 
             var pty = chardevs?.OfType<JsonObject>().FirstOrDefault(c => c["label"]?.GetValue<string>() == "console")?["filename"]?.GetValue<string>();
             if (pty is null || !pty.StartsWith("pty:", StringComparison.Ordinal))
                 throw new RigFaultException($"QEMU of board {_name} reported no console pty ({chardevs?.ToJsonString()})");
-            Console.Attach(pty["pty:".Length..]);
+            await Console.AttachAsync(pty["pty:".Length..]);
             instance.BootStart = Log.Length;
             await qmp.ExecuteAsync("cont", null, cancellation);
         }
@@ -434,7 +434,7 @@ public sealed partial class QemuBoardDriver : IPowerProtocol, IStorageProtocol, 
         await instance.Process.WaitForExitAsync();
         ChildProcesses.Forget(instance.Process);
         var code = instance.Process.ExitCode;
-        Console.Detach();
+        await Console.DetachAsync();
         if (instance.Qmp is { } qmp) await qmp.DisposeAsync();
         lock (stderr) stderr.Dispose();
         bool expected, guestShutdown;
@@ -476,7 +476,7 @@ public sealed partial class QemuBoardDriver : IPowerProtocol, IStorageProtocol, 
         finally
         {
             Log.LineReceived -= WatchConsole;
-            Console.Dispose();
+            await Console.DisposeAsync();
             Log.Dispose();
             if (Directory.Exists(_runtimeDirectory)) Directory.Delete(_runtimeDirectory, recursive: true);
             _current?.Process.Dispose();

@@ -7,15 +7,15 @@ namespace HilRig.Rig.Drivers.Qemu;
 
 /// <summary>
 /// A QEMU board's serial console. QEMU puts the guest's ttyS0 on a pty of its own (<c>-chardev pty</c>), a new one at
-/// every start, which the harness opens as a serial port — the same console code a physical board's UART uses. One log
-/// and one read position span every power-on of the scenario; while QEMU is off, typed text goes nowhere, as on a
-/// board without power.
+/// every start, which the harness opens with <see cref="SerialConsole"/> — the same console code a physical board's UART
+/// uses. One log and one read position span every power-on of the scenario; while QEMU is off, typed text goes nowhere,
+/// as on a board without power.
 /// </summary>
-public sealed class QemuConsole(string boardName, ConsoleLog log, TimeProvider? time = null) : IConsoleProtocol, IDisposable
+public sealed class QemuConsole(string boardName, ConsoleLog log, TimeProvider? time = null) : IConsoleProtocol, IAsyncDisposable
 {
     private readonly object _gate = new();
     private readonly TimeProvider _time = time ?? TimeProvider.System;
-    private (SerialPort Port, FdConsole Console)? _line;
+    private SerialConsole? _line;
     private long _readPosition;
 
     public ConsoleLog Log => log;
@@ -26,44 +26,41 @@ public sealed class QemuConsole(string boardName, ConsoleLog log, TimeProvider? 
         set => Interlocked.Exchange(ref _readPosition, value);
     }
 
-    /// <summary>
-    /// Attaches the pty QEMU reported. The seam the physical-rig console (System.IO.Ports, issue 11) re-points: open
-    /// the path as a serial port, read it into the board's log.
-    /// </summary>
-    public void Attach(string ptyPath)
+    /// <summary>Attaches the pty QEMU reported: opens it as a serial port and reads it into the board's log.</summary>
+    public async Task AttachAsync(string ptyPath)
     {
-        var port = SerialPort.Open(ptyPath, 115200);
-        var console = new FdConsole(port.Fd, boardName, log, _time);
+        var line = SerialConsole.Open(new SerialSettings { Path = ptyPath, Baud = 115200 }, boardName, log, _time);
+        SerialConsole? previous;
         lock (_gate)
         {
-            Detach_NeedsLock();
-            _line = (port, console);
+            previous = _line;
+            _line = line;
         }
+        if (previous is not null) await previous.DisposeAsync();
     }
 
     /// <summary>QEMU is gone: stop reading its pty.</summary>
-    public void Detach()
+    public async Task DetachAsync()
     {
-        lock (_gate) Detach_NeedsLock();
-    }
-
-    private void Detach_NeedsLock()
-    {
-        if (_line is not { } line) return;
-        line.Console.Dispose();
-        line.Port.Dispose();
-        _line = null;
+        SerialConsole? line;
+        lock (_gate)
+        {
+            line = _line;
+            _line = null;
+        }
+        if (line is not null) await line.DisposeAsync();
     }
 
     public Task SendAsync(string text, CancellationToken cancellation = default)
     {
-        FdConsole? console;
-        lock (_gate) console = _line?.Console;
-        return console?.SendAsync(text, cancellation) ?? Task.CompletedTask;
+        SerialConsole? line;
+        lock (_gate) line = _line;
+        return line?.SendAsync(text, cancellation) ?? Task.CompletedTask;
     }
 
+    // Matches against the shared log with this console's own read position, which outlives each pty.
     public Task<ConsoleMatch> ExpectAsync(Regex pattern, TimeSpan timeout, CancellationToken cancellation = default) =>
         ConsoleExpectation.ExpectAsync(log, () => ReadPosition, p => ReadPosition = p, pattern, timeout, boardName, _time, cancellation);
 
-    public void Dispose() => Detach();
+    public ValueTask DisposeAsync() => new(DetachAsync());
 }

@@ -14,6 +14,15 @@ public sealed class MarkerShellDriver(IConsoleProtocol console, ShellOptions opt
 {
     private readonly SemaphoreSlim _lock = new(1, 1);
     private readonly Regex _prompt = new(options.Prompt, RegexOptions.CultureInvariant);
+    private volatile bool _promptSeenThisBoot;
+
+    public TimeSpan CommandTimeout => options.CommandTimeout;
+
+    /// <summary>Whether a prompt of the current boot has been seen (so the shell is known to be up).</summary>
+    public bool PromptSeenThisBoot => _promptSeenThisBoot;
+
+    /// <summary>A new boot began (power-on, reset): until its first prompt, silence is not answered.</summary>
+    public void BeginBoot() => _promptSeenThisBoot = false;
 
     public async Task WaitReadyAsync(TimeSpan timeout, CancellationToken cancellation = default)
     {
@@ -32,7 +41,8 @@ public sealed class MarkerShellDriver(IConsoleProtocol console, ShellOptions opt
     {
         var pattern = options.LoginPrompt is null
             ? _prompt
-            : new Regex($"(?<prompt>{options.Prompt})|(?<login>{options.LoginPrompt})|(?<password>Password: ?$)", RegexOptions.Multiline);
+            : new Regex($"(?<prompt>{options.Prompt})|(?<login>{options.LoginPrompt})|(?<password>Password: ?$)|(?<incorrect>Login incorrect)", RegexOptions.Multiline);
+        var loginsSent = 0;
         var deadline = DateTimeOffset.UtcNow + timeout;
         while (true)
         {
@@ -46,12 +56,21 @@ public sealed class MarkerShellDriver(IConsoleProtocol console, ShellOptions opt
             }
             catch (ConsoleTimeoutException)
             {
-                // Silence: a prompt printed before we started reading is gone, so ask for a fresh one.
-                await console.SendAsync("\n", cancellation);
+                // Silence: a prompt printed before we started reading is gone, so ask for a fresh one — unless this boot has
+                // shown no prompt yet, when the board may be in a bootloader that a keystroke would stop.
+                if (_promptSeenThisBoot || options.NudgeBeforeFirstPrompt) await console.SendAsync("\n", cancellation);
                 continue;
             }
+            _promptSeenThisBoot = true;
             if (options.LoginPrompt is null || match.Match.Groups["prompt"].Success) return;
-            if (match.Match.Groups["login"].Success) await console.SendAsync((options.Username ?? "root") + "\n", cancellation);
+            if (match.Match.Groups["incorrect"].Success && loginsSent > 0)
+                throw new Engine.Runtime.RigFaultException(
+                    $"board {boardName}: shell login as {options.Username ?? "root"} was refused: the board printed \"Login incorrect\" (check shell.username and shell.password in the rig file)");
+            if (match.Match.Groups["login"].Success)
+            {
+                loginsSent++;
+                await console.SendAsync((options.Username ?? "root") + "\n", cancellation);
+            }
             else if (match.Match.Groups["password"].Success) await console.SendAsync((options.Password ?? "") + "\n", cancellation);
         }
     }
@@ -79,6 +98,7 @@ public sealed class MarkerShellDriver(IConsoleProtocol console, ShellOptions opt
             try
             {
                 await console.ExpectAsync(_prompt, TimeSpan.FromSeconds(5), cancellation);
+                _promptSeenThisBoot = true;
             }
             catch (ConsoleTimeoutException)
             {

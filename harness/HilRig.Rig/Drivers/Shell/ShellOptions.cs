@@ -17,4 +17,11 @@ public sealed record ShellOptions
 
     /// <summary>After this much silence while waiting for a prompt, a newline is sent to provoke one.</summary>
     public TimeSpan NudgeInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Whether silence before the first prompt of a boot may be answered with a newline. A process board has nothing
+    /// but Linux on its console; a real board may sit in U-Boot's autoboot countdown, which any key stops, so physical
+    /// boards send nothing until a prompt of this boot has appeared (see <see cref="MarkerShellDriver.BeginBoot"/>).
+    /// </summary>
+    public bool NudgeBeforeFirstPrompt { get; init; } = true;
 }

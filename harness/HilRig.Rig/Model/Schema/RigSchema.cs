@@ -15,10 +15,44 @@ public static class RigSchema
             OptionSpec.Duration("boot_timeout", "how long a boot may take before the board counts as not booting", TimeSpan.FromSeconds(30)),
             OptionSpec.Map("settings", "extra key/value settings handed to the device"),
         ]),
-        new("serial", "a real serial console through termios (a USB-serial adapter, or a pty in tests)", [BoardKind.Physical],
+        new("serial", "a serial console through System.IO.Ports: a USB-serial adapter, found by path or udev properties, or any tty (a pty in tests)", [BoardKind.Physical],
         [
-            OptionSpec.Path("port", "the tty device, e.g. /dev/ttyUSB0", required: true),
-            OptionSpec.Enum("baud", "line speed", "115200", "9600", "19200", "38400", "57600", "115200", "230400", "460800", "921600"),
+            OptionSpec.Path("port", "the tty, e.g. /dev/serial/by-id/usb-FTDI_…; or give match"),
+            OptionSpec.Map("match", "udev properties that pick the adapter, e.g. {ID_SERIAL_SHORT: A10K3X2B}; or give port"),
+            OptionSpec.Int("baud", "line speed (any rate the adapter takes)", 115200),
+            OptionSpec.Enum("data_bits", "bits per character", "8", "5", "6", "7", "8"),
+            OptionSpec.Enum("parity", "parity bit", "none", "none", "even", "odd", "mark", "space"),
+            OptionSpec.Enum("stop_bits", "stop bits", "1", "1", "1.5", "2"),
+            OptionSpec.Enum("flow_control", "flow control", "none", "none", "rtscts", "xonxoff"),
+        ]),
+        new("relay_power", "switches power with a serial relay board (LCUS `A0 ch state sum`, or a Modbus-RTU relay module)", [BoardKind.Physical],
+        [
+            OptionSpec.Path("port", "the relay board's tty, e.g. /dev/ttyUSB1; or give match"),
+            OptionSpec.Map("match", "udev properties that pick the relay's adapter; or give port"),
+            new OptionSpec("protocol", OptionType.Enum, "relay protocol: lcus or modbus-rtu", Required: true, Values: ["lcus", "modbus-rtu"]),
+            OptionSpec.Int("baud", "the relay's line speed", 9600),
+            OptionSpec.Int("channel", "lcus: relay channel, 1-based", 1),
+            OptionSpec.Int("unit", "modbus-rtu: unit (slave) address, 1..247", 1),
+            OptionSpec.Int("coil", "modbus-rtu: coil number, 0-based", 0),
+            OptionSpec.Bool("verify", "read the relay state back after switching (lcus: status query 0xFF; modbus-rtu: function 01)", true),
+            OptionSpec.Duration("timeout", "how long the relay may take to answer", TimeSpan.FromSeconds(1)),
+            OptionSpec.Duration("cycle_delay", "time with power off during a cycle", TimeSpan.FromSeconds(1)),
+        ]),
+        new("gpio_power", "switches power with a Linux GPIO line (System.Device.Gpio) driving a relay or load switch", [BoardKind.Physical],
+        [
+            OptionSpec.RequiredString("chip", "the GPIO chip: gpiochip0, /dev/gpiochip0 or 0"),
+            new OptionSpec("line", OptionType.Int, "line offset on the chip", Required: true),
+            OptionSpec.Bool("active_low", "power is on when the line is low", false),
+            OptionSpec.Duration("cycle_delay", "time with power off during a cycle", TimeSpan.FromSeconds(1)),
+        ]),
+        new("i2c_power", "switches power with a pin of an MCP23008/MCP23017 I2C GPIO expander (Iot.Device.Bindings) driving a relay", [BoardKind.Physical],
+        [
+            new OptionSpec("bus", OptionType.Int, "I2C bus number (/dev/i2c-N)", Required: true),
+            OptionSpec.Int("address", "7-bit device address, e.g. 0x20", 0x20),
+            OptionSpec.Enum("chip", "the expander", "mcp23017", "mcp23008", "mcp23017"),
+            new OptionSpec("pin", OptionType.Int, "pin number (0-7, or 0-15 on an MCP23017)", Required: true),
+            OptionSpec.Bool("active_low", "power is on when the pin is low", false),
+            OptionSpec.Duration("cycle_delay", "time with power off during a cycle", TimeSpan.FromSeconds(1)),
         ]),
         new("external_power", "switches power by running commands (a PDU CLI, uhubctl, a relay tool)", [BoardKind.Physical],
         [
@@ -26,6 +60,23 @@ public static class RigSchema
             OptionSpec.RequiredString("off", "command that switches power off"),
             OptionSpec.String("cut", "command that cuts power at once (default: the off command)"),
             OptionSpec.Duration("cycle_delay", "time with power off during a cycle", TimeSpan.FromSeconds(1)),
+        ]),
+        new("bootloader", "a bootloader on the console (U-Boot, barebox): stop its autoboot, run its commands, boot", [BoardKind.Physical],
+        [
+            OptionSpec.RequiredString("autoboot", "text the bootloader prints before its countdown, e.g. \"Hit any key to stop autoboot\""),
+            OptionSpec.RequiredString("prompt", "the bootloader's prompt, as text, e.g. \"=> \""),
+            OptionSpec.String("boot", "command that boots the system from the prompt", "boot"),
+            OptionSpec.Duration("timeout", "how long after power-on the autoboot text may take to appear", TimeSpan.FromSeconds(30)),
+        ]),
+        new("capture", "records the NIC facing the board (SharpPcap) into the scenario's artifacts as pcapng", [BoardKind.Physical],
+        [
+            OptionSpec.RequiredString("interface", "the host interface wired to the board, e.g. eth2"),
+            OptionSpec.String("filter", "a pcap-filter(7) expression, e.g. \"not port 22\""),
+        ]),
+        new("deploy", "brings the board's storage to a known image before each scenario powers it (an SD mux and dd, uuu, fastboot)", [BoardKind.Physical],
+        [
+            OptionSpec.RequiredString("command", "command that writes the image; runs with the board off and locked"),
+            OptionSpec.Duration("timeout", "how long the command may take", TimeSpan.FromMinutes(10)),
         ]),
         new("qemu", "a QEMU machine booting the board image (`hilrig image build`): PVH kernel, initramfs, its own copy of the A/B disk", [BoardKind.Qemu],
         [
@@ -51,15 +102,20 @@ public static class RigSchema
             OptionSpec.String("username", "user to log in as", "root"),
             OptionSpec.String("password", "password, if the board asks"),
             OptionSpec.Duration("command_timeout", "default time a command may take", TimeSpan.FromSeconds(30)),
+            OptionSpec.Duration("boot_timeout", "physical boards: how long from power-on to the shell prompt (login included)", TimeSpan.FromMinutes(2)),
+            OptionSpec.String("power_down", "physical boards: what the board prints last on an orderly `poweroff`", "reboot: Power down"),
         ]),
     ];
+
+    /// <summary>Drivers of which a board names exactly one: the ways to switch a physical board's power.</summary>
+    public static readonly IReadOnlyList<string> PowerDrivers = ["relay_power", "gpio_power", "i2c_power", "external_power"];
 
     /// <summary>Drivers a board of each kind must name; others are optional.</summary>
     public static IReadOnlyList<string> RequiredDrivers(BoardKind kind) => kind switch
     {
         BoardKind.Process => ["process"],
         BoardKind.Qemu => [],
-        BoardKind.Physical => ["serial", "external_power"],
+        BoardKind.Physical => ["serial"],
         _ => [],
     };
 
