@@ -35,6 +35,77 @@ public class LiveCaptureTests
     }
 
     [Test]
+    public void Tun_CapturesRawIpFrames_WrittenWithTheRawLinkType()
+    {
+        // pcap_datalink gives DLT values; on Linux DLT_RAW is 12 where files say LINKTYPE_RAW (101). Taking the DLT as the
+        // file's link type made every tun capture undecodable (tshark and our decoder: unknown link type 12).
+        RequiredTool.RequireRoot("a tun device in a network namespace, and live capture");
+        var socat = RequiredTool.Require("socat", "holds the tun device open so the kernel sends into it");
+        var ip = RequiredTool.Require("ip", "creates the test's network namespace");
+        var ns = $"hrcap-{Environment.ProcessId}";
+        Run(ip, "netns", "add", ns);
+        System.Diagnostics.Process? holder = null;
+        try
+        {
+            Run(ip, "-n", ns, "link", "set", "lo", "up");
+            var psi = new System.Diagnostics.ProcessStartInfo(ip) { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in new[] { "netns", "exec", ns, socat, "-u", "TUN:10.251.0.1/24,tun-name=hrtun0,iff-up,iff-no-pi", "OPEN:/dev/null" })
+                psi.ArgumentList.Add(a);
+            holder = System.Diagnostics.Process.Start(psi)!;
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (!InterfaceExists(ip, ns, "hrtun0"))
+            {
+                if (holder.HasExited) Assert.Fail($"socat did not bring up hrtun0: {holder.StandardError.ReadToEnd()}");
+                if (DateTime.UtcNow > deadline) Assert.Fail("socat did not bring up hrtun0 within 10 s");
+                Thread.Sleep(20);
+            }
+            var path = Path.Combine(RepoPaths.NewTempDirectory("live-tun"), "tun.pcapng");
+            using (var writer = PcapngWriter.Create(path))
+            using (var capture = LiveCapture.ToFile(new LiveCaptureOptions("hrtun0") { Namespace = ns, Filter = "udp port 9999" }, writer))
+            {
+                Assert.That(capture.LinkType, Is.EqualTo(LinkType.Raw));
+                Run(ip, ["netns", "exec", ns, socat, "-u", "STDIN", "UDP4-SENDTO:10.251.0.9:9999"], "raw ip");
+                Assert.That(capture.WaitForFrames(1, TimeSpan.FromSeconds(10)), Is.True);
+            }
+            var udp = CaptureDecoder.DecodeFile(path).OfType<UdpEvent>().ToList();
+            Assert.That(udp.Select(d => d.Destination.Port), Has.Member((ushort?)9999), "decoded as IP, not an unknown link type");
+            var tshark = Tshark.Fields(path, "udp", ["udp.dstport"]);
+            Assert.That(tshark.Select(r => r[1]), Has.Member("9999"));
+        }
+        finally
+        {
+            if (holder is { HasExited: false }) holder.Kill(entireProcessTree: true);
+            holder?.WaitForExit();
+            Run(ip, "netns", "del", ns);
+        }
+    }
+
+    private static bool InterfaceExists(string ip, string ns, string name)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo(ip) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "-n", ns, "link", "show", name }) psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        p.WaitForExit();
+        return p.ExitCode == 0;
+    }
+
+    private static void Run(string file, params string[] args) => Run(file, args, null);
+
+    private static void Run(string file, string[] args, string? stdin)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardInput = stdin is not null };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        if (stdin is not null)
+        {
+            p.StandardInput.Write(stdin);
+            p.StandardInput.Close();
+        }
+        if (!p.WaitForExit(10_000)) p.Kill();
+        Assert.That(p.ExitCode, Is.Zero, $"{file} {string.Join(' ', args)}: {p.StandardError.ReadToEnd()}");
+    }
+
+    [Test]
     public void Loopback_CoapDatagrams_CapturedToFileAndDecoded()
     {
         RequiredTool.RequireRoot("live capture opens a raw socket");

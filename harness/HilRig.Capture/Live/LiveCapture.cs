@@ -146,9 +146,23 @@ public sealed class LiveCapture : IDisposable
                 throw new ArgumentException($"capture filter '{filter}' does not compile: {e.Message}", e);
             }
         }
-        LinkType = (LinkType)(int)device.LinkType;
+        LinkType = FileLinkType((int)device.LinkType);
         _device = device;
     }
+
+    /// <summary>
+    /// libpcap hands out DLT values, files carry LINKTYPE values; they agree except for a few DLTs whose numbers
+    /// differ between platforms (tcpdump's linktypes list). On Linux a tun device reports DLT_RAW as 12 (14 on
+    /// OpenBSD), which a file must record as LINKTYPE_RAW (101) or no reader decodes it.
+    /// </summary>
+    internal static LinkType FileLinkType(int dlt) => dlt switch
+    {
+        12 or 14 => LinkType.Raw,
+        11 => (LinkType)100, // DLT_ATM_RFC1483
+        15 => (LinkType)102, // DLT_SLIP_BSDOS
+        16 => (LinkType)103, // DLT_PPP_BSDOS
+        _ => (LinkType)dlt,
+    };
 
     private void Loop()
     {

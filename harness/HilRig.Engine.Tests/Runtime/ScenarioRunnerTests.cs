@@ -227,6 +227,8 @@ public class ScenarioRunnerTests
         var parent = Path.GetDirectoryName(Environment.CurrentDirectory)!;
         var r = (await RunnerTestKit.RunAsync("Feature: F\n  Scenario: bad\n    When it throws\n", [typeof(TroubleSteps)], replayDirectory: parent)).Single();
         Assert.That(r.ReplayCommand, Is.EqualTo($"./hilrig run {Path.GetFileName(Environment.CurrentDirectory)}/kit.feature:2 --seed 7"));
+        Assert.That(r.FailureMessage, Does.StartWith($"Step failed at {Path.GetFileName(Environment.CurrentDirectory)}/kit.feature:3: When it throws"),
+            "the failing step's location reads like the replay line (CI printed ../../../../update/recovery.feature:18)");
     }
 
     [Test]

@@ -31,12 +31,18 @@ public sealed class RunContext
     /// <summary>Directory for this run's per-scenario artefacts (console logs, captures, board state).</summary>
     public string ArtifactsDirectory => Path.Combine(Options.ResultsDirectory, "artifacts");
 
+    /// <summary>
+    /// <c>feature:line</c> as a user at the replay directory types it; the feature path as given when there is none
+    /// (the NUnit bridge runs from bin/, where the path it was given reads ../../../../…).
+    /// </summary>
+    public string Location(Gherkin.Pickle pickle, int line) => Options.ReplayDirectory is { } root
+        ? $"{Path.GetRelativePath(root, Path.GetFullPath(pickle.Uri)).Replace('\\', '/')}:{line}"
+        : $"{pickle.Uri}:{line}";
+
     /// <summary>The command that reruns exactly one scenario with the same seed, rig and fault plan.</summary>
     public string ReplayCommand(Gherkin.Pickle pickle)
     {
-        var location = Options.ReplayDirectory is { } root
-            ? $"{Path.GetRelativePath(root, Path.GetFullPath(pickle.Uri)).Replace('\\', '/')}:{pickle.Line}"
-            : pickle.Location;
+        var location = Location(pickle, pickle.Line);
         var parts = new List<string> { "./hilrig run", Quote(location), "--seed", Options.Seed.ToString() };
         if (Options.RigFile is { } rig && !Options.RigIsDefault) parts.AddRange(["--rig", Quote(rig)]);
         parts.AddRange(Options.ReplayArguments.Select(Quote));

@@ -127,7 +127,7 @@ public sealed class ScenarioRunner(BindingRegistry registry, ScenarioServices ru
         var pickle = scenario.Pickle;
         var start = DateTimeOffset.Now;
         var matches = registry.Match(step, pickle, scenario.Tags);
-        var where = $"{pickle.Uri}:{step.Line}";
+        var where = run.Location(pickle, step.Line);
         StepResult result;
         if (matches.Count == 0)
         {

@@ -229,22 +229,33 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
 
     [Then("the cloud records a successful update to image version {int}")]
     [StepSummary("the CM's report reached the cloud")]
-    public async Task RecordedSuccess(int version)
+    public async Task RecordedSuccess(int version, CancellationToken ct)
     {
-        var results = await unit.Cloud.Api.ResultsAsync(UpdateUnit.UnitId);
+        var results = await CloudResultsAsync(rs => rs.Any(r => r.Success && r.ImageVersion == version), ct);
         if (!results.Any(r => r.Success && r.ImageVersion == version))
-            throw new AssertionFailedException($"the cloud has no successful update to {version}: {Describe(results)}");
+            throw new AssertionFailedException($"the cloud has no successful update to {version} within {ReportDelivery.TotalSeconds:0} s: {Describe(results)}");
         var record = await unit.Cloud.Api.UnitAsync(UpdateUnit.UnitId);
         if (record?.ImageVersion != version) throw new AssertionFailedException($"the cloud thinks the unit runs image {record?.ImageVersion}, expected {version}");
     }
 
     [Then("the cloud records a failed update of image version {int} with reason {string}")]
     [StepSummary("the CM reported the failure and its reason")]
-    public async Task RecordedFailure(int version, string reason)
+    public async Task RecordedFailure(int version, string reason, CancellationToken ct)
     {
-        var results = await unit.Cloud.Api.ResultsAsync(UpdateUnit.UnitId);
+        var results = await CloudResultsAsync(rs => rs.Any(r => !r.Success && r.ImageVersion == version && r.Reason == reason), ct);
         if (!results.Any(r => !r.Success && r.ImageVersion == version && r.Reason == reason))
-            throw new AssertionFailedException($"the cloud has no failed update of {version} with reason {reason}: {Describe(results)}");
+            throw new AssertionFailedException($"the cloud has no failed update of {version} with reason {reason} within {ReportDelivery.TotalSeconds:0} s: {Describe(results)}");
+    }
+
+    // The CM persists its result and posts it after the update ends, so `cm status` may already read idle while the
+    // report is on its way (CI saw 68 ms between the two); the cloud's record is awaited, not sampled once.
+    private static readonly TimeSpan ReportDelivery = TimeSpan.FromSeconds(15);
+
+    private async Task<IReadOnlyList<UpdateResult>> CloudResultsAsync(Func<IReadOnlyList<UpdateResult>, bool> recorded, CancellationToken ct)
+    {
+        IReadOnlyList<UpdateResult> results = [];
+        await Poll.UntilAsync(async _ => recorded(results = await unit.Cloud.Api.ResultsAsync(UpdateUnit.UnitId)), ReportDelivery, TimeSpan.FromMilliseconds(100), ct);
+        return results;
     }
 
     [Then("the upgrade dashboard shows {int} failed upgrade(s) in the last 7 days and {int} unit(s) online")]

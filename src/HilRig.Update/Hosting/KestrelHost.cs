@@ -49,7 +49,9 @@ public sealed class KestrelHost : IAsyncDisposable
     public static async Task<KestrelHost> StartAsync(IPEndPoint endpoint, HttpProtocols protocols, Action<WebApplication> map, long? maxRequestBodySize = null,
         Action<ILoggingBuilder>? logging = null, CancellationToken ct = default)
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        // No watching of appsettings files: each watcher is an inotify instance, and Linux allows 128 per user, so a
+        // fleet of 1,000 CMs (each with its own listener) failed to start at the 128th.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
         builder.WebHost.ConfigureKestrel(options =>
