@@ -64,7 +64,7 @@ public class UpdateProvisioningTests
             return Path.GetDirectoryName(p.Provision("cloud/unit.crt", "garbage"u8, UnixFileMode.UserRead))!;
         });
         await using var _b = board;
-        board.Get<HilRig.Rig.Drivers.ProcessBoard.ProcessBoardDriver>().Configure("update.cloud_credentials", dir);
+        board.Get<ISettingsProtocol>().Configure("update.cloud_credentials", dir);
         await board.Power.OnAsync();
         await board.Console.ExpectAsync(new Regex($@"FAILED to start communication-manager: {Regex.Escape(dir)}/ca\.crt: not a PEM certificate"), TimeSpan.FromSeconds(30));
     }

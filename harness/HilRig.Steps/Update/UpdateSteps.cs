@@ -176,7 +176,7 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
     [StepSummary("update.download_stall_timeout and update.download_attempts of the main node, before the unit starts")]
     public void DownloadPolicy(Board board, int seconds, int attempts)
     {
-        var driver = UpdateUnit.ProcessDriver(board);
+        var driver = UpdateUnit.Settings(board);
         driver.Configure("update.download_stall_timeout", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         driver.Configure("update.download_attempts", attempts.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }

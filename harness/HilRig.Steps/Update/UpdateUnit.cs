@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using HilRig.Cloud;
 using HilRig.Cloud.Security;
 using HilRig.Rig.Boards;
-using HilRig.Rig.Drivers.ProcessBoard;
 using HilRig.Rig.Protocols;
 using HilRig.Engine.Runtime;
 using HilRig.Steps.Ab;
@@ -107,7 +106,7 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
     /// <summary>Writes a board's credentials: its own, from the unit's node CA, or a rogue's from another CA.</summary>
     private void Provision(Board board, Board main, string cmHost)
     {
-        var driver = ProcessDriver(board);
+        var driver = Settings(board);
         driver.Configure("update.grpc_tls", GrpcTls ? "on" : "off");
         if (!GrpcTls) return;
         var ca = ForeignCertificate.Contains(board.Name) ? _foreignCa ??= UnitCa.Create("another unit") : NodeCa;
@@ -130,9 +129,10 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
 
     private string _cmHost = "127.0.0.1";
 
-    /// <summary>Whether a step gave some node a <c>rootfs-ab</c> module for component <paramref name="id"/>.</summary>
-    private bool IsRootfs(string id) =>
-        _extraModules.Values.SelectMany(spec => spec.Split(',', StringSplitOptions.TrimEntries)).Any(m => m.Split(':') is [var module, "rootfs-ab", ..] && module == id);
+    /// <summary>The node a step gave a <c>rootfs-ab</c> module for component <paramref name="id"/>, if any.</summary>
+    private Board? RootfsNode(string id) =>
+        Nodes.FirstOrDefault(n => _extraModules.TryGetValue(n.Name, out var spec) &&
+                                  spec.Split(',', StringSplitOptions.TrimEntries).Any(m => m.Split(':') is [var module, "rootfs-ab", ..] && module == id));
 
     /// <summary>Configures and boots the unit, and waits until the CM sees every node's UM (but those in <paramref name="notWaitedFor"/>).</summary>
     public async Task StartAsync(Board main, IReadOnlyList<Board> secondaries, CancellationToken ct, IReadOnlyCollection<Board>? notWaitedFor = null)
@@ -147,7 +147,7 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
         _cmHost = cmHost;
         foreach (var board in Nodes)
         {
-            var driver = ProcessDriver(board);
+            var driver = Settings(board);
             var modules = $"{board.Name}-app:file,{board.Name}-fw:test";
             if (_extraModules.TryGetValue(board.Name, out var extra)) modules += "," + extra;
             driver.Configure("update.modules", modules);
@@ -156,7 +156,7 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
             // Provisioning: the node's certificate (the CM's also names the address its UMs dial), key and the node CA.
             Provision(board, main, cmHost);
         }
-        var m = ProcessDriver(main);
+        var m = Settings(main);
         m.Configure("update.cm", "on");
         // The unit is provisioned with the repository's test-only keys, explicitly: the device has no default.
         m.Configure("update.trust", Fixture("test-only-trust.json"));
@@ -225,7 +225,7 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
 
     private static string Fixture(string file) => Path.Combine(CloudSettings.Fixtures, file);
 
-    public void ClearCrash() => ProcessDriver(Main!).Configure("update.cm_crash_at", "");
+    public void ClearCrash() => Settings(Main!).Configure("update.cm_crash_at", "");
 
     /// <summary>A bundle with the given version of every node's app and fw components (and extra component ids), uploaded to the cloud.</summary>
     public async Task<long> UploadAsync(string version, IReadOnlyList<string> extraComponents, string? annotationsJson = null)
@@ -243,7 +243,7 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
             var content = new byte[ComponentSizes.GetValueOrDefault(id, ComponentSize)];
             random.NextBytes(content);
             System.Text.Encoding.ASCII.GetBytes($"{id} {version}\n").CopyTo(content, 0);
-            if (IsRootfs(id)) content = releases.Get(version).Image; // a rootfs-ab component is a bootable release
+            if (RootfsNode(id) is { } node) content = releases.Get(version, node).Image; // a rootfs-ab component is a bootable release
             var path = Path.Combine(dir, id);
             await File.WriteAllBytesAsync(path, content);
             UploadedHashes[id] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content));
@@ -259,8 +259,8 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
         return assigned;
     }
 
-    /// <summary>The board's process driver (the update unit steps configure process boards); a rig fault naming the board otherwise.</summary>
-    public static ProcessBoardDriver ProcessDriver(Board board) => board.Get<ProcessBoardDriver>();
+    /// <summary>The board's device settings, which the unit's steps configure before each node boots.</summary>
+    public static ISettingsProtocol Settings(Board board) => board.Get<ISettingsProtocol>();
 
     private static int FreePort()
     {

@@ -132,7 +132,7 @@ public static class UpdateBenchmark
                 while ((i = Interlocked.Increment(ref next)) < units.Count)
                 {
                     using var response = await client(i).PostAsJsonAsync(CloudApi.CheckInPath,
-                        new CheckInRequest(units[i].UnitId, platformId, i % 3, $"nonce-{i}"), CloudApi.Json, ct);
+                        new CheckInRequest(units[i].UnitId, platformId, i % 3, $"nonce-{i}"), Serialization.CloudJson.Default.CheckInRequest, ct);
                     if (!response.IsSuccessStatusCode)
                         throw new HttpRequestException($"check-in of {units[i].UnitId}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
                 }

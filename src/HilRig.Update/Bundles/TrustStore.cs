@@ -82,7 +82,7 @@ public sealed class TrustStore
         {
             using var ecdsa = ECDsa.Create();
             ecdsa.ImportSubjectPublicKeyInfo(k.SubjectPublicKeyInfo, out _);
-            keys.Add(new JsonObject
+            keys.Add((JsonNode)new JsonObject
             {
                 ["name"] = k.Name,
                 ["keyId"] = k.Id,

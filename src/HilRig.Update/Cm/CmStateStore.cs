@@ -1,4 +1,5 @@
 using System.Text.Json;
+using HilRig.Update.Serialization;
 using HilRig.Update.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -30,7 +31,7 @@ public sealed class CmStateStore : IDisposable
             lock (_gate)
             {
                 if (Get("plan") is not { } json) return null;
-                var p = JsonSerializer.Deserialize<PersistedPlan>(json)!;
+                var p = JsonSerializer.Deserialize(json, StateJson.Default.PersistedPlan)!;
                 var revert = Get("revertReason") is { } reason ? (reason, Get("revertDetail") ?? "") : ((string, string)?)null;
                 return (UpdatePlan.FromPersisted(p), Enum.Parse<UpdatePhase>(Get("phase")!), revert);
             }
@@ -39,7 +40,7 @@ public sealed class CmStateStore : IDisposable
 
     public void Begin(UpdatePlan plan) => Transaction(() =>
     {
-        Set("plan", JsonSerializer.Serialize(plan.ToPersisted()));
+        Set("plan", JsonSerializer.Serialize(plan.ToPersisted(), StateJson.Default.PersistedPlan));
         Set("phase", UpdatePhase.Preparing.ToString());
         Set("revertReason", null);
         Set("revertDetail", null);

@@ -8,6 +8,8 @@ using HilRig.Update.Protocol;
 using HilRig.Update.Storage;
 using Microsoft.Extensions.Logging;
 
+using HilRig.Update.Serialization;
+
 namespace HilRig.Update.Cm;
 
 /// <summary>
@@ -126,7 +128,7 @@ public sealed class CommunicationManager : IDisposable
         var now = _time.GetUtcNow();
         if (response.Offer is not { } offerJson || response.MetadataUrl is null)
             throw new BundleRejectedException(BundleRejection.InvalidOffer, "the cloud offered an update without a signed offer or metadata URL");
-        var offer = UpdateOffer.ReadVerified(JsonSerializer.SerializeToUtf8Bytes(offerJson), _trust, now, _config.UnitId, nonce, Store.InstalledImageVersion);
+        var offer = UpdateOffer.ReadVerified(JsonSerializer.SerializeToUtf8Bytes(offerJson, CloudJson.Default.JsonElement), _trust, now, _config.UnitId, nonce, Store.InstalledImageVersion);
 
         var metadataUrl = new Uri(_config.CloudUrl, response.MetadataUrl);
         var metadataBytes = await _cloud.GetAsync(metadataUrl, ct);
@@ -253,14 +255,14 @@ public sealed class CommunicationManager : IDisposable
     }
 
     private string ResultJson(UpdateOutcome outcome) =>
-        JsonSerializer.Serialize(new ResultReport(_config.UnitId, outcome.ImageVersion, outcome.Success, outcome.Reason, outcome.Detail), CloudApi.Json);
+        JsonSerializer.Serialize(new ResultReport(_config.UnitId, outcome.ImageVersion, outcome.Success, outcome.Reason, outcome.Detail), CloudJson.Default.ResultReport);
 
     private async Task FlushPendingResultAsync(CancellationToken ct)
     {
         if (Store.PendingResult is not { } json) return;
         try
         {
-            await _cloud.ReportAsync(JsonSerializer.Deserialize<ResultReport>(json, CloudApi.Json)!, ct);
+            await _cloud.ReportAsync(JsonSerializer.Deserialize(json, CloudJson.Default.ResultReport)!, ct);
             Store.PendingResult = null;
         }
         catch (HttpRequestException e)

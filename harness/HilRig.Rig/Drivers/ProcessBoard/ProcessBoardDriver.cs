@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using HilRig.Rig.Drivers.Console;
 using HilRig.Rig.Native;
 using HilRig.Rig.Protocols;
@@ -23,7 +22,7 @@ public sealed record ProcessBoardOptions
 /// and when the device exits with its reboot code the driver boots it again, as a reset circuit would.
 /// The pty and its log outlive the process, so one console log spans every boot of a scenario.
 /// </summary>
-public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IProvisioningProtocol, IBoardHealth, Boards.IHasEvidence, IAsyncDisposable
+public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, ISettingsProtocol, IProvisioningProtocol, IBoardHealth, Boards.IHasEvidence, IAsyncDisposable
 {
     private readonly string _name;
     private readonly ProcessBoardOptions _options;
@@ -106,7 +105,8 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IProv
     /// <summary>Where the device's own stderr goes (crash traces), for the report.</summary>
     public string DiagnosticsPath => Path.Combine(_stateDirectory, "device-stderr.log");
 
-    public string? DiskImage { get; set; }
+    /// <summary>The A/B disk the device boots from when it exists (its <c>ab.disk</c> default, in the data directory).</summary>
+    public string? DiskImage => Path.Combine(DataDirectory, "disk.img");
 
     public string DataDirectory { get; }
 
@@ -140,6 +140,14 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IProv
     public void Configure(string key, string value)
     {
         lock (_gate) _settings[key] = value;
+    }
+
+    public IReadOnlyDictionary<string, string> Settings
+    {
+        get
+        {
+            lock (_gate) return new Dictionary<string, string>(_settings);
+        }
     }
 
     public PowerState State
@@ -293,19 +301,11 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IProv
         var configPath = Path.Combine(_stateDirectory, "board.json");
         Dictionary<string, string> settings;
         lock (_gate) settings = new Dictionary<string, string>(_settings);
-        var config = new
-        {
-            name = _name,
-            firmware = _options.Firmware,
-            roles = _options.Roles,
-            dataDirectory = DataDirectory,
-            bootReason,
-            seed = _seed,
-            settings,
-        };
-        File.WriteAllText(configPath, JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }));
+        BoardConfigFile.Write(configPath, _name, _options.Firmware, _options.Roles, DataDirectory, bootReason, _seed, settings);
 
-        var arguments = LaunchPrefix.Concat([DeviceLocator.DotnetHost(), DevicePath, "--console", _pty.SlavePath, "--config", configPath, "--lifeline"]).ToList();
+        // The JIT build (a .dll) runs on the harness's dotnet; a NativeAOT agent (the board image's) runs by itself.
+        string[] program = DevicePath.EndsWith(".dll", StringComparison.Ordinal) ? [DeviceLocator.DotnetHost(), DevicePath] : [DevicePath];
+        var arguments = LaunchPrefix.Concat(program).Concat(["--console", _pty.SlavePath, "--config", configPath, "--lifeline"]).ToList();
         var info = new ProcessStartInfo(arguments[0])
         {
             RedirectStandardInput = true,
