@@ -11,6 +11,20 @@ namespace HilRig.Cli.Tests;
 public class RunTests
 {
     [Test]
+    public async Task Run_UpdateScenario_WithARelativeResultsDirectory_BoardsFindWhatTheStepsWroteThere()
+    {
+        // The default `./hilrig run` writes to reports/ (relative); devices run in their own directories, so a path
+        // handed to a board must be absolute: node credentials were not ("cannot read the node certificate") and
+        // every update scenario failed under `./hilrig run` while the NUnit bridge (absolute temp paths) passed.
+        RequiredTool.RequireRoot("the default rig's SimNet namespaces");
+        var results = Path.GetRelativePath(RepoPaths.Root, Hilrig.Results("relative"));
+        Assume.That(Path.IsPathRooted(results), Is.False);
+        var r = await Hilrig.RunAsync("run", "scenarios/update/update.feature:11", "--results", results);
+        Assert.That(r.ExitCode, Is.Zero, r.ToString());
+        Assert.That(r.Stdout, Does.Contain("1 scenario(s): 1 passed"));
+    }
+
+    [Test]
     public async Task Run_StepFails_ScenarioFailsWithLocation_RunGoesOn_Exit1_WithReplayLine()
     {
         var results = Hilrig.Results("failing");

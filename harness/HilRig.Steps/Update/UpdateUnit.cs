@@ -110,7 +110,7 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
         driver.Configure("update.grpc_tls", GrpcTls ? "on" : "off");
         if (!GrpcTls) return;
         var ca = ForeignCertificate.Contains(board.Name) ? _foreignCa ??= UnitCa.Create("another unit") : NodeCa;
-        driver.Configure("update.node_credentials", ca.Provision(Path.Combine(output.Directory, "credentials", board.Name), board.Name,
+        driver.Configure("update.node_credentials", ca.Provision(Path.GetFullPath(Path.Combine(output.Directory, "credentials", board.Name)), board.Name,
             cm: board == main, board == main ? [cmHost, "localhost"] : null));
         driver.Configure("update.node", ClaimedNodeId.GetValueOrDefault(board.Name, board.Name));
     }
