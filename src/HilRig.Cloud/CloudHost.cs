@@ -92,6 +92,9 @@ public sealed class CloudHost : IAsyncDisposable
             }, CloudAccess.UploadBody, logging, ct, https =>
                 {
                     https.ServerCertificate = certificate;
+                    // Units sit on lossy links: Kestrel's 10 s default aborted handshakes whose segments TCP was still
+                    // retransmitting (backing off to seconds) at 30 % loss.
+                    https.HandshakeTimeout = TimeSpan.FromSeconds(30);
                     // Asked for, not required: operators have no certificate, and a unit whose certificate is refused
                     // gets a 401 with the reason (and a line in the security log) instead of a failed handshake.
                     https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;

@@ -42,6 +42,38 @@ public class CloudClientTests
         Assert.That((response.Action, handler.Sends), Is.EqualTo(("none", 3)));
     }
 
+    /// <summary>A handler whose first send fails in the TLS handshake with <paramref name="inner"/>, then answers.</summary>
+    private sealed class FlakyHandshake(Exception inner) : HttpMessageHandler
+    {
+        public int Sends;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
+        {
+            if (++Sends == 1)
+                throw new HttpRequestException(HttpRequestError.SecureConnectionError, "The SSL connection could not be established, see inner exception.", inner);
+            return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("""{"action":"none","reason":"up to date"}""", System.Text.Encoding.UTF8, "application/json") });
+        }
+    }
+
+    [Test]
+    public async Task CheckIn_HandshakeBrokenByTheLink_Retried()
+    {
+        // What a 30 % loss scenario saw: the server's handshake timeout passed while TCP was still retransmitting.
+        var handler = new FlakyHandshake(new IOException("Received an unexpected EOF or 0 bytes from the transport stream."));
+        var client = new CloudClient(new HttpClient(handler), new Uri("https://10.77.0.1:8080/"), TimeProvider.System, attempts: 2);
+        var response = await client.CheckInAsync(Request, default);
+        Assert.That((response.Action, handler.Sends), Is.EqualTo(("none", 2)));
+    }
+
+    [Test]
+    public void CheckIn_CertificateRefusedInTheHandshake_NotRetried()
+    {
+        var handler = new FlakyHandshake(new System.Security.Authentication.AuthenticationException("The remote certificate was rejected by the provided RemoteCertificateValidationCallback."));
+        var client = new CloudClient(new HttpClient(handler), new Uri("https://10.77.0.1:8080/"), TimeProvider.System, attempts: 3);
+        var e = Assert.ThrowsAsync<HttpRequestException>(() => client.CheckInAsync(Request, default))!;
+        Assert.That((e.HttpRequestError, handler.Sends), Is.EqualTo((HttpRequestError.SecureConnectionError, 1)));
+    }
+
     [Test]
     public void CheckIn_CloudAnswers500_NotRetried()
     {

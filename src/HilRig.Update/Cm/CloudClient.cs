@@ -8,8 +8,9 @@ namespace HilRig.Update.Cm;
 
 /// <summary>
 /// The CM's calls to the cloud: check-in, metadata, results. A call whose connection could not be made (no route,
-/// refused, address resolution failed on a lossy link) never reached the cloud, so it is retried with exponential
-/// back-off; anything the cloud answered, or a connection that broke after the request went out, is not.
+/// refused, address resolution failed or a TLS handshake broken on a lossy link) never reached the cloud, so it is
+/// retried with exponential back-off; anything the cloud answered, or a connection that broke after the request went
+/// out, is not.
 /// </summary>
 public sealed class CloudClient
 {
@@ -25,7 +26,7 @@ public sealed class CloudClient
         _connect = new ResiliencePipelineBuilder { TimeProvider = time ?? TimeProvider.System }
             .AddRetry(new RetryStrategyOptions
             {
-                ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>(e => e.HttpRequestError == HttpRequestError.ConnectionError),
+                ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>(NeverReachedTheCloud),
                 MaxRetryAttempts = Math.Max(0, attempts - 1),
                 BackoffType = DelayBackoffType.Exponential,
                 Delay = TimeSpan.FromMilliseconds(500),
@@ -36,6 +37,18 @@ public sealed class CloudClient
     }
 
     public Uri BaseAddress => _cloud;
+
+    /// <summary>
+    /// No connection, or a TLS handshake the link broke (on a lossy link the server's handshake timeout can pass while
+    /// TCP is still retransmitting: a 30 % loss scenario failed that way). A certificate either side refused is not
+    /// retried: it fails the same way every time and must be reported as it is.
+    /// </summary>
+    private static bool NeverReachedTheCloud(HttpRequestException e) => e.HttpRequestError switch
+    {
+        HttpRequestError.ConnectionError => true,
+        HttpRequestError.SecureConnectionError => e.InnerException is IOException,
+        _ => false,
+    };
 
     public async Task<CheckInResponse> CheckInAsync(CheckInRequest request, CancellationToken ct)
     {
