@@ -3,8 +3,6 @@ using System.Text;
 
 namespace HilRig.SoftBus.Router;
 
-public enum AllJoynMessageType : byte { MethodCall = 1, MethodReturn = 2, Error = 3, Signal = 4 }
-
 /// <summary>
 /// The part of AllJoyn's (D-Bus) message format the thin core's router link needs after BEGIN: little-endian header
 /// <c>'l' type flags 1 bodyLength serial fieldsLength</c>, header fields (PATH o, INTERFACE s, MEMBER s, ERROR_NAME s,
@@ -144,23 +142,26 @@ public sealed record AllJoynMessage(AllJoynMessageType Type, uint Serial)
             var code = data[pos];
             if (data[pos + 1] != 1 || data[pos + 3] != 0) throw new AllJoynFormatException("header field signature is not one type", pos + 1);
             var sig = (char)data[pos + 2];
+            var sigAt = pos + 2;
             pos += 4;
             object value = sig switch
             {
                 'g' => ReadSignature(data, ref pos, (int)fieldsEnd),
                 's' or 'o' or 'u' => ReadValue(data, ref pos, sig, (int)fieldsEnd),
-                _ => throw new AllJoynFormatException($"header field type '{sig}'", pos - 2),
+                _ => throw new AllJoynFormatException($"header field type '{sig}'", sigAt),
             };
+            // Each known field has one type (D-Bus spec, "Header Fields"); a field of another type is an error, not a cast.
+            var expected = code switch { 1 => 'o', 2 or 3 or 4 or 6 or 7 => 's', 5 => 'u', 8 => 'g', _ => sig };
+            if (sig != expected) throw new AllJoynFormatException($"header field {code} has type '{sig}', not '{expected}'", sigAt);
             m = code switch
             {
                 1 => m with { Path = (string)value },
                 2 => m with { Interface = (string)value },
                 3 => m with { Member = (string)value },
                 4 => m with { ErrorName = (string)value },
-                5 => m with { ReplySerial = value as uint? ?? throw new AllJoynFormatException("REPLY_SERIAL is not a uint", pos) },
+                5 => m with { ReplySerial = (uint)value },
                 6 => m with { Destination = (string)value },
-                8 => m,
-                _ => m, // SENDER and the AllJoyn extensions: not needed here
+                _ => m, // SENDER, SIGNATURE (below) and the AllJoyn extensions: not needed here
             };
             if (code == 8) signature = (string)value;
         }
@@ -198,6 +199,3 @@ public sealed record AllJoynMessage(AllJoynMessageType Type, uint Serial)
         return s;
     }
 }
-
-/// <summary>A router-link message that does not parse, with the byte offset.</summary>
-public sealed class AllJoynFormatException(string reason, int offset) : Exception($"AllJoyn message error at byte {offset}: {reason}");
