@@ -211,4 +211,39 @@ public class RouterClientTests
         await RunUntilAsync(() => connected is not null, 20, "connected to the late router");
         Assert.That(connected!.Endpoint, Is.EqualTo(late.Advertised));
     }
+
+    [Test]
+    public async Task ARouterSendingGarbageAfterTheHandshake_IsDisconnected()
+    {
+        var sim = Router(2, priority: 0);
+        // The connect goes to an impostor: a correct SASL exchange and BusHello reply, then bytes that are no message.
+        using var impostor = RouterSimulator.Listen(IPAddress.Loopback);
+        _routes[sim.Advertised] = (IPEndPoint)impostor.LocalEndPoint!;
+        var serve = Task.Run(async () =>
+        {
+            using var socket = await impostor.AcceptAsync();
+            await using var stream = new System.Net.Sockets.NetworkStream(socket);
+            var lines = new List<string>();
+            var nul = new byte[1];
+            await stream.ReadExactlyAsync(nul);
+            lines.Add(await SaslAnonymous.ReadLineAsync(stream, Timeout.InfiniteTimeSpan, TimeProvider.System, "AUTH", default));
+            await stream.WriteAsync("OK 0123456789abcdef0123456789abcdef\n"u8.ToArray());
+            lines.Add(await SaslAnonymous.ReadLineAsync(stream, Timeout.InfiniteTimeSpan, TimeProvider.System, "INFORM", default));
+            await stream.WriteAsync("INFORM_PROTO_VERSION 10\n"u8.ToArray());
+            lines.Add(await SaslAnonymous.ReadLineAsync(stream, Timeout.InfiniteTimeSpan, TimeProvider.System, "BEGIN", default));
+            var hello = await AllJoynMessage.ReadAsync(stream, default);
+            await stream.WriteAsync(new AllJoynMessage(AllJoynMessageType.MethodReturn, 1) { ReplySerial = hello!.Serial, Body = [":x.2"] }.Encode());
+            await stream.WriteAsync("GARBAGE GARBAGE GARBAGE!"u8.ToArray());
+            var rest = new byte[16];
+            while (await stream.ReadAsync(rest) > 0) { } // until the client hangs up
+            return lines;
+        });
+        var client = Client();
+        string? why = null;
+        client.Disconnected += (_, w) => why = w;
+        client.Start();
+        await RunUntilAsync(() => why is not null, 20, "disconnected");
+        Assert.That(why, Does.Contain("garbage"));
+        Assert.That(await serve.WaitAsync(TimeSpan.FromSeconds(10)), Is.EqualTo(new[] { "AUTH ANONYMOUS", "INFORM_PROTO_VERSION 10", $"BEGIN {ClientGuid}" }));
+    }
 }

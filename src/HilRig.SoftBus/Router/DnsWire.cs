@@ -3,6 +3,14 @@ using System.Text;
 
 namespace HilRig.SoftBus.Router;
 
+/// <summary>The 12-byte DNS header: id, flags and the four section counts.</summary>
+internal readonly record struct DnsHeader(ushort Id, ushort Flags, int Questions, int Answers, int Authorities, int Additionals)
+{
+    public bool IsResponse => (Flags & 0x8000) != 0;
+
+    public int Records => Answers + Authorities + Additionals;
+}
+
 /// <summary>One resource record as the name service needs it: owner name, type, class, TTL and the raw RDATA.</summary>
 internal readonly record struct DnsRecord(string Name, ushort Type, ushort Class, uint Ttl, int RdataOffset, int RdataLength);
 
@@ -81,6 +89,29 @@ internal static class DnsWire
     }
 
     // ---------------------------------------------------------------- reading
+
+    /// <summary>
+    /// The header, and the questions skipped over (their names and types handed to <paramref name="question"/>); counts
+    /// the packet cannot hold (a question needs at least 5 bytes, a record 11) are refused before anything is read for them.
+    /// </summary>
+    public static DnsHeader ReadHeader(ReadOnlySpan<byte> data, out int pos, Action<string, ushort>? question = null)
+    {
+        Need(data, 0, HeaderLength, "DNS header");
+        var h = new DnsHeader(U16(data, 0, "id"), U16(data, 2, "flags"), U16(data, 4, "question count"), U16(data, 6, "answer count"),
+            U16(data, 8, "authority count"), U16(data, 10, "additional count"));
+        if (h.Questions * 5L + h.Records * 11L > data.Length - HeaderLength)
+            throw new NameServiceFormatException($"counts (qd {h.Questions}, an {h.Answers}, ns {h.Authorities}, ar {h.Additionals}) cannot fit in {data.Length} bytes", 4);
+        pos = HeaderLength;
+        for (var i = 0; i < h.Questions; i++)
+        {
+            var name = ReadName(data, ref pos);
+            var type = U16(data, pos, "question type");
+            U16(data, pos + 2, "question class");
+            pos += 4;
+            question?.Invoke(name, type);
+        }
+        return h;
+    }
 
     public static ushort U16(ReadOnlySpan<byte> data, int pos, string what)
     {

@@ -49,24 +49,9 @@ public sealed record NameServiceAnswer(ushort SearchId, string Guid, string Name
     public static NameServiceAnswer? Parse(ReadOnlySpan<byte> data, out string? whyNot)
     {
         whyNot = null;
-        DnsWire.Need(data, 0, DnsWire.HeaderLength, "DNS header");
-        var id = DnsWire.U16(data, 0, "id");
-        var flags = DnsWire.U16(data, 2, "flags");
-        var qd = DnsWire.U16(data, 4, "question count");
-        var an = DnsWire.U16(data, 6, "answer count");
-        var ns = DnsWire.U16(data, 8, "authority count");
-        var ar = DnsWire.U16(data, 10, "additional count");
-        if ((flags & 0x8000) == 0) return Not(out whyNot, "a query, not a response");
-        if (qd * 5L + (an + ns + ar) * 11L > data.Length - DnsWire.HeaderLength)
-            throw new NameServiceFormatException($"counts (qd {qd}, an {an}, ns {ns}, ar {ar}) cannot fit in {data.Length} bytes", 4);
-        var pos = DnsWire.HeaderLength;
-        for (var i = 0; i < qd; i++)
-        {
-            DnsWire.ReadName(data, ref pos);
-            DnsWire.Need(data, pos, 4, "question type and class");
-            pos += 4;
-        }
-        var records = DnsWire.ReadRecords(data, an + ns + ar, ref pos);
+        var header = DnsWire.ReadHeader(data, out var pos);
+        if (!header.IsResponse) return Not(out whyNot, "a query, not a response");
+        var records = DnsWire.ReadRecords(data, header.Records, ref pos);
         var ptr = records.FirstOrDefault(r => r.Type == DnsWire.TypePtr && r.Name.Equals(NameServiceQuery.TcpService, StringComparison.OrdinalIgnoreCase));
         if (ptr.Name is null) return Not(out whyNot, $"no PTR for {NameServiceQuery.TcpService}");
         var at = ptr.RdataOffset;
@@ -100,7 +85,7 @@ public sealed record NameServiceAnswer(ushort SearchId, string Guid, string Name
             if (!int.TryParse(v, out var pv) || pv < 0) return Not(out whyNot, $"sender-info ajpv '{v}' is not a number");
             ajpv = pv;
         }
-        return new NameServiceAnswer(id, guid, name, new IPEndPoint(address, port), priority, ajpv);
+        return new NameServiceAnswer(header.Id, guid, name, new IPEndPoint(address, port), priority, ajpv);
     }
 
     private static NameServiceAnswer? Not(out string? whyNot, string reason) => NameServiceQuery.Not<NameServiceAnswer>(out whyNot, reason);

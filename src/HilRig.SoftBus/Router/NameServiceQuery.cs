@@ -37,27 +37,11 @@ public sealed record NameServiceQuery(ushort SearchId, string Guid, string Prefi
     public static NameServiceQuery? Parse(ReadOnlySpan<byte> data, out string? whyNot)
     {
         whyNot = null;
-        DnsWire.Need(data, 0, DnsWire.HeaderLength, "DNS header");
-        var id = DnsWire.U16(data, 0, "id");
-        var flags = DnsWire.U16(data, 2, "flags");
-        var qd = DnsWire.U16(data, 4, "question count");
-        var an = DnsWire.U16(data, 6, "answer count");
-        var ns = DnsWire.U16(data, 8, "authority count");
-        var ar = DnsWire.U16(data, 10, "additional count");
-        if ((flags & 0x8000) != 0) return Not(out whyNot, "a response, not a query");
-        if (qd * 5L + (an + ns + ar) * 11L > data.Length - DnsWire.HeaderLength)
-            throw new NameServiceFormatException($"counts (qd {qd}, an {an}, ns {ns}, ar {ar}) cannot fit in {data.Length} bytes", 4);
-        var pos = DnsWire.HeaderLength;
         var asksAllJoyn = false;
-        for (var i = 0; i < qd; i++)
-        {
-            var name = DnsWire.ReadName(data, ref pos);
-            var type = DnsWire.U16(data, pos, "question type");
-            DnsWire.U16(data, pos + 2, "question class");
-            pos += 4;
-            asksAllJoyn |= type == DnsWire.TypePtr && name.Equals(TcpService, StringComparison.OrdinalIgnoreCase);
-        }
-        var records = DnsWire.ReadRecords(data, an + ns + ar, ref pos);
+        var header = DnsWire.ReadHeader(data, out var pos, (name, type) =>
+            asksAllJoyn |= type == DnsWire.TypePtr && name.Equals(TcpService, StringComparison.OrdinalIgnoreCase));
+        if (header.IsResponse) return Not(out whyNot, "a response, not a query");
+        var records = DnsWire.ReadRecords(data, header.Records, ref pos);
         if (!asksAllJoyn) return Not(out whyNot, $"no PTR question for {TcpService}");
         Dictionary<string, string>? search = null, sender = null;
         string? guid = null;
@@ -77,7 +61,7 @@ public sealed record NameServiceQuery(ushort SearchId, string Guid, string Prefi
         if (!sender.TryGetValue("ipv4", out var p) || !ushort.TryParse(p, out var port) || port == 0)
             return Not(out whyNot, "sender-info has no valid ipv4 port");
         var ajpv = sender.TryGetValue("ajpv", out var v) && int.TryParse(v, out var pv) ? pv : AllJoynProtocolVersion;
-        return new NameServiceQuery(id, guid, prefix.TrimEnd('*'), new IPEndPoint(address, port), ajpv);
+        return new NameServiceQuery(header.Id, guid, prefix.TrimEnd('*'), new IPEndPoint(address, port), ajpv);
     }
 
     internal static T? Not<T>(out string? whyNot, string reason) where T : class
