@@ -150,6 +150,28 @@ public sealed class RouterSteps(ScenarioCapture capture, ScenarioRun scenario, S
     public Task Disconnected(Board board, string router, string reason, int seconds, CancellationToken ct) =>
         PollEventsAsync(board, lines => lines.Any(l => l.Contains($" disconnected {AdvertisedName(router)} at ", StringComparison.Ordinal) && l.Contains(reason, StringComparison.Ordinal)), seconds, ct);
 
+    [Then("board {board} discovers again and ignores the answers of router {string}")]
+    [StepSummary("`softbus router status`: answers from a blacklisted router are counted as ignored (one burst's worth), and no router is in use")]
+    public async Task IgnoresBlacklisted(Board board, string router, CancellationToken ct)
+    {
+        Router(router);
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(30);
+        ShellResult status;
+        do
+        {
+            status = await board.Shell.RunAsync("softbus router status", Command, ct);
+            var counters = status.Lines.FirstOrDefault(l => l.StartsWith("name-service:", StringComparison.Ordinal)) ?? "";
+            var ignored = counters.Split(' ').Select(c => c.Split('=')).Where(kv => kv.Length == 2 && kv[0] == "blacklisted").Select(kv => int.Parse(kv[1], CultureInfo.InvariantCulture)).FirstOrDefault();
+            if (ignored >= 3)
+            {
+                if (!status.Lines.Contains("router: none")) throw new AssertionFailedException($"{board.Name} is using a router again:\n{status.Output}");
+                return;
+            }
+            await Task.Delay(200, ct);
+        } while (DateTimeOffset.UtcNow < deadline);
+        throw new AssertionFailedException($"{board.Name} ignored no burst of answers from blacklisted router {router} within 30 s:\n{status.Output}");
+    }
+
     // ---------------------------------------------------------------- from the capture
 
     /// <summary>The board's NGNS queries, one per send: those to the subnet broadcast (each is also sent to 224.0.0.251).</summary>
