@@ -106,6 +106,61 @@ public class BundleCommandTests
     }
 
     [Test]
+    public async Task Verify_TrustIsOnePemPublicKey_Exit0()
+    {
+        var r = await Hilrig.RunAsync("bundle", "verify", _bundle, "--trust", Path.Combine(Keys, "test-only-cloud-signing.pub.pem"));
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
+        Assert.That(r.Stdout, Does.Contain("valid — imageVersion 4"));
+    }
+
+    [Test]
+    public async Task Verify_TrustIsAPemFileOfSeveralKeys_AnyOfThemSigns()
+    {
+        // A keyring as openssl leaves it: another key first, text between blocks, the signer as a certificate.
+        using var signer = System.Security.Cryptography.ECDsa.Create();
+        signer.ImportFromPem(await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, Keys, "test-only-cloud-signing.pem")));
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=cloud 2026", signer, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        var keyring = Path.Combine(_dir, "keyring.pem");
+        await File.WriteAllTextAsync(keyring, await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, Keys, "test-only-oem-signing.pub.pem")) +
+            "subject=CN = cloud 2026\n" + certificate.ExportCertificatePem() + "\n");
+
+        var r = await Hilrig.RunAsync("bundle", "verify", _bundle, "--trust", keyring);
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
+
+        var onlyOem = await Hilrig.RunAsync("bundle", "verify", _bundle, "--trust", Path.Combine(Keys, "test-only-oem-signing.pub.pem"));
+        Assert.That(onlyOem.ExitCode, Is.EqualTo(1), onlyOem.ToString());
+        Assert.That(onlyOem.Stdout, Does.Contain("invalid — unknown-key"));
+    }
+
+    [TestCase("neither.txt", "just some text\n", "neither a JSON trust store")]
+    [TestCase("private.pem", null, "block 1: a private key; a keyring holds public keys only")]
+    [TestCase("broken.pem", "-----BEGIN PUBLIC KEY-----\nnot base64!\n-----END PUBLIC KEY-----\n", "broken.pem:1: a PEM block that does not parse")]
+    [TestCase("other.pem", "-----BEGIN RSA PUBLIC KEY-----\nAAAA\n-----END RSA PUBLIC KEY-----\n", "'RSA PUBLIC KEY' is neither PUBLIC KEY nor CERTIFICATE")]
+    public async Task Verify_TrustFileThatHoldsNoPublicKeys_Exit2SayingWhat(string name, string? content, string message)
+    {
+        var path = Path.Combine(_dir, name);
+        await File.WriteAllTextAsync(path, content ?? await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, Keys, "test-only-unit.pem")));
+        var r = await Hilrig.RunAsync("bundle", "verify", _bundle, "--trust", path);
+        Assert.That(r.ExitCode, Is.EqualTo(2), r.ToString());
+        Assert.That(r.Stderr, Does.Contain(message));
+    }
+
+    [Test]
+    public async Task Inspect_Json_NonAsciiTextIsWrittenAsUtf8()
+    {
+        var file = Path.Combine(_dir, "app.bin");
+        await File.WriteAllTextAsync(file, "app");
+        var bundle = Path.Combine(_dir, "unicode.tar");
+        var create = await Hilrig.RunAsync("bundle", "create", "--key", Path.Combine(Keys, "test-only-cloud-signing.pem"), "--out", bundle, $"app@发现-2.0-🚀={file}");
+        Assert.That(create.ExitCode, Is.EqualTo(0), create.ToString());
+
+        var r = await Hilrig.RunAsync("bundle", "inspect", bundle, "--json");
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
+        Assert.That(r.Stdout, Does.Contain("\"version\": \"发现-2.0-🚀\"").And.Not.Contain("\\u"));
+    }
+
+    [Test]
     public async Task Create_MissingFile_Exit2NamingIt()
     {
         var r = await Hilrig.RunAsync("bundle", "create", "--key", Path.Combine(Keys, "test-only-cloud-signing.pem"), "--out", Path.Combine(_dir, "x.tar"), "no/such.img");

@@ -35,6 +35,19 @@ public class SoftbusNodeTests
         RequiredTool.Require("coap-client-notls", "libcoap's client is the developer's probe (apt-get install libcoap3-bin)");
         var port = FreeUdpPort();
         using var node = Hilrig.Start("softbus", "node", "--name", "devbox", "--listen", "127.0.0.1", "--port", port.ToString(), "--pin", "4321");
+        try
+        {
+            await ProbeThenCtrlC(node, port);
+        }
+        finally
+        {
+            // A failed assertion or a timeout above must not leave the node running after the test.
+            if (!node.HasExited) node.Kill(entireProcessTree: true);
+        }
+    }
+
+    private static async Task ProbeThenCtrlC(Process node, int port)
+    {
         var lines = new List<string>();
         var ready = new TaskCompletionSource();
         var pump = Task.Run(async () =>

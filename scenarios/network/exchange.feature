@@ -3,8 +3,11 @@ Feature: The CM–UM exchange as the wire shows it
   The CM and the UMs talk gRPC (UMService.RegisterUM) over HTTP/2 across SimNet. The capture is decoded by method path
   into the update stack's own protobuf types, and the order of the update is asserted from it, not from any log.
 
+  The unit runs without TLS here, so the capture shows the messages; every other update scenario runs mutual TLS.
+
   Background:
     Given the update cloud offers automatic updates without a throttle
+    And the unit's CM and UMs talk without TLS, so the capture shows their gRPC messages
     And an update unit of main board "main" and secondary boards "node-2" and "node-3"
 
   Scenario: Every UM is prepared before any starts, and started before any applies

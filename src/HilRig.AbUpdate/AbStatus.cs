@@ -40,7 +40,10 @@ public sealed record AbStatus(
             next?.ToString(), [S(SlotName.A), S(SlotName.B)]);
     }
 
-    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+    public string ToJson() => JsonSerializer.Serialize(this, Json.AbStatus);
+
+    /// <summary>The source-generated form of <see cref="JsonOptions"/> (the device is NativeAOT; the CLI prints the same).</summary>
+    private static readonly AbJson Json = new(new JsonSerializerOptions(JsonOptions));
 
     public string ToText()
     {

@@ -20,12 +20,31 @@ public sealed record ReleaseManifest(string Version, string Health = "ok")
     {
         if (size < 8192 || size % 4096 != 0) throw new ArgumentException($"release size {size} is not a multiple of 4 KiB of at least 8 KiB");
         var image = new byte[size];
-        var head = Encoding.UTF8.GetBytes(Magic + JsonSerializer.Serialize(new { version = Version, health = Health }) + "\n");
-        head.CopyTo(image, 0);
+        Head().CopyTo(image, 0);
         var seed = BitConverter.ToUInt64(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes($"{Version}/{Health}")));
         new SeededRng(seed).Fill(image.AsSpan(4096));
         return image;
     }
+
+    /// <summary>
+    /// The release as a bootable root filesystem: <paramref name="rootfs"/> (an ext4 image, as a board image's slot holds)
+    /// with the manifest written into its first 1 KiB, which ext4 leaves to boot loaders (its superblock starts at 1024).
+    /// The same root with another version or health is another release with another SHA-256.
+    /// </summary>
+    public byte[] BuildOn(ReadOnlySpan<byte> rootfs)
+    {
+        if (ImageSniffer.DeclaredSize(rootfs) is not ("ext4", _))
+            throw new ArgumentException("a release root must be an ext4 image (its first 1 KiB carries the manifest)");
+        var head = Head();
+        if (head.Length > 1024) throw new ArgumentException($"release manifest of {Version} is {head.Length} bytes; at most 1024 fit before the ext4 superblock");
+        var image = rootfs.ToArray();
+        image.AsSpan(0, 1024).Clear();
+        head.CopyTo(image, 0);
+        return image;
+    }
+
+    private byte[] Head() =>
+        Encoding.UTF8.GetBytes(Magic + JsonSerializer.Serialize(new ReleaseManifestJson(Version, Health), ReleaseJson.Default.ReleaseManifestJson) + "\n");
 
     /// <summary>Reads the manifest from the start of a root device, or null when it holds no HilRig release.</summary>
     public static ReleaseManifest? Read(IBlockDevice root)

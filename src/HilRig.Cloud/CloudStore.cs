@@ -1,3 +1,4 @@
+using HilRig.Cloud.Security;
 using HilRig.Update.Cloud;
 using HilRig.Update.Storage;
 using Microsoft.Data.Sqlite;
@@ -5,8 +6,12 @@ using Microsoft.Data.Sqlite;
 namespace HilRig.Cloud;
 
 /// <summary>
-/// The cloud's SQLite database: platforms (last assigned version), images (signed metadata, deleted flag), units,
-/// groups and results. One connection behind one lock; every operation that reads and writes runs in one transaction.
+/// The cloud's SQLite database: platforms (last assigned version), images (signed metadata, deleted flag) and the files
+/// they name, units, groups, results, the unit certificates it issued and the operator tokens (hashed). Writes run on
+/// one connection behind one lock, each operation in one transaction; reads that change nothing (the dashboard, a
+/// credential lookup) run on their own connections, which WAL lets see the last commit without waiting for the writer.
+/// Every connection keeps its statements prepared: parsing the SQL again on every call was the largest share of the
+/// check-in's database time (profiled with perf for issue 13).
 /// </summary>
 public sealed class CloudStore : IDisposable
 {
@@ -14,102 +19,168 @@ public sealed class CloudStore : IDisposable
         CREATE TABLE IF NOT EXISTS platforms (platform_id TEXT PRIMARY KEY, last_assigned INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS images (platform_id TEXT NOT NULL, version INTEGER NOT NULL, metadata BLOB NOT NULL,
             uploaded_at TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (platform_id, version));
+        CREATE TABLE IF NOT EXISTS image_files (sha256 TEXT NOT NULL, platform_id TEXT NOT NULL, version INTEGER NOT NULL,
+            PRIMARY KEY (sha256, platform_id, version));
         CREATE TABLE IF NOT EXISTS units (unit_id TEXT PRIMARY KEY, platform_id TEXT NOT NULL, image_version INTEGER NOT NULL,
             last_seen TEXT NOT NULL, grp TEXT, last_auto_offer TEXT, manual_pending INTEGER NOT NULL DEFAULT 0,
             offered_version INTEGER, offered_at TEXT);
         CREATE TABLE IF NOT EXISTS groups (name TEXT PRIMARY KEY, platform_id TEXT NOT NULL, target_version INTEGER);
         CREATE TABLE IF NOT EXISTS results (seq INTEGER PRIMARY KEY AUTOINCREMENT, unit_id TEXT NOT NULL, image_version INTEGER NOT NULL,
             success INTEGER NOT NULL, reason TEXT, detail TEXT, at TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS unit_certificates (serial TEXT PRIMARY KEY, unit_id TEXT NOT NULL, not_before TEXT NOT NULL,
+            not_after TEXT NOT NULL, issued_at TEXT NOT NULL, revoked_at TEXT);
+        CREATE INDEX IF NOT EXISTS unit_certificates_by_unit ON unit_certificates(unit_id);
+        CREATE TABLE IF NOT EXISTS tokens (id TEXT PRIMARY KEY, sha256 TEXT NOT NULL, roles TEXT NOT NULL, name TEXT NOT NULL,
+            created_at TEXT NOT NULL, revoked_at TEXT);
         """;
 
-    private readonly SqliteConnection _db;
-    private readonly SemaphoreSlim _lock = new(1, 1);
+    /// <summary>Readers beside the writer: two cores, so more would only queue.</summary>
+    private const int Readers = 2;
+
+    private readonly Connection _writer;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly Connection[] _readers;
+    private readonly SemaphoreSlim _readerSlots = new(Readers, Readers);
+    private readonly Stack<Connection> _idleReaders;
 
     // The cloud's writes are many and small; WAL with NORMAL keeps them durable across a crash of the process.
-    public CloudStore(string path) => _db = SqliteDatabase.Open(path, Schema, SqliteDurability.ProcessCrash);
-
-    /// <summary>Runs <paramref name="work"/> in one transaction under the store's lock.</summary>
-    public async Task<T> InTransactionAsync<T>(Func<Session, T> work)
+    public CloudStore(string path)
     {
-        await _lock.WaitAsync();
+        _writer = new Connection(SqliteDatabase.Open(path, Schema, SqliteDurability.ProcessCrash));
+        _readers = new Connection[Readers];
         try
         {
-            using var tx = _db.BeginTransaction();
-            var result = work(new Session(_db, tx));
+            for (var i = 0; i < Readers; i++) _readers[i] = new Connection(SqliteDatabase.Open(path, "", SqliteDurability.ProcessCrash));
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+        _idleReaders = new Stack<Connection>(_readers);
+    }
+
+    /// <summary>Runs <paramref name="work"/> in one write transaction under the store's lock; an exception rolls it back.</summary>
+    public async Task<T> InTransactionAsync<T>(Func<Session, T> work)
+    {
+        await _writeLock.WaitAsync();
+        try
+        {
+            return _writer.Run(work);
+        }
+        finally { _writeLock.Release(); }
+    }
+
+    /// <summary>Runs <paramref name="work"/>, which must not write, on a reader connection: one consistent snapshot of the last commit.</summary>
+    public async Task<T> ReadAsync<T>(Func<Session, T> work)
+    {
+        await _readerSlots.WaitAsync();
+        Connection reader;
+        lock (_idleReaders) reader = _idleReaders.Pop();
+        try
+        {
+            return reader.Run(work);
+        }
+        finally
+        {
+            lock (_idleReaders) _idleReaders.Push(reader);
+            _readerSlots.Release();
+        }
+    }
+
+    public void Dispose()
+    {
+        _writer?.Dispose();
+        foreach (var r in _readers ?? []) r?.Dispose();
+    }
+
+    /// <summary>One SQLite connection and its prepared statements, by SQL text.</summary>
+    private sealed class Connection(SqliteConnection db) : IDisposable
+    {
+        private readonly Dictionary<string, SqliteCommand> _statements = new(StringComparer.Ordinal);
+
+        public T Run<T>(Func<Session, T> work)
+        {
+            using var tx = db.BeginTransaction();
+            var result = work(new Session((sql, args) => Statement(sql, tx, args)));
             tx.Commit();
             return result;
         }
-        finally { _lock.Release(); }
-    }
 
-    public void Dispose() => _db.Dispose();
-
-    /// <summary>The queries, valid inside one transaction.</summary>
-    public sealed class Session(SqliteConnection db, SqliteTransaction tx)
-    {
-        private SqliteCommand Command(string sql, params (string, object?)[] args)
+        public SqliteCommand Statement(string sql, SqliteTransaction tx, (string Name, object? Value)[] args)
         {
-            var c = SqliteDatabase.Command(db, sql, args);
-            c.Transaction = tx;
-            return c;
+            if (!_statements.TryGetValue(sql, out var command))
+            {
+                command = db.CreateCommand();
+                command.CommandText = sql;
+                _statements[sql] = command;
+            }
+            command.Transaction = tx;
+            command.Parameters.Clear();
+            foreach (var (name, value) in args) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+            return command;
         }
 
-        private void Exec(string sql, params (string, object?)[] args)
+        public void Dispose()
         {
-            using var c = Command(sql, args);
-            c.ExecuteNonQuery();
+            foreach (var c in _statements.Values) c.Dispose();
+            db.Dispose();
+        }
+    }
+
+    /// <summary>The queries, valid inside one transaction. A statement's reader is closed before the statement runs again.</summary>
+    public sealed class Session
+    {
+        private readonly Func<string, (string, object?)[], SqliteCommand> _statement;
+
+        internal Session(Func<string, (string, object?)[], SqliteCommand> statement) => _statement = statement;
+
+        private SqliteCommand Command(string sql, params (string, object?)[] args) => _statement(sql, args);
+
+        private void Exec(string sql, params (string, object?)[] args) => Command(sql, args).ExecuteNonQuery();
+
+        private List<T> Rows<T>(string sql, Func<SqliteDataReader, T> read, params (string, object?)[] args)
+        {
+            using var r = Command(sql, args).ExecuteReader();
+            var list = new List<T>();
+            while (r.Read()) list.Add(read(r));
+            return list;
         }
 
         public PlatformVersions Platform(string platformId)
         {
-            using var last = Command("SELECT last_assigned FROM platforms WHERE platform_id = $p", ("$p", platformId));
-            var lastAssigned = last.ExecuteScalar() is long l ? l : 0;
-            using var list = Command("SELECT version FROM images WHERE platform_id = $p AND deleted = 0 ORDER BY version", ("$p", platformId));
-            using var r = list.ExecuteReader();
-            var available = new List<long>();
-            while (r.Read()) available.Add(r.GetInt64(0));
+            var lastAssigned = Command("SELECT last_assigned FROM platforms WHERE platform_id = $p", ("$p", platformId)).ExecuteScalar() is long l ? l : 0;
+            var available = Rows("SELECT version FROM images WHERE platform_id = $p AND deleted = 0 ORDER BY version", r => r.GetInt64(0), ("$p", platformId));
             return new PlatformVersions(platformId, lastAssigned, available);
         }
 
-        public IReadOnlyDictionary<string, PlatformVersions> Platforms()
-        {
-            using var c = Command("SELECT platform_id FROM platforms");
-            using var r = c.ExecuteReader();
-            var ids = new List<string>();
-            while (r.Read()) ids.Add(r.GetString(0));
-            return ids.ToDictionary(id => id, Platform);
-        }
+        public IReadOnlyDictionary<string, PlatformVersions> Platforms() =>
+            Rows("SELECT platform_id FROM platforms", r => r.GetString(0)).ToDictionary(id => id, Platform);
 
-        public void AddImage(string platformId, long version, byte[] metadata, DateTimeOffset at)
+        public void AddImage(string platformId, long version, byte[] metadata, IEnumerable<string> fileSha256s, DateTimeOffset at)
         {
             Exec("INSERT INTO platforms(platform_id, last_assigned) VALUES ($p, $v) ON CONFLICT(platform_id) DO UPDATE SET last_assigned = $v", ("$p", platformId), ("$v", version));
             Exec("INSERT INTO images(platform_id, version, metadata, uploaded_at) VALUES ($p, $v, $m, $at)", ("$p", platformId), ("$v", version), ("$m", metadata), ("$at", at.ToString("O")));
+            foreach (var sha256 in fileSha256s)
+                Exec("INSERT OR IGNORE INTO image_files(sha256, platform_id, version) VALUES ($s, $p, $v)", ("$s", sha256), ("$p", platformId), ("$v", version));
         }
 
         public void MarkDeleted(string platformId, long version) =>
             Exec("UPDATE images SET deleted = 1 WHERE platform_id = $p AND version = $v", ("$p", platformId), ("$v", version));
 
-        public byte[]? Metadata(string platformId, long version)
-        {
-            using var c = Command("SELECT metadata FROM images WHERE platform_id = $p AND version = $v AND deleted = 0", ("$p", platformId), ("$v", version));
-            return c.ExecuteScalar() as byte[];
-        }
+        public byte[]? Metadata(string platformId, long version) =>
+            Command("SELECT metadata FROM images WHERE platform_id = $p AND version = $v AND deleted = 0", ("$p", platformId), ("$v", version)).ExecuteScalar() as byte[];
 
-        public UnitRecord? Unit(string unitId)
-        {
-            using var c = Command("SELECT unit_id, platform_id, image_version, last_seen, grp, last_auto_offer, manual_pending, offered_version, offered_at FROM units WHERE unit_id = $u", ("$u", unitId));
-            using var r = c.ExecuteReader();
-            return r.Read() ? ReadUnit(r) : null;
-        }
+        /// <summary>Whether a file (by SHA-256, lower-case hex) is a component of some image of <paramref name="platformId"/>.</summary>
+        public bool IsFileOf(string sha256, string platformId) =>
+            Command("SELECT 1 FROM image_files WHERE sha256 = $s AND platform_id = $p LIMIT 1", ("$s", sha256), ("$p", platformId)).ExecuteScalar() is not null;
 
-        public IReadOnlyList<UnitRecord> Units()
-        {
-            using var c = Command("SELECT unit_id, platform_id, image_version, last_seen, grp, last_auto_offer, manual_pending, offered_version, offered_at FROM units");
-            using var r = c.ExecuteReader();
-            var list = new List<UnitRecord>();
-            while (r.Read()) list.Add(ReadUnit(r));
-            return list;
-        }
+        private const string UnitColumns = "unit_id, platform_id, image_version, last_seen, grp, last_auto_offer, manual_pending, offered_version, offered_at";
+
+        public UnitRecord? Unit(string unitId) =>
+            Rows($"SELECT {UnitColumns} FROM units WHERE unit_id = $u", ReadUnit, ("$u", unitId)).SingleOrDefault();
+
+        public IReadOnlyList<UnitRecord> Units() => Rows($"SELECT {UnitColumns} FROM units", ReadUnit);
 
         public void SaveUnit(UnitRecord u) => Exec("""
             INSERT INTO units(unit_id, platform_id, image_version, last_seen, grp, last_auto_offer, manual_pending, offered_version, offered_at)
@@ -120,18 +191,9 @@ public sealed class CloudStore : IDisposable
             ("$u", u.UnitId), ("$p", u.PlatformId), ("$v", u.ImageVersion), ("$seen", u.LastSeen.ToString("O")), ("$g", u.Group),
             ("$auto", u.LastAutomaticOffer?.ToString("O")), ("$manual", u.ManualTriggerPending ? 1 : 0), ("$ov", u.OfferedVersion), ("$oat", u.OfferedAt?.ToString("O")));
 
-        public GroupRecord? Group(string name) => ReadGroups(Command("SELECT name, platform_id, target_version FROM groups WHERE name = $n", ("$n", name))).SingleOrDefault();
+        public GroupRecord? Group(string name) => Rows("SELECT name, platform_id, target_version FROM groups WHERE name = $n", ReadGroup, ("$n", name)).SingleOrDefault();
 
-        public IReadOnlyList<GroupRecord> Groups() => ReadGroups(Command("SELECT name, platform_id, target_version FROM groups ORDER BY name"));
-
-        private static List<GroupRecord> ReadGroups(SqliteCommand command)
-        {
-            using var c = command;
-            using var r = c.ExecuteReader();
-            var list = new List<GroupRecord>();
-            while (r.Read()) list.Add(new GroupRecord(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetInt64(2)));
-            return list;
-        }
+        public IReadOnlyList<GroupRecord> Groups() => Rows("SELECT name, platform_id, target_version FROM groups ORDER BY name", ReadGroup);
 
         public void SaveGroup(GroupRecord g) =>
             Exec("INSERT INTO groups(name, platform_id, target_version) VALUES ($n, $p, $t) ON CONFLICT(name) DO UPDATE SET platform_id = $p, target_version = $t",
@@ -141,22 +203,53 @@ public sealed class CloudStore : IDisposable
             Exec("INSERT INTO results(unit_id, image_version, success, reason, detail, at) VALUES ($u, $v, $s, $r, $d, $at)",
                 ("$u", r.UnitId), ("$v", r.ImageVersion), ("$s", r.Success ? 1 : 0), ("$r", r.Reason), ("$d", r.Detail), ("$at", r.At.ToString("O")));
 
-        public IReadOnlyList<UpdateResult> Results(string? unitId = null)
-        {
-            using var c = Command("SELECT unit_id, image_version, success, reason, detail, at FROM results WHERE $u IS NULL OR unit_id = $u ORDER BY seq", ("$u", unitId));
-            using var r = c.ExecuteReader();
-            var list = new List<UpdateResult>();
-            while (r.Read())
-                list.Add(new UpdateResult(r.GetString(0), r.GetInt64(1), r.GetInt64(2) == 1, r.IsDBNull(3) ? null : r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4), DateTimeOffset.Parse(r.GetString(5))));
-            return list;
-        }
+        public IReadOnlyList<UpdateResult> Results(string? unitId = null) =>
+            Rows("SELECT unit_id, image_version, success, reason, detail, at FROM results WHERE $u IS NULL OR unit_id = $u ORDER BY seq",
+                r => new UpdateResult(r.GetString(0), r.GetInt64(1), r.GetInt64(2) == 1, r.IsDBNull(3) ? null : r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4), DateTimeOffset.Parse(r.GetString(5))),
+                ("$u", unitId));
+
+        public void AddUnitCertificate(IssuedCertificate c) =>
+            Exec("INSERT INTO unit_certificates(serial, unit_id, not_before, not_after, issued_at) VALUES ($s, $u, $nb, $na, $at)",
+                ("$s", c.Serial), ("$u", c.UnitId), ("$nb", c.NotBefore.ToString("O")), ("$na", c.NotAfter.ToString("O")), ("$at", c.IssuedAt.ToString("O")));
+
+        public IssuedCertificate? UnitCertificate(string serial) =>
+            Rows("SELECT serial, unit_id, not_before, not_after, issued_at, revoked_at FROM unit_certificates WHERE serial = $s", ReadCertificate, ("$s", serial)).SingleOrDefault();
+
+        public IReadOnlyList<IssuedCertificate> UnitCertificates(string unitId) =>
+            Rows("SELECT serial, unit_id, not_before, not_after, issued_at, revoked_at FROM unit_certificates WHERE unit_id = $u ORDER BY issued_at", ReadCertificate, ("$u", unitId));
+
+        /// <summary>Revokes every certificate of the unit not yet revoked; returns how many.</summary>
+        public int RevokeUnitCertificates(string unitId, DateTimeOffset at) =>
+            Command("UPDATE unit_certificates SET revoked_at = $at WHERE unit_id = $u AND revoked_at IS NULL", ("$u", unitId), ("$at", at.ToString("O"))).ExecuteNonQuery();
+
+        public void AddToken(StoredToken t) =>
+            Exec("INSERT INTO tokens(id, sha256, roles, name, created_at) VALUES ($id, $h, $r, $n, $at)",
+                ("$id", t.Id), ("$h", t.Sha256), ("$r", OperatorRoles.Format(t.Roles)), ("$n", t.Name), ("$at", t.CreatedAt.ToString("O")));
+
+        public StoredToken? Token(string id) =>
+            Rows("SELECT id, sha256, roles, name, created_at, revoked_at FROM tokens WHERE id = $id", ReadToken, ("$id", id)).SingleOrDefault();
+
+        public IReadOnlyList<StoredToken> Tokens() => Rows("SELECT id, sha256, roles, name, created_at, revoked_at FROM tokens ORDER BY created_at, id", ReadToken);
+
+        public bool RevokeToken(string id, DateTimeOffset at) =>
+            Command("UPDATE tokens SET revoked_at = $at WHERE id = $id AND revoked_at IS NULL", ("$id", id), ("$at", at.ToString("O"))).ExecuteNonQuery() == 1;
+
+        private static DateTimeOffset? Time(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : DateTimeOffset.Parse(r.GetString(i));
 
         private static UnitRecord ReadUnit(SqliteDataReader r) => new(
             r.GetString(0), r.GetString(1), r.GetInt64(2), DateTimeOffset.Parse(r.GetString(3)),
             r.IsDBNull(4) ? null : r.GetString(4),
-            r.IsDBNull(5) ? null : DateTimeOffset.Parse(r.GetString(5)),
+            Time(r, 5),
             r.GetInt64(6) == 1,
             r.IsDBNull(7) ? null : r.GetInt64(7),
-            r.IsDBNull(8) ? null : DateTimeOffset.Parse(r.GetString(8)));
+            Time(r, 8));
+
+        private static GroupRecord ReadGroup(SqliteDataReader r) => new(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetInt64(2));
+
+        private static IssuedCertificate ReadCertificate(SqliteDataReader r) => new(
+            r.GetString(0), r.GetString(1), DateTimeOffset.Parse(r.GetString(2)), DateTimeOffset.Parse(r.GetString(3)), DateTimeOffset.Parse(r.GetString(4)), Time(r, 5));
+
+        private static StoredToken ReadToken(SqliteDataReader r) => new(
+            r.GetString(0), r.GetString(1), OperatorRoles.Parse(r.GetString(2)), r.GetString(3), DateTimeOffset.Parse(r.GetString(4)), Time(r, 5));
     }
 }

@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json;
+using HilRig.Cloud.Security;
 using HilRig.Update.Bundles;
 using HilRig.Update.Cloud;
 
@@ -12,7 +14,13 @@ namespace HilRig.Cloud;
 /// </summary>
 public sealed class VersionService(CloudOptions options, CloudStore store, SigningKey cloudKey, TrustStore uploadTrust, TimeProvider time)
 {
+    /// <summary>An upload's <c>metadata.json</c> may be at most this large; it is checked before the metadata is read or parsed.</summary>
+    public const long MaxMetadataSize = 1024 * 1024;
+
     private readonly OfferThrottle _throttle = new(options.ThrottlePeriod);
+
+    /// <summary>SHA-256 of each image's signed metadata, which never changes once stored: hashed once, not per offer.</summary>
+    private readonly ConcurrentDictionary<(string Platform, long Version), string> _metadataDigests = new();
 
     /// <summary>Set once the listener is bound, when no public URL was configured.</summary>
     public Uri PublicUrl { get; set; } = options.PublicUrl ?? new Uri("http://127.0.0.1/");
@@ -29,7 +37,7 @@ public sealed class VersionService(CloudOptions options, CloudStore store, Signi
             BundleMetadata metadata;
             try
             {
-                signed = await BundleArchive.ExtractAsync(bundlePath, work, ct);
+                signed = await BundleArchive.ExtractAsync(bundlePath, work, ct, MaxMetadataSize);
                 metadata = MetadataDocument.ReadVerified(signed, BundleArchive.MetadataEntry, uploadTrust, time.GetUtcNow());
                 foreach (var c in metadata.Components)
                 {
@@ -37,6 +45,10 @@ public sealed class VersionService(CloudOptions options, CloudStore store, Signi
                     if (!File.Exists(payload)) throw new BundleRejectedException(BundleRejection.Truncated, $"component '{c.Id}': not in the bundle");
                     await ComponentIntegrity.VerifyFileAsync(payload, c, ct);
                 }
+            }
+            catch (BundleRejectedException e) when (e.Reason == BundleRejection.TooLarge)
+            {
+                throw new CloudRequestException(413, $"bundle refused: {e.Message}");
             }
             catch (BundleRejectedException e)
             {
@@ -54,7 +66,7 @@ public sealed class VersionService(CloudOptions options, CloudStore store, Signi
             {
                 s.Platform(platformId).Upload(out var version);
                 var bytes = MetadataDocument.Sign(metadata with { ImageVersion = version, Components = components }, cloudKey);
-                s.AddImage(platformId, version, bytes, time.GetUtcNow());
+                s.AddImage(platformId, version, bytes, metadata.Components.Select(c => c.Sha256Hex), time.GetUtcNow());
                 return (version, MetadataPath(platformId, version));
             });
         }
@@ -72,30 +84,61 @@ public sealed class VersionService(CloudOptions options, CloudStore store, Signi
         return true;
     });
 
-    public Task<PlatformVersions> VersionsAsync(string platformId) => store.InTransactionAsync(s => s.Platform(platformId));
+    public Task<PlatformVersions> VersionsAsync(string platformId) => store.ReadAsync(s => s.Platform(platformId));
 
-    public Task<byte[]?> MetadataAsync(string platformId, long version) => store.InTransactionAsync(s => s.Metadata(platformId, version));
+    public Task<byte[]?> MetadataAsync(string platformId, long version) => store.ReadAsync(s => s.Metadata(platformId, version));
 
-    public Task<CheckInResponse> CheckInAsync(CheckInRequest request) => store.InTransactionAsync(s =>
+    /// <summary>
+    /// One check-in: the decision and the unit's new record in one transaction, then the offer signed outside it (an
+    /// ECDSA signature need not hold the database while other check-ins wait).
+    /// </summary>
+    public async Task<CheckInResponse> CheckInAsync(CheckInRequest request)
     {
         ValidateId(request.UnitId, "unit id");
         ValidateId(request.PlatformId, "platform id");
         if (request.ImageVersion < 0) throw new CloudRequestException(400, $"imageVersion {request.ImageVersion} is negative");
         if (string.IsNullOrWhiteSpace(request.Nonce) || request.Nonce.Length > 128) throw new CloudRequestException(400, "nonce: 1 to 128 characters");
-        var known = s.Unit(request.UnitId);
-        var versions = s.Platform(request.PlatformId);
-        var groupTarget = known?.Group is { } g ? s.Group(g)?.TargetVersion : null;
-        var (unit, decision) = CheckInPolicy.Evaluate(known, request.UnitId, request.PlatformId, request.ImageVersion, versions, groupTarget, _throttle, time.GetUtcNow());
-        s.SaveUnit(unit);
+        var (decision, digest) = await store.InTransactionAsync(s =>
+        {
+            var known = s.Unit(request.UnitId);
+            var versions = s.Platform(request.PlatformId);
+            var groupTarget = known?.Group is { } g ? s.Group(g)?.TargetVersion : null;
+            var (unit, decision) = CheckInPolicy.Evaluate(known, request.UnitId, request.PlatformId, request.ImageVersion, versions, groupTarget, _throttle, time.GetUtcNow());
+            s.SaveUnit(unit);
+            return (decision, decision.Offers ? MetadataDigest(s, request.PlatformId, decision.ImageVersion!.Value) : null);
+        });
         if (!decision.Offers) return new CheckInResponse(CheckInResponse.None, decision.Reason);
         var version = decision.ImageVersion!.Value;
-        var metadata = s.Metadata(request.PlatformId, version)!;
         var direction = decision.Direction == UpdateDirection.Next ? UpdateOffer.Next : UpdateOffer.Previous;
-        var offer = new UpdateOffer(request.UnitId, request.Nonce, version, direction, decision.Manual, Convert.ToHexStringLower(SHA256.HashData(metadata)));
+        // The reported version is signed too: the unit checks that the direction was decided from what it said it runs.
+        var offer = new UpdateOffer(request.UnitId, request.Nonce, version, direction, decision.Manual, digest!, request.ImageVersion);
         using var signed = JsonDocument.Parse(offer.Sign(cloudKey));
         return new CheckInResponse(CheckInResponse.Update, decision.Reason, version, direction, decision.Manual,
             MetadataPath(request.PlatformId, version), signed.RootElement.Clone());
-    });
+    }
+
+    private string MetadataDigest(CloudStore.Session s, string platformId, long version) =>
+        _metadataDigests.GetOrAdd((platformId, version), _ => Convert.ToHexStringLower(SHA256.HashData(s.Metadata(platformId, version)!)));
+
+    /// <summary>A unit may read only its own platform's metadata: the platform it last checked in with.</summary>
+    public async Task RequirePlatformAsync(string unitId, string platformId)
+    {
+        var unit = await store.ReadAsync(s => s.Unit(unitId));
+        if (unit is null)
+            throw new CloudRequestException(403, $"unit '{unitId}' has not checked in yet: its platform is unknown, so it may read no image metadata");
+        if (unit.PlatformId != platformId)
+            throw new CloudRequestException(403, $"unit '{unitId}' is a '{unit.PlatformId}' unit; the metadata of platform '{platformId}' is not its to read");
+    }
+
+    /// <summary>A unit may download only files of its own platform's images.</summary>
+    public async Task RequireFileOfPlatformAsync(string unitId, string sha256)
+    {
+        var (unit, belongs) = await store.ReadAsync(s => s.Unit(unitId) is { } u ? (u, s.IsFileOf(sha256, u.PlatformId)) : (null, false));
+        if (unit is null)
+            throw new CloudRequestException(403, $"unit '{unitId}' has not checked in yet: its platform is unknown, so it may download no file");
+        if (!belongs)
+            throw new CloudRequestException(403, $"file {sha256} is not part of any image of platform '{unit.PlatformId}', the platform of unit '{unitId}'");
+    }
 
     public Task TriggerAsync(string unitId) => store.InTransactionAsync(s =>
     {
@@ -130,16 +173,15 @@ public sealed class VersionService(CloudOptions options, CloudStore store, Signi
         return true;
     });
 
-    public Task<IReadOnlyList<UpdateResult>> ResultsAsync(string? unitId) => store.InTransactionAsync(s => s.Results(unitId));
+    public Task<IReadOnlyList<UpdateResult>> ResultsAsync(string? unitId) => store.ReadAsync(s => s.Results(unitId));
 
-    public Task<UnitRecord?> UnitAsync(string unitId) => store.InTransactionAsync(s => s.Unit(unitId));
+    public Task<UnitRecord?> UnitAsync(string unitId) => store.ReadAsync(s => s.Unit(unitId));
 
-    public Task<DashboardFigures> DashboardAsync() => store.InTransactionAsync(s =>
+    public Task<DashboardFigures> DashboardAsync() => store.ReadAsync(s =>
         DashboardFigures.Compute(s.Units(), s.Groups(), s.Platforms(), s.Results(), time.GetUtcNow(), options.OnlineWindow));
 
     private static void ValidateId(string? value, string what)
     {
-        if (string.IsNullOrWhiteSpace(value) || value.Length > 128 || value.Any(char.IsControl) || value.Contains('/'))
-            throw new CloudRequestException(400, $"{what} '{value}': 1 to 128 characters, no '/' or control characters");
+        if (UnitIds.Problem(value) is { } problem) throw new CloudRequestException(400, $"{what} {problem}");
     }
 }

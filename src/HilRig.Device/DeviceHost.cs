@@ -99,7 +99,7 @@ public sealed class DeviceHost
                 Log($"stopping {_started[i].Name} failed: {e.Message}");
             }
         }
-        Boot.MarkClean();
+        Boot.MarkClean(exitCode == DeviceExitCode.Reboot ? "reboot" : "poweroff");
         _console.Write(exitCode == DeviceExitCode.Reboot ? "reboot: Restarting system\n" : "reboot: Power down\n");
         return exitCode;
     }

@@ -42,12 +42,25 @@ public sealed class FileBlockDevice : IBlockDevice
         var handle = File.OpenHandle(path, FileMode.Open, readOnly ? FileAccess.Read : FileAccess.ReadWrite,
             readOnly ? FileShare.ReadWrite : FileShare.Read);
         var length = RandomAccess.GetLength(handle);
+        if (length == 0 && BlockDeviceLength(path) is { } device) length = device;
         if (length % sectorSize != 0)
         {
             handle.Dispose();
             throw new BlockDeviceException($"{path}: length {length} is not a multiple of the {sectorSize}-byte sector size");
         }
         return new FileBlockDevice(path, handle, length, sectorSize, readOnly);
+    }
+
+    /// <summary>
+    /// The size of a block device node (a QEMU board's <c>/dev/vda</c>), whose file length reads as 0: sysfs gives it in
+    /// 512-byte units whatever the logical sector size.
+    /// </summary>
+    private static long? BlockDeviceLength(string path)
+    {
+        var resolved = new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path;
+        if (!resolved.StartsWith("/dev/", StringComparison.Ordinal)) return null;
+        var size = $"/sys/class/block/{System.IO.Path.GetFileName(resolved)}/size";
+        return File.Exists(size) && long.TryParse(File.ReadAllText(size).Trim(), out var sectors) ? sectors * 512 : null;
     }
 
     private static void CheckGeometry(string path, long length, int sectorSize)

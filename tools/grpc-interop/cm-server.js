@@ -1,9 +1,9 @@
 // A grpc-js Communication Manager: serves UMService.RegisterUM, drives one UM through
 // Prepare -> Start -> Apply (or Revert when it reports FAILED), then ends the call with a non-OK status so the
 // client's handling of status trailers is exercised. Prints one JSON line per event.
-//   node cm-server.js --port 0 --component rootfs --version 2.0 --url file:///tmp/x --sha256 HEX --size N --image 5
+//   node cm-server.js --port 0 --component rootfs --version 2.0 --url file:///tmp/x --sha256 HEX --size N --image 5 [--tls DIR]
 'use strict';
-const { grpc, UMService, emit, arg } = require('./proto');
+const { grpc, UMService, emit, arg, serverCredentials } = require('./proto');
 
 const component = {
   component_id: arg('component', 'test'),
@@ -48,7 +48,7 @@ function registerUM(call) {
 
 const server = new grpc.Server();
 server.addService(UMService.service, { RegisterUM: registerUM });
-server.bindAsync(`127.0.0.1:${arg('port', '0')}`, grpc.ServerCredentials.createInsecure(), (err, port) => {
+server.bindAsync(`127.0.0.1:${arg('port', '0')}`, serverCredentials(), (err, port) => {
   if (err) { emit({ event: 'error', message: String(err) }); process.exit(2); }
   emit({ event: 'listening', port });
 });

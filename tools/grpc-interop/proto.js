@@ -24,4 +24,24 @@ function arg(name, fallback) {
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
 }
 
-module.exports = { grpc, UMService: pkg.updatemanager.v2.UMService, emit, arg };
+// --tls DIR: mutual TLS with the node.crt, node.key and ca.crt that provisioning wrote into DIR (as HilRig nodes get
+// them); without it, cleartext h2c.
+const fs = require('fs');
+function tlsFiles() {
+  const dir = arg('tls');
+  if (!dir) return null;
+  const read = (f) => fs.readFileSync(path.join(dir, f));
+  return { ca: read('ca.crt'), cert: read('node.crt'), key: read('node.key') };
+}
+
+function clientCredentials() {
+  const t = tlsFiles();
+  return t ? grpc.credentials.createSsl(t.ca, t.key, t.cert) : grpc.credentials.createInsecure();
+}
+
+function serverCredentials() {
+  const t = tlsFiles();
+  return t ? grpc.ServerCredentials.createSsl(t.ca, [{ cert_chain: t.cert, private_key: t.key }], true) : grpc.ServerCredentials.createInsecure();
+}
+
+module.exports = { grpc, UMService: pkg.updatemanager.v2.UMService, emit, arg, clientCredentials, serverCredentials };

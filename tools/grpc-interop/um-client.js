@@ -1,8 +1,8 @@
 // A grpc-js Update Manager: registers with a CM (RegisterUM), answers Prepare/Start/Apply/Revert like a UM,
 // and prints one JSON line per event. Modes: normal | fail-update | garbage.
-//   node um-client.js --address 127.0.0.1:PORT --node-id js-node --component js-comp --mode normal
+//   node um-client.js --address 127.0.0.1:PORT --node-id js-node --component js-comp --mode normal [--tls DIR]
 'use strict';
-const { grpc, UMService, emit, arg } = require('./proto');
+const { grpc, UMService, emit, arg, clientCredentials } = require('./proto');
 
 const address = arg('address');
 const nodeId = arg('node-id', 'js-node');
@@ -30,14 +30,14 @@ if (mode === 'garbage') {
       responseSerialize: (b) => b, responseDeserialize: (b) => b,
     },
   }, 'UMService');
-  const client = new Raw(address, grpc.credentials.createInsecure());
+  const client = new Raw(address, clientCredentials());
   const call = client.RegisterUM();
   call.on('data', () => emit({ event: 'received', kind: 'bytes' }));
   call.on('error', (e) => { emit({ event: 'status', code: e.code, details: e.details }); process.exit(0); });
   call.on('end', () => {});
   call.write(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]));
 } else {
-  const client = new UMService(address, grpc.credentials.createInsecure());
+  const client = new UMService(address, clientCredentials());
   const call = client.RegisterUM();
   let installed = '1.0';
   let pending = null;

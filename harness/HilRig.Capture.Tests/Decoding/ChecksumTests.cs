@@ -1,4 +1,7 @@
 using System.Buffers.Binary;
+using System.Net;
+using IPv6Packet = PacketDotNet.IPv6Packet;
+using PacketDotNet;
 using HilRig.Capture.Decoding;
 using HilRig.Capture.Decoding.Link;
 using HilRig.Capture.Decoding.Network;
@@ -216,41 +219,28 @@ public class ChecksumTests
 
     private static List<DecodedEvent> DecodeOne(byte[] frame) => new CaptureDecoder(Verifying).DecodeAllOf(frame);
 
-    /// <summary>Ethernet + IPv6 (fe80::1 → fe80::2) + optional type-2 routing header to fe80::3 + UDP 5000 → 5001 with a right checksum.</summary>
+    /// <summary>
+    /// Ethernet + IPv6 (fe80::1 → fe80::2) + optional type-2 routing header to fe80::3 + UDP 5000 → 5001, built by
+    /// PacketDotNet with a right checksum. PacketDotNet builds no routing header, so the routed frame is made as a
+    /// sender makes it (RFC 8200 §8.1): the UDP checksum over the final destination, then the datagram carried to the
+    /// first hop behind a routing header that names the final one.
+    /// </summary>
     private static byte[] IPv6Udp(bool routed)
     {
-        var payload = "hello"u8.ToArray();
-        var routing = routed ? 24 : 0;
-        var frame = new byte[14 + 40 + routing + 8 + payload.Length];
-        frame[12] = 0x86; frame[13] = 0xdd;
-        var ip = frame.AsSpan(14);
-        ip[0] = 0x60;
-        BinaryPrimitives.WriteUInt16BigEndian(ip[4..], (ushort)(routing + 8 + payload.Length));
-        ip[6] = routed ? (byte)IpProtocol.Routing : (byte)IpProtocol.Udp;
-        ip[7] = 64;
-        ip[8] = 0xfe; ip[9] = 0x80; ip[23] = 1;
-        ip[24] = 0xfe; ip[25] = 0x80; ip[39] = 2;
-        var final = ip.Slice(24, 16).ToArray();
-        if (routed)
-        {
-            var rh = ip.Slice(40, 24);
-            rh[0] = (byte)IpProtocol.Udp; rh[1] = 2; rh[2] = 2; rh[3] = 1; // type 2, one segment left
-            rh[8] = 0xfe; rh[9] = 0x80; rh[23] = 3;
-            final = rh.Slice(8, 16).ToArray();
-        }
-        var udp = ip[(40 + routing)..];
-        BinaryPrimitives.WriteUInt16BigEndian(udp, 5000);
-        BinaryPrimitives.WriteUInt16BigEndian(udp[2..], 5001);
-        BinaryPrimitives.WriteUInt16BigEndian(udp[4..], (ushort)udp.Length);
-        payload.CopyTo(udp[8..]);
-        Span<byte> pseudo = stackalloc byte[40];
-        ip.Slice(8, 16).CopyTo(pseudo);
-        final.CopyTo(pseudo[16..]);
-        BinaryPrimitives.WriteUInt32BigEndian(pseudo[32..], (uint)udp.Length);
-        pseudo[39] = (byte)IpProtocol.Udp;
-        var checksum = InternetChecksum.Finish(InternetChecksum.Add(InternetChecksum.Add(0, pseudo), udp));
-        BinaryPrimitives.WriteUInt16BigEndian(udp[6..], checksum == 0 ? (ushort)0xffff : checksum);
-        return frame;
+        var (source, hop, final) = (IPAddress.Parse("fe80::1"), IPAddress.Parse("fe80::2"), IPAddress.Parse("fe80::3"));
+        var udp = new UdpPacket(5000, 5001) { PayloadData = "hello"u8.ToArray() };
+        var inner = new IPv6Packet(source, routed ? final : hop) { HopLimit = 64, PayloadPacket = udp };
+        udp.UpdateUdpChecksum();
+        var mac = System.Net.NetworkInformation.PhysicalAddress.Parse("02-00-00-00-00-01");
+        if (!routed) return new EthernetPacket(mac, mac, EthernetType.IPv6) { PayloadPacket = inner }.Bytes;
+        // Routing header type 2 (RFC 6275 §6.4): next header UDP, length 2 (24 bytes), 1 segment left, the final address.
+        var routing = new byte[24];
+        (routing[0], routing[1], routing[2], routing[3]) = ((byte)IpProtocol.Udp, 2, 2, 1);
+        final.GetAddressBytes().CopyTo(routing, 8);
+        byte[] payload = [.. routing, .. udp.Bytes];
+        // PacketDotNet keeps the payload length of raw payload data as it was; it is set here.
+        var outer = new IPv6Packet(source, hop) { HopLimit = 64, NextHeader = ProtocolType.IPv6RoutingHeader, PayloadData = payload, PayloadLength = (ushort)payload.Length };
+        return new EthernetPacket(mac, mac, EthernetType.IPv6) { PayloadPacket = outer }.Bytes;
     }
 
     /// <summary>Where the IPv4 header starts; -1 for ARP, IPv6 and anything else.</summary>

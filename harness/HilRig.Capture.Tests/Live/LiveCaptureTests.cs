@@ -130,6 +130,16 @@ public class LiveCaptureTests
     }
 
     /// <summary>Real HTTP/2 from Kestrel (server) and SocketsHttpHandler (client), captured live and decoded, compared with tshark.</summary>
+    /// <summary>An Ethernet-framed IPv4 TCP segment with FIN or RST set (what lo gives).</summary>
+    private static bool TcpEnds(ReadOnlySpan<byte> frame)
+    {
+        if (frame.Length < 14 + 20 + 14 || BinaryPrimitives.ReadUInt16BigEndian(frame[12..]) != 0x0800) return false;
+        var ip = frame[14..];
+        if (ip[9] != 6) return false;
+        var flags = ip[(ip[0] & 0x0F) * 4 + 13];
+        return (flags & 0x05) != 0;
+    }
+
     [Test]
     public async Task Loopback_KestrelGrpcExchange_DecodedPathsAndLengthsMatchTshark()
     {
@@ -151,24 +161,35 @@ public class LiveCaptureTests
         var port = new Uri(app.Urls.First()).Port;
 
         var path = Path.Combine(RepoPaths.NewTempDirectory("live-h2"), "h2.pcapng");
+        var endings = 0;
         using (var writer = PcapngWriter.Create(path))
-        using (var capture = LiveCapture.ToFile(new LiveCaptureOptions("lo") { Filter = $"tcp port {port}" }, writer))
         {
-            using var client = new HttpClient();
-            for (var i = 0; i < 2; i++)
+            var interfaceId = -1;
+            using var capture = LiveCapture.Start(new LiveCaptureOptions("lo") { Filter = $"tcp port {port}" }, frame =>
             {
-                var req = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{port}/demo.Updater/GetStatus")
+                if (interfaceId < 0) interfaceId = writer.AddInterface("lo", frame.LinkType);
+                writer.Write(frame.TimestampNanos, frame.Data.Span, interfaceId);
+                if (TcpEnds(frame.Data.Span)) Interlocked.Increment(ref endings);
+            });
+            using (var client = new HttpClient())
+                for (var i = 0; i < 2; i++)
                 {
-                    Version = HttpVersion.Version20,
-                    VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-                    Content = new ByteArrayContent(new Demo.StatusRequest { Unit = "um" + i }.ToByteArrayPrefixed()),
-                };
-                req.Content.Headers.ContentType = new("application/grpc");
-                using var resp = await client.SendAsync(req);
-                await resp.Content.ReadAsByteArrayAsync();
-            }
-            // Both exchanges' last frames (trailers) have been seen once the capture holds the server's trailing HEADERS twice.
-            Assert.That(capture.WaitForFrames(10, TimeSpan.FromSeconds(10)), Is.True);
+                    var req = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{port}/demo.Updater/GetStatus")
+                    {
+                        Version = HttpVersion.Version20,
+                        VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+                        Content = new ByteArrayContent(new Demo.StatusRequest { Unit = "um" + i }.ToByteArrayPrefixed()),
+                    };
+                    req.Content.Headers.ContentType = new("application/grpc");
+                    using var resp = await client.SendAsync(req);
+                    await resp.Content.ReadAsByteArrayAsync();
+                }
+            // Loopback frames are captured in the order they were sent: once both sides' FIN (or a RST) is in, every
+            // frame of both exchanges is too. A frame count stood here before and, under load, stopped the capture
+            // before the last response (a flake CI saw).
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (Volatile.Read(ref endings) < 2 && DateTime.UtcNow < deadline) capture.WaitForFrames(capture.FrameCount + 1, TimeSpan.FromMilliseconds(200));
+            Assert.That(Volatile.Read(ref endings), Is.GreaterThanOrEqualTo(2), "both ends of the connection closed within 10 s");
         }
         await app.StopAsync();
         var registry = new HilRig.Capture.Decoding.Grpc.GrpcMessageRegistry();

@@ -324,31 +324,13 @@ public sealed class CaptureDecoder
     private FrameContext ContextFor(TcpConnection connection, bool fromClient) =>
         connection.FromClient == fromClient ? _current : _current.Reversed();
 
-    private void OnStreamBytes(TcpConnection connection, bool fromClient, ReadOnlySpan<byte> bytes)
-    {
-        var context = ContextFor(connection, fromClient);
-        if (connection.Stream is null && !connection.Unclaimed)
-        {
-            var reassembler = fromClient ? connection.ClientToServer : connection.ServerToClient;
-            var start = new TcpStreamStart(connection.ServerPort, connection.Client.Port!.Value, fromClient, reassembler.Delivered == bytes.Length, bytes);
-            foreach (var protocol in _options.StreamProtocols)
-                if (protocol.TryClaim(start, _options) is { } decoder)
-                {
-                    connection.Stream = decoder;
-                    break;
-                }
-            // The client has spoken and no protocol knows it: plain TCP from here on.
-            if (connection.Stream is null && start.IsClientStart) connection.Unclaimed = true;
-        }
-        connection.Stream?.OnBytes(fromClient, bytes, context, _output!);
-    }
+    private void OnStreamBytes(TcpConnection connection, bool fromClient, ReadOnlySpan<byte> bytes) =>
+        connection.Claim.OnBytes(fromClient, bytes, ContextFor(connection, fromClient), _output!);
 
     private void OnStreamGap(TcpConnection connection, bool fromClient, long streamOffset, long length)
     {
         _output!.Add(new TcpGapEvent(ContextFor(connection, fromClient), streamOffset, length));
-        // Bytes after a hole cannot tell which protocol the connection speaks.
-        if (connection.Stream is null) connection.Unclaimed = true;
-        connection.Stream?.OnGap(fromClient);
+        connection.Claim.OnGap(fromClient);
     }
 
     /// <summary>Remembers request paths by (client, server, token) so a response can name what it answers.</summary>
@@ -385,6 +367,7 @@ public sealed class CaptureDecoder
             var maxPendingBytes = decoder._options.MaxTcpPendingBytesPerStream;
             ClientToServer = new TcpReassembler(new Direction(decoder, this, fromClient: true), decoder._budget, maxPendingBytes);
             ServerToClient = new TcpReassembler(new Direction(decoder, this, fromClient: false), decoder._budget, maxPendingBytes);
+            Claim = new TcpStreamClaim(ServerPort, client.Port!.Value, decoder._options.StreamProtocols, decoder._options);
         }
 
         /// <summary>The server's TCP port (TCP endpoints always carry one).</summary>
@@ -393,11 +376,8 @@ public sealed class CaptureDecoder
         public Endpoint Server { get; }
         public TcpReassembler ClientToServer { get; }
         public TcpReassembler ServerToClient { get; }
-        /// <summary>The protocol decoder that claimed the connection (<see cref="DecoderOptions.StreamProtocols"/>).</summary>
-        public ITcpStreamDecoder? Stream { get; set; }
-
-        /// <summary>No protocol claimed it before its client spoke (or a gap hid its start): plain TCP.</summary>
-        public bool Unclaimed { get; set; }
+        /// <summary>The protocol the connection speaks (<see cref="DecoderOptions.StreamProtocols"/>), once one claims it.</summary>
+        public TcpStreamClaim Claim { get; }
 
         /// <summary>Whether the frame being decoded went from the client.</summary>
         public bool FromClient { get; set; }

@@ -20,7 +20,10 @@ public sealed class DecoderOptions
 
     public GrpcMessageRegistry Grpc { get; init; } = new();
 
-    /// <summary>The TCP protocols a connection may speak, asked in order (HTTP/2, HTTP/1.x, soft-bus frames by default); add one to decode a new protocol.</summary>
+    /// <summary>TLS 1.3 secrets (SSLKEYLOGFILE) of connections to decrypt; a TLS connection without them is reported, not decoded.</summary>
+    public Tls.TlsKeyLog TlsKeys { get; init; } = Tls.TlsKeyLog.Empty;
+
+    /// <summary>The TCP protocols a connection may speak, asked in order (TLS, HTTP/2, HTTP/1.x, soft-bus frames by default); add one to decode a new protocol.</summary>
     public IReadOnlyList<Streams.ITcpStreamProtocol> StreamProtocols { get; init; } = Streams.TcpStreamProtocols.Default;
 
     /// <summary>

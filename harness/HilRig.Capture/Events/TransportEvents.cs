@@ -80,3 +80,26 @@ public sealed class TcpGapEvent(FrameContext context, long streamOffset, long mi
         w.WriteNumber("stream_offset", StreamOffset);
     }
 }
+
+/// <summary>A TLS hello (client random, server name, ALPN; version and suite), or why a connection was not decrypted.</summary>
+public sealed class TlsEvent(FrameContext context, string kind, string summary, string? serverName, string? alpn) : DecodedEvent(context)
+{
+    /// <summary><c>client-hello</c>, <c>server-hello</c>, <c>hello-retry-request</c> or <c>not-decrypted</c>.</summary>
+    public string Kind { get; } = kind;
+
+    public string? ServerName { get; } = serverName;
+
+    public string? Alpn { get; } = alpn;
+
+    public override string Protocol => "tls";
+
+    public override string Summary { get; } = summary;
+
+    protected override void WriteFields(System.Text.Json.Utf8JsonWriter w)
+    {
+        w.WriteString("kind", Kind);
+        if (ServerName is not null) w.WriteString("server_name", ServerName);
+        if (Alpn is not null) w.WriteString("alpn", Alpn);
+        w.WriteString("summary", Summary);
+    }
+}

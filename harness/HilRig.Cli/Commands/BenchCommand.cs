@@ -15,5 +15,5 @@ public static class BenchCommand
         return bench;
     }
 
-    private static IEnumerable<Command> Areas() => [BenchSimnet.Create(), BenchUpdate.Create(), BenchAb.Create(), BenchSoftbus.Create(), BenchRun.Create()];
+    private static IEnumerable<Command> Areas() => [BenchSimnet.Create(), BenchUpdate.Create(), BenchUpdate.EchoServer(), BenchAb.Create(), BenchSoftbus.Create(), BenchRun.Create(), BenchBoards.Create()];
 }

@@ -48,7 +48,11 @@ public static class BundleCommand
     private static Command VerifyCommand()
     {
         var bundle = new Argument<string>("BUNDLE") { Description = "bundle file" };
-        var trust = new Option<string>("--trust") { Description = "trust store JSON with the keys allowed to sign, and their validity periods", Required = true };
+        var trust = new Option<string>("--trust")
+        {
+            Description = "the keys allowed to sign: a trust store JSON (keys with validity periods), or a PEM public key, or a PEM file of several public keys or certificates (as rauc --keyring)",
+            Required = true,
+        };
         var installed = new Option<long>("--installed-version") { Description = "the unit's installed imageVersion: an older or equal bundle is a replay", DefaultValueFactory = _ => 0 };
         var components = new Option<string?>("--components") { Description = "comma-separated component ids the unit's UMs update; others are refused" };
         var unitKey = new Option<string?>("--unit-key") { Description = "unit private key (PEM): also decrypt every payload" };
@@ -97,7 +101,7 @@ public static class BundleCommand
                     var view = new BundleJson(document.KeyId, metadata.ImageVersion,
                         metadata.Components.Select(c => new ComponentJson(c.Id, c.Version, c.Description, c.AnnotationsJson, c.Urls, c.Sha256Hex, c.Sha512Hex, c.Size)).ToList(),
                         metadata.DecryptionInfo.Algorithm, metadata.DecryptionInfo.ChunkSize, metadata.DecryptionInfo.Recipients.Select(r => r.KeyId).ToList());
-                    Console.Out.WriteLine(JsonSerializer.Serialize(view, BundleJsonContext.Default.BundleJson));
+                    Console.Out.WriteLine(JsonSerializer.Serialize(view, BundleJsonContext.Utf8.BundleJson));
                 }
                 else
                 {
@@ -140,4 +144,8 @@ public sealed record ComponentJson(string Id, string Version, string? Descriptio
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(BundleJson))]
-internal sealed partial class BundleJsonContext : JsonSerializerContext;
+internal sealed partial class BundleJsonContext : JsonSerializerContext
+{
+    /// <summary>Indented camelCase, text as UTF-8 (<see cref="JsonText"/>).</summary>
+    public static readonly BundleJsonContext Utf8 = new(JsonText.Options(indented: true, JsonNamingPolicy.CamelCase));
+}

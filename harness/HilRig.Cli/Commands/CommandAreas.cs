@@ -9,5 +9,5 @@ namespace HilRig.Cli.Commands;
 public static class CommandAreas
 {
     public static IEnumerable<Command> All() =>
-        [BenchCommand.Create(), PcapCommand.Create(), BundleCommand.Create(), DiskCommand.Create(), DeltaCommand.Create(), SweepCommand.Create(), SoftbusCommand.Create(), FleetCommand.Create()];
+        [BenchCommand.Create(), PcapCommand.Create(), BundleCommand.Create(), DiskCommand.Create(), DeltaCommand.Create(), SweepCommand.Create(), SoftbusCommand.Create(), CloudCommand.Create(), FleetCommand.Create(), ImageCommand.Create()];
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.CommandLine;
 using System.Text;
 using System.Text.Json;
+using HilRig.Cli.Output;
 using HilRig.Capture;
 using HilRig.Capture.Decoding;
 using HilRig.Capture.Decoding.Link;
@@ -11,7 +12,7 @@ using HilRig.Capture.Files;
 namespace HilRig.Cli.Commands;
 
 /// <summary>
-/// <c>hilrig pcap show FILE [--json] [--http2-port P…] [--verify-checksums]</c>: the decoded events of any pcap or pcapng capture, so a capture
+/// <c>hilrig pcap show FILE [--json] [--http2-port P…] [--verify-checksums] [--tls-keys KEYLOG…]</c>: the decoded events of any pcap or pcapng capture, so a capture
 /// taken at a customer's site reads the same way as one from SimNet. With --json, one object per line.
 /// </summary>
 /// <remarks>
@@ -31,16 +32,28 @@ public static class PcapCommand
         {
             Description = "check IPv4, TCP and UDP checksums and drop bad packets as their receiver would (checksums left to the NIC pass)",
         };
-        var show = new Command("show", "Print the decoded protocol events of a capture") { file, json, http2Ports, verifyChecksums };
+        var tlsKeys = new Option<string[]>("--tls-keys")
+        {
+            Description = "key log files (SSLKEYLOGFILE format) whose TLS 1.3 secrets decrypt the capture's TLS connections",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var show = new Command("show", "Print the decoded protocol events of a capture") { file, json, http2Ports, verifyChecksums, tlsKeys };
         show.SetAction((parse, _) => Loading.GuardAsync(() => Task.FromResult(Show(parse.GetValue(file)!, parse.GetValue(json), parse.GetValue(http2Ports) ?? [],
-            parse.GetValue(verifyChecksums)))));
+            parse.GetValue(verifyChecksums), parse.GetValue(tlsKeys) ?? []))));
         return new Command("pcap", "Read packet captures") { show };
     }
 
-    private static int Show(string path, bool json, ushort[] http2Ports, bool verifyChecksums)
+    private static int Show(string path, bool json, ushort[] http2Ports, bool verifyChecksums, string[] tlsKeys)
     {
         if (!File.Exists(path)) throw new Loading.UsageException($"{path}: no such capture file");
-        var decoder = new CaptureDecoder(new DecoderOptions { Http2Ports = [.. http2Ports], VerifyChecksums = verifyChecksums });
+        foreach (var keys in tlsKeys)
+            if (!File.Exists(keys)) throw new Loading.UsageException($"--tls-keys {keys}: no such key log file");
+        var decoder = new CaptureDecoder(new DecoderOptions
+        {
+            Http2Ports = [.. http2Ports],
+            VerifyChecksums = verifyChecksums,
+            TlsKeys = Capture.Decoding.Tls.TlsKeyLog.Load(tlsKeys),
+        });
         var events = new List<DecodedEvent>();
         using var output = new EventOutput(Console.OpenStandardOutput(), json, flushEveryFrame: !Console.IsOutputRedirected);
         try
@@ -85,7 +98,7 @@ public static class PcapCommand
             _stdout = stdout;
             _json = json;
             _flushEveryFrame = flushEveryFrame;
-            _writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+            _writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Encoder = JsonText.Encoder });
         }
 
         public void Write(List<DecodedEvent> events)

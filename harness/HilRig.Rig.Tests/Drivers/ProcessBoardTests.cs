@@ -9,15 +9,30 @@ using NUnit.Framework;
 
 namespace HilRig.Rig.Tests.Drivers;
 
-/// <summary>Real HilRig.Device processes on real ptys: what a scenario relies on, one level down.</summary>
+/// <summary>
+/// Real HilRig.Device processes on real ptys: what a scenario relies on, one level down. The same tests run against the
+/// JIT build process boards use and against the NativeAOT agent of the board image (QEMU and container boards run it).
+/// </summary>
 [NonParallelizable]
-public class ProcessBoardTests
+[TestFixture("jit")]
+[TestFixture("aot")]
+public class ProcessBoardTests(string build)
 {
     private static readonly TimeSpan Boot = TimeSpan.FromSeconds(20);
 
-    private static Board NewBoard(string firmware = "1.2.3")
+    /// <summary>The agent the image build published with NativeAOT (./hilrig test builds the image first).</summary>
+    private static string AotAgent => Path.Combine(HilRig.Rig.Images.BoardImage.DefaultDirectory(), ".agent", "HilRig.Device");
+
+    [OneTimeSetUp]
+    public void RequireBuild()
     {
-        var rig = RigLoader.Parse($"boards:\n  dut:\n    kind: process\n    roles: [main]\n    drivers:\n      process: {{firmware: {firmware}}}\n", "test-rig.yaml");
+        if (build == "aot") RequiredTool.RequireFile(AotAgent, "the NativeAOT agent; `./hilrig image build` publishes it");
+    }
+
+    private Board NewBoard(string firmware = "1.2.3")
+    {
+        var device = build == "aot" ? $", device: {AotAgent}" : "";
+        var rig = RigLoader.Parse($"boards:\n  dut:\n    kind: process\n    roles: [main]\n    drivers:\n      process: {{firmware: {firmware}{device}}}\n", "test-rig.yaml");
         var dir = RepoPaths.NewTempDirectory("board");
         return BoardFactory.Create(rig.Boards[0], dir, c => new Random(c.Length), 1);
     }
@@ -121,7 +136,7 @@ public class ProcessBoardTests
     public async Task SelfReboot_TheBoardIsOnThroughTheGapBetweenExitAndRestart()
     {
         await using var board = NewBoard();
-        var driver = board.Get<ProcessBoardDriver>();
+        var driver = board.Drivers.OfType<ProcessBoardDriver>().Single();
         await board.Power.OnAsync();
         await BootedAsync(board);
         PowerState? inGap = null;
@@ -139,7 +154,7 @@ public class ProcessBoardTests
     public async Task CutBetweenASelfRebootsExitAndItsRestart_LeavesTheBoardOff()
     {
         await using var board = NewBoard();
-        var driver = board.Get<ProcessBoardDriver>();
+        var driver = board.Drivers.OfType<ProcessBoardDriver>().Single();
         await board.Power.OnAsync();
         await BootedAsync(board);
         var gap = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -32,8 +32,11 @@ public sealed class Board : IAsyncDisposable
     /// <summary>Adds a driver; later ones of the same protocol take precedence (e.g. a network layer wrapping power).</summary>
     public void AddDriver(object driver) => _drivers.Insert(0, driver);
 
+    /// <summary>The protocol <typeparamref name="T"/> (an interface such as <see cref="IPowerProtocol"/>): steps never ask for a driver.</summary>
     public T Get<T>() where T : class =>
-        TryGet<T>(out var protocol)
+        !typeof(T).IsInterface
+            ? throw new ArgumentException($"Board.Get takes a protocol interface (IPowerProtocol, ISettingsProtocol, …), not the driver type {typeof(T).Name}: a step that names a driver only runs on that kind of board")
+            : TryGet<T>(out var protocol)
             ? protocol!
             : throw new RigFaultException(
                 $"board {Name} ({Kind.ToString().ToLowerInvariant()}) has no {typeof(T).Name.TrimStart('I').Replace("Protocol", "")} protocol; " +

@@ -2,6 +2,7 @@ using HilRig.Rig.Drivers.Boot;
 using HilRig.Rig.Drivers.Console;
 using HilRig.Rig.Drivers.Power;
 using HilRig.Rig.Drivers.ProcessBoard;
+using HilRig.Rig.Drivers.Qemu;
 using HilRig.Rig.Drivers.Serial;
 using HilRig.Rig.Drivers.Shell;
 using HilRig.Rig.Protocols;
@@ -21,8 +22,7 @@ public static class BoardFactory
         {
             BoardKind.Process => CreateProcessBoard(definition, stateDirectory, randomFor, seed, time),
             BoardKind.Physical => CreatePhysicalBoard(definition, stateDirectory, randomFor, time, sessions),
-            BoardKind.Qemu => throw new RigFaultException(
-                $"board {definition.Name} is a QEMU board; this HilRig has no QEMU board driver yet (the rig file is valid, the driver is future work)"),
+            BoardKind.Qemu => CreateQemuBoard(definition, stateDirectory, randomFor, seed, time),
             _ => throw new RigFaultException($"board {definition.Name}: unknown kind {definition.Kind}"),
         };
     }
@@ -39,6 +39,35 @@ public static class BoardFactory
             Settings = process.Map("settings"),
         };
         var driver = new ProcessBoardDriver(definition.Name, options, stateDirectory, seed, time);
+        var board = new Board(definition) { BootTimeout = options.BootTimeout, BootCompleteMarker = "boot complete" };
+        board.AddDriver(driver);
+        board.AddDriver(driver.Console);
+        board.AddDriver(Shell(definition, driver.Console, randomFor));
+        return board;
+    }
+
+    private static Board CreateQemuBoard(BoardDefinition definition, string stateDirectory, Func<string, Random> randomFor, int seed, TimeProvider? time)
+    {
+        var qemu = definition.Driver("qemu")!;
+        var options = new QemuBoardOptions
+        {
+            Binary = qemu.String("binary")!,
+            ImageDirectory = qemu.String("image"),
+            Kernel = qemu.String("kernel"),
+            Initrd = qemu.String("initrd"),
+            Disk = qemu.String("disk"),
+            Machine = qemu.String("machine")!,
+            Accel = qemu.String("accel")!,
+            Cpu = qemu.String("cpu")!,
+            Memory = qemu.Size("memory"),
+            Append = qemu.String("append")!,
+            ExtraArgs = qemu.List("extra_args"),
+            Firmware = qemu.String("firmware")!,
+            BootTimeout = qemu.Duration("boot_timeout"),
+            Roles = definition.Roles,
+            Settings = qemu.Map("settings"),
+        };
+        var driver = new QemuBoardDriver(definition.Name, options, stateDirectory, seed, time);
         var board = new Board(definition) { BootTimeout = options.BootTimeout, BootCompleteMarker = "boot complete" };
         board.AddDriver(driver);
         board.AddDriver(driver.Console);

@@ -38,12 +38,8 @@ public static class RigProbe
                 case BoardKind.Qemu:
                     var qemu = board.Driver("qemu")!;
                     results.Add(Tool(subject, qemu.String("binary")!));
-                    foreach (var key in new[] { "kernel", "initrd", "disk" }.Where(qemu.Has))
-                    {
-                        var file = qemu.RequiredString(key);
-                        results.Add(new ProbeResult(subject, key, File.Exists(file), File.Exists(file) ? file : $"{file} does not exist"));
-                    }
-                    results.Add(new ProbeResult(subject, "driver", false, "no QEMU board driver in this build yet"));
+                    results.Add(QemuImage(subject, qemu));
+                    results.Add(Accelerator(subject, qemu.String("accel")!));
                     break;
             }
         }
@@ -64,6 +60,45 @@ public static class RigProbe
                 return File.Exists(dll) ? dll : throw new RigFaultException($"{dll} is not built (dotnet build src/HilRig.Cloud)");
             }));
         return results;
+    }
+
+    /// <summary>The board image (or the files the rig names instead): present and matching the image manifest's SHA-256.</summary>
+    private static ProbeResult QemuImage(string subject, OptionValues qemu) => Try(subject, "board image", () =>
+    {
+        var image = new Images.BoardImage(qemu.String("image") ?? Images.BoardImage.DefaultDirectory());
+        var checkedFiles = new List<string>();
+        var fromImage = new List<string>();
+        foreach (var (key, file) in new[] { ("kernel", Images.BoardImage.Kernel), ("initrd", Images.BoardImage.Initramfs), ("disk", Images.BoardImage.Disk) })
+        {
+            if (qemu.String(key) is { } path)
+            {
+                if (!File.Exists(path)) throw new IOException($"{path} (qemu.{key}, {qemu.LocationOf(key)}): missing");
+                if (new FileInfo(path).Length == 0) throw new IOException($"{path} (qemu.{key}, {qemu.LocationOf(key)}): empty");
+                checkedFiles.Add(path);
+            }
+            else fromImage.Add(file);
+        }
+        try
+        {
+            var manifest = fromImage.Count > 0 ? image.Verify(fromImage.ToArray()) : null;
+            return string.Join(", ", checkedFiles.Concat(fromImage.Select(image.PathOf))) + (manifest is null ? "" : $" (image {manifest.Key[..12]}, SHA-256 checked)");
+        }
+        catch (Images.BoardImageException e)
+        {
+            throw new IOException(e.Message, e);
+        }
+    });
+
+    /// <summary>KVM when it can be used; otherwise TCG, which works everywhere and is what the boot budget is measured on.</summary>
+    private static ProbeResult Accelerator(string subject, string accel)
+    {
+        var kvm = Drivers.Qemu.QemuBoardDriver.KvmUsable();
+        return accel switch
+        {
+            "kvm" => new ProbeResult(subject, "accelerator", kvm, kvm ? "KVM (/dev/kvm)" : "accel: kvm, but /dev/kvm is absent or cannot be opened"),
+            "tcg" => new ProbeResult(subject, "accelerator", true, $"TCG (accel: tcg){(kvm ? "; /dev/kvm exists, set accel: kvm or auto to use it" : "; no usable /dev/kvm")}"),
+            _ => new ProbeResult(subject, "accelerator", true, kvm ? "KVM (/dev/kvm can be opened)" : "TCG: no usable /dev/kvm, QEMU emulates the CPU (slower boots)"),
+        };
     }
 
     /// <summary>

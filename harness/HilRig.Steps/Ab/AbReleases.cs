@@ -1,30 +1,48 @@
 using HilRig.AbUpdate;
+using HilRig.Rig.Boards;
+using HilRig.Rig.Protocols;
 
 namespace HilRig.Steps.Ab;
 
 /// <summary>
 /// The releases a scenario built (one instance per scenario): version → image and SHA-256. "A known release" means
 /// a SHA-256 in this set: the promise is that a board always comes back on one of them, whatever the power does.
+/// A release is built for a board: on a process board any bytes with a manifest do; a QEMU board boots its slot, so
+/// its releases are its image's root filesystem carrying the manifest (<see cref="IStorageProtocol.ReleaseRoot"/>).
 /// </summary>
 public sealed class AbReleases
 {
-    /// <summary>Release images are 2 MiB (two 1 MiB install chunks); slots hold 4 MiB.</summary>
+    /// <summary>Process boards' release images are 2 MiB (two 1 MiB install chunks); their slots hold 4 MiB.</summary>
     public const long ImageSize = 2 << 20;
     public const long SlotCapacity = 4 << 20;
 
-    private readonly Dictionary<string, (ReleaseManifest Manifest, byte[] Image, Digest Sha256)> _byVersion = new();
+    private readonly Dictionary<(string? Root, string Version), (ReleaseManifest Manifest, byte[] Image, Digest Sha256)> _built = new();
+    private readonly Dictionary<string, byte[]> _roots = new();
 
-    public (ReleaseManifest Manifest, byte[] Image, Digest Sha256) Get(string version, bool healthy = true)
+    /// <summary>The root filesystem releases for <paramref name="board"/> are built on, or null for synthetic images.</summary>
+    public static string? RootOf(Board board) => board.TryGet<IStorageProtocol>(out var storage) ? storage!.ReleaseRoot : null;
+
+    public (ReleaseManifest Manifest, byte[] Image, Digest Sha256) Get(string version, Board board, bool healthy = true) =>
+        Get(version, RootOf(board), healthy);
+
+    public (ReleaseManifest Manifest, byte[] Image, Digest Sha256) Get(string version, string? root, bool healthy = true)
     {
-        if (_byVersion.TryGetValue(version, out var r)) return r;
+        if (_built.TryGetValue((root, version), out var r)) return r;
         var manifest = new ReleaseManifest(version, healthy ? "ok" : "fail");
-        var image = manifest.Build(ImageSize);
-        return _byVersion[version] = (manifest, image, Digest.Sha256(image));
+        var image = root is null ? manifest.Build(ImageSize) : manifest.BuildOn(Root(root));
+        return _built[(root, version)] = (manifest, image, Digest.Sha256(image));
+    }
+
+    private byte[] Root(string path)
+    {
+        if (_roots.TryGetValue(path, out var bytes)) return bytes;
+        if (!File.Exists(path)) throw new Engine.Runtime.RigFaultException($"{path}: the board's release root is missing; build the image with `./hilrig image build`");
+        return _roots[path] = File.ReadAllBytes(path);
     }
 
     public bool IsKnown(string sha256Hex, out string version)
     {
-        foreach (var (v, r) in _byVersion)
+        foreach (var ((_, v), r) in _built)
         {
             if (r.Sha256.ToHex() != sha256Hex) continue;
             version = v;
@@ -34,5 +52,5 @@ public sealed class AbReleases
         return false;
     }
 
-    public IEnumerable<string> Versions => _byVersion.Keys;
+    public IEnumerable<string> Versions => _built.Keys.Select(k => k.Version).Distinct();
 }

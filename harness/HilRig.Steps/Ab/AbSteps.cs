@@ -5,7 +5,6 @@ using HilRig.AbUpdate;
 using HilRig.AbUpdate.Delta;
 using HilRig.Engine.Bindings;
 using HilRig.Rig.Boards;
-using HilRig.Rig.Drivers.ProcessBoard;
 using HilRig.Rig.Protocols;
 using HilRig.Engine.Runtime;
 using HilRig.Storage;
@@ -22,7 +21,8 @@ public sealed class AbSteps(AbReleases releases, ScenarioRun scenario, ScenarioO
 {
     private static string DataDirectory(Board board) => board.Get<IStorageProtocol>().DataDirectory;
 
-    private static string DiskPath(Board board) => Path.Combine(DataDirectory(board), "disk.img");
+    private static string DiskPath(Board board) =>
+        board.Get<IStorageProtocol>().DiskImage ?? throw new RigFaultException($"board {board.Name} ({board.Kind}) has no disk image the harness can reach");
 
     [Given("board {board} has an A\\/B disk running release {string}")]
     [StepSummary("before power-on: a GPT disk with the release installed in slot A and confirmed")]
@@ -30,15 +30,14 @@ public sealed class AbSteps(AbReleases releases, ScenarioRun scenario, ScenarioO
     {
         if (board.Power.State == PowerState.On)
             throw new RigFaultException($"board {board.Name} is running; its A/B disk is made before power-on");
-        var layout = AbLayout.ForSlot(AbReleases.SlotCapacity, 2 << 20);
-        using var dev = FileBlockDevice.Create(DiskPath(board), layout.DiskBytes);
-        var disk = AbDisk.Create(dev, layout, SeededRng.GuidSource((ulong)scenario.SeedFor($"ab-disk/{board.Name}")));
-        var release = releases.Get(version);
-        new AbUpdater(disk).Install(new MemoryStream(release.Image), new InstallRequest(version));
-        var boot = Bootloader.Boot(disk, BootPolicy.FullCheck);
-        new AbUpdater(disk, boot.Slot).MarkGood();
-        dev.Flush();
-        output.WriteLine($"{board.Name}: A/B disk {DiskPath(board)} with release {version} (sha256 {release.Sha256.ToHex()}) in slot {boot.Slot}");
+        var release = releases.Get(version, board);
+        // A QEMU board's slots hold its image's root filesystem; a process board's the 2 MiB synthetic releases.
+        var layout = AbReleases.RootOf(board) is null
+            ? AbLayout.ForSlot(AbReleases.SlotCapacity, 2 << 20)
+            : AbLayout.ForSlot(BlockDevice.AlignUp(release.Image.Length, AbLayout.MiB), Rig.Images.ImageBuilder.DataBytes);
+        var slot = RunningDisk.Create(DiskPath(board), layout, new MemoryStream(release.Image), version,
+            SeededRng.GuidSource((ulong)scenario.SeedFor($"ab-disk/{board.Name}")));
+        output.WriteLine($"{board.Name}: A/B disk {DiskPath(board)} with release {version} (sha256 {release.Sha256.ToHex()}) in slot A ({slot.Label})");
     }
 
     [Given("release {string} is available on board {board}")]
@@ -51,7 +50,7 @@ public sealed class AbSteps(AbReleases releases, ScenarioRun scenario, ScenarioO
 
     private void WriteRelease(string version, Board board, bool healthy)
     {
-        var r = releases.Get(version, healthy);
+        var r = releases.Get(version, board, healthy);
         var path = Path.Combine(DataDirectory(board), $"release-{version}.img");
         File.WriteAllBytes(path, r.Image);
         output.WriteLine($"release {version}{(healthy ? "" : " (fails its health check)")}: {path}, sha256 {r.Sha256.ToHex()}");
@@ -61,8 +60,8 @@ public sealed class AbSteps(AbReleases releases, ScenarioRun scenario, ScenarioO
     [StepSummary("writes FROM-to-TO.delta (a format-2 delta, as `hilrig delta create` makes) into the board's data directory")]
     public void DeltaAvailable(string from, string to, Board board)
     {
-        var a = releases.Get(from);
-        var b = releases.Get(to);
+        var a = releases.Get(from, board);
+        var b = releases.Get(to, board);
         var path = Path.Combine(DataDirectory(board), $"{from}-to-{to}.delta");
         using var output1 = new FileStream(path, FileMode.Create, FileAccess.ReadWrite);
         var stats = FileDelta.Create(new MemoryStream(a.Image), new MemoryStream(b.Image), output1, new FileDeltaOptions { Version = to });
@@ -71,7 +70,7 @@ public sealed class AbSteps(AbReleases releases, ScenarioRun scenario, ScenarioO
 
     [Given("board {board} checks the whole slot at every boot")]
     [StepSummary("full Merkle check at boot instead of sampled blocks (setting ab.check=full)")]
-    public void FullCheck(Board board) => board.Get<ProcessBoardDriver>().Configure("ab.check", "full");
+    public void FullCheck(Board board) => board.Get<ISettingsProtocol>().Configure("ab.check", "full");
 
     [When("I corrupt boot-control copy {int} on board {board}")]
     [StepSummary("overwrites one copy (0 or 1) of the boot-control record in the board's disk image")]
@@ -117,9 +116,9 @@ public sealed class AbSteps(AbReleases releases, ScenarioRun scenario, ScenarioO
     [StepSummary("arms a power cut for the next boot (e.g. @boot-select#1), reboots, and cuts the power there")]
     public async Task LosesPowerDuringBoot(Board board, string point, CancellationToken cancellation)
     {
-        var driver = board.Get<ProcessBoardDriver>();
-        driver.Configure("ab.cut", point);
-        driver.Configure("ab.cut_seed", CutSeed(board).ToString(CultureInfo.InvariantCulture));
+        var settings = board.Get<ISettingsProtocol>();
+        settings.Configure("ab.cut", point);
+        settings.Configure("ab.cut_seed", CutSeed(board).ToString(CultureInfo.InvariantCulture));
         await board.Console.SendAsync("reboot\n", cancellation);
         await PowerLostAsync(board, point, cancellation);
     }
@@ -140,7 +139,7 @@ public sealed class AbSteps(AbReleases releases, ScenarioRun scenario, ScenarioO
     public async Task RunsRelease(Board board, string version, CancellationToken cancellation)
     {
         var (slot, status) = await BootedAsync(board, cancellation);
-        var want = releases.Get(version).Sha256.ToHex();
+        var want = releases.Get(version, board).Sha256.ToHex();
         if (slot.GetProperty("version").GetString() != version || slot.GetProperty("sha256").GetString() != want)
             throw new AssertionFailedException(
                 $"board {board.Name} runs slot {slot.GetProperty("slot").GetString()} version {slot.GetProperty("version").GetString()} sha256 {slot.GetProperty("sha256").GetString()}, expected release {version} ({want})\n{status}");
@@ -150,7 +149,7 @@ public sealed class AbSteps(AbReleases releases, ScenarioRun scenario, ScenarioO
     [StepSummary("some boot of this scenario printed `ab: boot: slot S version V sha256 H` with the release's own SHA-256")]
     public void BootLogShows(Board board, string slot, string version)
     {
-        var line = $"ab: boot: slot {slot.ToUpperInvariant()} version {version} sha256 {releases.Get(version).Sha256.ToHex()}";
+        var line = $"ab: boot: slot {slot.ToUpperInvariant()} version {version} sha256 {releases.Get(version, board).Sha256.ToHex()}";
         var log = board.Console.Log.Text;
         if (!log.Contains(line, StringComparison.Ordinal))
         {

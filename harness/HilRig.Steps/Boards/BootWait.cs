@@ -46,8 +46,8 @@ public static class BootWait
             {
                 if (board.Power.State == PowerState.Off)
                     return health?.StopReason ?? $"it is powered off (power history: {string.Join(", ", board.Power.History.Select(e => e.Kind))})";
-                // A physical board stays powered through a kernel panic or a reset: its console says so.
-                if (health?.StopReason is { } fault) return fault;
+                // A board can fail while powered: a kernel panic or an unexpected reset read from its console.
+                if (health?.StopReason is { } failed) return failed;
                 await Task.Delay(100, cancellation);
             }
         }

@@ -36,23 +36,42 @@ public sealed class CloudApiClient(HttpClient http, Uri baseAddress)
         await ReadAsync(response, $"trigger {unitId}", ct);
     }
 
-    public async Task<IReadOnlyList<UpdateResult>> ResultsAsync(string unitId, CancellationToken ct = default) =>
-        await http.GetFromJsonAsync<List<UpdateResult>>(Url($"{CloudApi.ResultsPath.TrimStart('/')}?unitId={Uri.EscapeDataString(unitId)}"), CloudApi.Json, ct) ?? [];
+    public async Task AssignGroupAsync(string unitId, string? group, CancellationToken ct = default)
+    {
+        using var response = await http.PutAsJsonAsync(Url($"api/units/{Uri.EscapeDataString(unitId)}/group"), new GroupAssignment(group), CloudApi.Json, ct);
+        await ReadAsync(response, $"group of {unitId}", ct);
+    }
+
+    public async Task<IReadOnlyList<UpdateResult>> ResultsAsync(string unitId, CancellationToken ct = default)
+    {
+        using var response = await http.GetAsync(Url($"{CloudApi.ResultsPath.TrimStart('/')}?unitId={Uri.EscapeDataString(unitId)}"), ct);
+        return (await ReadAsync(response, "results", ct)).Deserialize<List<UpdateResult>>(CloudApi.Json) ?? [];
+    }
+
+    /// <summary>The platform's image versions as the cloud answers them (last assigned, available, latest).</summary>
+    public async Task<string> VersionsJsonAsync(string platformId, CancellationToken ct = default)
+    {
+        using var response = await http.GetAsync(Url($"api/platforms/{Uri.EscapeDataString(platformId)}/images"), ct);
+        return (await ReadAsync(response, "image versions", ct)).GetRawText();
+    }
 
     public async Task<UnitRecord?> UnitAsync(string unitId, CancellationToken ct = default)
     {
         using var response = await http.GetAsync(Url($"api/units/{Uri.EscapeDataString(unitId)}"), ct);
         if (response.StatusCode == System.Net.HttpStatusCode.NotFound) return null;
-        response.EnsureSuccessStatusCode();
-        return await response.Content.ReadFromJsonAsync<UnitRecord>(CloudApi.Json, ct);
+        return (await ReadAsync(response, $"unit {unitId}", ct)).Deserialize<UnitRecord>(CloudApi.Json);
     }
 
     public async Task<DashboardFigures> DashboardAsync(CancellationToken ct = default) =>
-        await http.GetFromJsonAsync<DashboardFigures>(Url("api/dashboard"), CloudApi.Json, ct)
+        JsonSerializer.Deserialize<DashboardFigures>(await DashboardJsonAsync(ct), CloudApi.Json)
             ?? throw new CloudRequestException(500, "the dashboard answered with nothing");
 
     /// <summary>The dashboard as the cloud sends it, for the report.</summary>
-    public Task<string> DashboardJsonAsync(CancellationToken ct = default) => http.GetStringAsync(Url("api/dashboard"), ct);
+    public async Task<string> DashboardJsonAsync(CancellationToken ct = default)
+    {
+        using var response = await http.GetAsync(Url("api/dashboard"), ct);
+        return (await ReadAsync(response, "dashboard", ct)).GetRawText();
+    }
 
     private Uri Url(string relative) => new(BaseAddress, relative);
 

@@ -1,13 +1,21 @@
+using HilRig.Cloud;
+
 namespace HilRig.Steps.Cloud;
 
-/// <summary>A running cloud of the rig: where units reach it, and its operator API.</summary>
+/// <summary>A running cloud of the rig: where units reach it, its operator API, and its data directory.</summary>
 public interface IUpdateCloud : IAsyncDisposable
 {
-    /// <summary>The base URL units are configured with (their CM checks in and downloads here).</summary>
+    /// <summary>The base URL units are configured with (their CM checks in and downloads here), HTTPS.</summary>
     Uri UnitUrl { get; }
 
-    /// <summary>The operator API (upload, delete, trigger, results, dashboard), over HTTP.</summary>
+    /// <summary>The operator API (upload, delete, trigger, results, dashboard) over HTTPS, with the admin token.</summary>
     CloudApiClient Api { get; }
+
+    /// <summary>The cloud's data directory: its CA (to enroll units), tokens, security log.</summary>
+    CloudDataDirectory Data { get; }
+
+    /// <summary>A handler whose connections reach the operator API at <see cref="CloudApiClient.BaseAddress"/> (TLS left to the caller).</summary>
+    SocketsHttpHandler OperatorHandler();
 
     /// <summary>Where it runs, for the scenario log.</summary>
     string Where { get; }

@@ -1,4 +1,5 @@
 using HilRig.Cloud;
+using HilRig.Cloud.Security;
 
 namespace HilRig.Steps.Cloud;
 
@@ -10,13 +11,18 @@ namespace HilRig.Steps.Cloud;
 public sealed class LoopbackCloud : IUpdateCloud
 {
     private readonly CloudHost _host;
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(60) };
+    private readonly HttpClient _http;
 
     private LoopbackCloud(CloudHost host)
     {
         _host = host;
+        _http = CloudTrust.OperatorClient(OperatorHandler(), host.Data, CloudTrust.AdminToken(host.Data), TimeSpan.FromSeconds(60));
         Api = new CloudApiClient(_http, host.Address);
     }
+
+    public CloudDataDirectory Data => _host.Data;
+
+    public SocketsHttpHandler OperatorHandler() => new();
 
     public Uri UnitUrl => _host.Address;
 
@@ -30,7 +36,7 @@ public sealed class LoopbackCloud : IUpdateCloud
             DataDirectory = settings.DataDirectory,
             SigningKeyPath = settings.SigningKeyPath,
             UploadTrustPath = settings.UploadTrustPath,
-            Listen = "http://127.0.0.1:0",
+            Listen = "https://127.0.0.1:0",
             ThrottlePeriod = settings.Throttle,
         }));
 

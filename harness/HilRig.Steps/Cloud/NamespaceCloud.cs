@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using HilRig.Cloud;
+using HilRig.Cloud.Security;
 using HilRig.Rig.Drivers.ProcessBoard;
 using HilRig.Engine.Runtime;
 using HilRig.Simulators.SimNet;
@@ -16,26 +18,40 @@ public sealed class NamespaceCloud : IUpdateCloud
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private readonly Process _process;
-    private readonly HttpClient _http;
     private readonly StreamWriter _log;
     private readonly Task _pumps;
+    private HttpClient? _http;
+    private CloudApiClient? _api;
 
-    private NamespaceCloud(Process process, NamespaceHost host, Uri unitUrl, StreamWriter log, Task pumps)
+    private NamespaceCloud(Process process, NamespaceHost host, Uri unitUrl, CloudDataDirectory data, StreamWriter log, Task pumps)
     {
         _process = process;
         _log = log;
         _pumps = pumps;
         Host = host;
         UnitUrl = unitUrl;
-        _http = NamespaceSockets.HttpClient(host.Namespace, TimeSpan.FromSeconds(60));
-        Api = new CloudApiClient(_http, new Uri($"http://127.0.0.1:{unitUrl.Port}/"));
+        Data = data;
     }
 
     public NamespaceHost Host { get; }
 
     public Uri UnitUrl { get; }
 
-    public CloudApiClient Api { get; }
+    public CloudDataDirectory Data { get; }
+
+    public CloudApiClient Api => _api ?? throw new InvalidOperationException("the cloud has not started listening");
+
+    /// <summary>Where the cloud writes its TLS secrets, so the scenario's capture can be decrypted.</summary>
+    public static string TlsKeyLogPath(CloudSettings settings) => Path.Combine(Path.GetFullPath(settings.DataDirectory), "tls-keys.log");
+
+    public SocketsHttpHandler OperatorHandler() => NamespaceSockets.Handler(Host.Namespace);
+
+    /// <summary>Once the cloud listens, its data directory holds the CA and the admin token the operator client needs.</summary>
+    private void ConnectOperator()
+    {
+        _http = CloudTrust.OperatorClient(OperatorHandler(), Data, CloudTrust.AdminToken(Data), TimeSpan.FromSeconds(60));
+        _api = new CloudApiClient(_http, new Uri($"https://127.0.0.1:{UnitUrl.Port}/"));
+    }
 
     public string Where => $"process {_process.Id} in {Host}";
 
@@ -45,14 +61,15 @@ public sealed class NamespaceCloud : IUpdateCloud
     public static async Task<NamespaceCloud> StartAsync(NamespaceHost host, CloudSettings settings, string logPath, CancellationToken ct)
     {
         Directory.CreateDirectory(settings.DataDirectory);
-        var unitUrl = new Uri($"http://{host.Address}:{settings.Port}/");
+        var unitUrl = new Uri($"https://{host.Address}:{settings.Port}/");
         var info = host.StartInfo(DeviceLocator.DotnetHost(), Locate(),
             "--data", Path.GetFullPath(settings.DataDirectory),
             "--key", settings.SigningKeyPath,
             "--upload-trust", settings.UploadTrustPath,
-            "--listen", $"http://0.0.0.0:{settings.Port}",
+            "--listen", $"https://0.0.0.0:{settings.Port}",
             "--public-url", unitUrl.AbsoluteUri,
             "--throttle", settings.Throttle.ToString("c", CultureInfo.InvariantCulture),
+            "--tls-key-log", TlsKeyLogPath(settings),
             "--lifeline");
         DeviceLocator.ShortLivedRuntime(info);
         info.RedirectStandardInput = true;
@@ -73,7 +90,7 @@ public sealed class NamespaceCloud : IUpdateCloud
             }
         }
         var pumps = Task.WhenAll(Pump(process.StandardOutput), Pump(process.StandardError));
-        var cloud = new NamespaceCloud(process, host, unitUrl, log, pumps);
+        var cloud = new NamespaceCloud(process, host, unitUrl, new CloudDataDirectory(settings.DataDirectory), log, pumps);
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -89,6 +106,7 @@ public sealed class NamespaceCloud : IUpdateCloud
                     ? $"the cloud in {host} exited with {process.ExitCode} before listening:\n{output}"
                     : $"the cloud in {host} did not start listening within {StartTimeout.TotalSeconds} s:\n{output}");
             }
+            cloud.ConnectOperator();
             return cloud;
         }
         catch
@@ -100,7 +118,7 @@ public sealed class NamespaceCloud : IUpdateCloud
 
     public async ValueTask DisposeAsync()
     {
-        _http.Dispose();
+        _http?.Dispose();
         try
         {
             // The lifeline: the cloud stops cleanly when its stdin closes.

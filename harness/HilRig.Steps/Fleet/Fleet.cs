@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using HilRig.Cloud;
 using HilRig.Steps.Cloud;
+using HilRig.Update.Cloud;
 using HilRig.Update.Bundles;
 
 namespace HilRig.Steps.Fleet;
@@ -52,15 +54,30 @@ public sealed class Fleet : IAsyncDisposable
         {
             var trust = TrustStore.Load(Path.Combine(CloudSettings.Fixtures, "test-only-trust.json"));
             var started = Stopwatch.GetTimestamp();
+            // Every unit is enrolled as `hilrig cloud enroll` would, in one transaction; the units hold their
+            // certificates in memory and check in over mutual TLS like a board does.
+            var ids = Enumerable.Range(0, units).Select(i => $"fleet-{i:D5}").ToList();
+            var now = DateTimeOffset.UtcNow;
+            var certificates = await CloudEnrollment.IssueAsync(cloud.Data, ids, now);
+            string caPem;
+            using (var ca = cloud.Data.EnsureCa(now)) caPem = ca.CertificatePem;
             var next = -1;
             var slots = new FleetUnit?[units];
-            await Task.WhenAll(Enumerable.Range(0, Math.Min(parallelism, units)).Select(async _ =>
+            try
             {
-                int i;
-                while ((i = Interlocked.Increment(ref next)) < units)
-                    slots[i] = await FleetUnit.StartAsync($"fleet-{i:D5}", Path.Combine(directory, $"unit-{i:D5}"), cloud.UnitUrl, trust, ct);
-            }));
-            fleet._units.AddRange(slots.Select(u => u!));
+                await Task.WhenAll(Enumerable.Range(0, Math.Min(parallelism, units)).Select(async _ =>
+                {
+                    int i;
+                    while ((i = Interlocked.Increment(ref next)) < units)
+                        slots[i] = await FleetUnit.StartAsync(ids[i], Path.Combine(directory, $"unit-{i:D5}"), cloud.UnitUrl, trust,
+                            UnitCredentials.FromPem(certificates[i].CertificatePem, certificates[i].KeyPem, caPem), ct);
+                }));
+            }
+            finally
+            {
+                // Whatever started is the fleet's to stop, also when another unit failed to start.
+                fleet._units.AddRange(slots.OfType<FleetUnit>());
+            }
             fleet.StartSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             return fleet;
         }

@@ -9,10 +9,10 @@ namespace HilRig.Steps.Network;
 
 /// <summary>
 /// The scenario's SimNet capture as capture assertions read it: flushed, decoded with the update stack's gRPC types by
-/// method path, hosts named as the rig names them. A failed assertion attaches the pcap and the decoded excerpt around
+/// method path, TLS decrypted with the scenario's key logs, hosts named as the rig names them. A failed assertion attaches the pcap and the decoded excerpt around
 /// the violation to the report and fails the step with <see cref="AssertionFailedException"/>.
 /// </summary>
-public sealed class ScenarioCapture(ScenarioRig rig, ScenarioOutput output)
+public sealed class ScenarioCapture(ScenarioRig rig, ScenarioOutput output, ScenarioTlsKeys tlsKeys)
 {
     private static readonly Lazy<DecoderOptions> Options = new(() =>
     {
@@ -28,6 +28,7 @@ public sealed class ScenarioCapture(ScenarioRig rig, ScenarioOutput output)
         : throw new RigFaultException($"capture assertions read SimNet's capture; the rig's network is '{rig.Definition.Network.Type}'");
 
     private CaptureLogCache? _decoded;
+    private long _keysVersion = -1;
 
     /// <summary>
     /// Decodes the capture so far (again only when it has grown since the last load of that view).
@@ -41,8 +42,7 @@ public sealed class ScenarioCapture(ScenarioRig rig, ScenarioOutput output)
         var network = Network;
         var path = network.CapturePath ?? throw new RigFaultException("the rig's SimNet has capture: false; capture assertions need it on");
         var length = network.Switch.FlushCapture(path);
-        if (_decoded?.PcapPath != path) _decoded = new CaptureLogCache(path, Options.Value);
-        return _decoded.Load(network.HostDirectory(), view, length);
+        return Decoded(path, Options.Value.VerifyChecksums).Load(network.HostDirectory(), view, length);
     }
 
     /// <summary>
@@ -56,8 +56,19 @@ public sealed class ScenarioCapture(ScenarioRig rig, ScenarioOutput output)
         foreach (var b in rig.Definition.Boards)
             if (b.Network.String("address") is { } address)
                 hosts.Add(b.Name, Capture.Decoding.IpAddress.Parse(address.Split('/')[0]));
-        if (_decoded?.PcapPath != nic.PcapPath) _decoded = new CaptureLogCache(nic.PcapPath, new DecoderOptions { Grpc = Options.Value.Grpc });
-        return _decoded.Load(hosts, DirectionView.All, length);
+        return Decoded(nic.PcapPath, verifyChecksums: false).Load(hosts, DirectionView.All, length);
+    }
+
+    /// <summary>The decoded capture at <paramref name="path"/>, decoded again when a new TLS key log line arrived.</summary>
+    private CaptureLogCache Decoded(string path, bool verifyChecksums)
+    {
+        var keys = tlsKeys.Version;
+        if (_decoded?.PcapPath != path || keys != _keysVersion)
+        {
+            _decoded = new CaptureLogCache(path, new DecoderOptions { Grpc = Options.Value.Grpc, VerifyChecksums = verifyChecksums, TlsKeys = tlsKeys.Load() });
+            _keysVersion = keys;
+        }
+        return _decoded;
     }
 
     /// <summary>Runs an assertion over the capture; a violation is attached as evidence and fails the step.</summary>
@@ -71,6 +82,7 @@ public sealed class ScenarioCapture(ScenarioRig rig, ScenarioOutput output)
         catch (CaptureAssertionException e)
         {
             output.AttachFile("capture (pcapng)", MediaTypes.Pcap, e.PcapPath);
+            foreach (var keys in tlsKeys.Paths.Where(File.Exists)) output.AttachFile("TLS key log (tshark -o tls.keylog_file:…)", MediaTypes.Text, keys);
             output.AttachText("decoded capture around the violation", e.Excerpt);
             throw new AssertionFailedException($"{e.Reason}\ndecoded capture around it (pcap and excerpt attached):\n{e.Excerpt}");
         }

@@ -46,6 +46,42 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
     [StepSummary("boots a unit: CM and UM on the main board, a UM on each secondary, all registered with the CM")]
     public Task Unit(Board main, Board second, Board third, CancellationToken ct) => unit.StartAsync(main, [second, third], ct);
 
+    [Given("an update unit of main board {board} alone")]
+    [StepSummary("boots a unit of one node: CM and UM on the board, registered with each other")]
+    public Task SingleNodeUnit(Board main, CancellationToken ct) => unit.StartAsync(main, [], ct);
+
+    [Given("the unit's CM and UMs talk without TLS, so the capture shows their gRPC messages")]
+    [StepSummary("update.grpc_tls off on every node before the unit starts: cleartext RegisterUM that any peer may use")]
+    public void WithoutTls() => unit.GrpcTls = false;
+
+    [Given("board {board} is provisioned with a node certificate of another unit")]
+    [StepSummary("a rogue node: its certificate and CA come from another unit's node CA")]
+    public void ForeignCertificate(Board board) => unit.ForeignCertificate.Add(board.Name);
+
+    [Given("board {board} registers its UM as node {string}")]
+    [StepSummary("a node claiming another node's id with its own certificate (update.node)")]
+    public void ClaimsNode(Board board, string node) => unit.ClaimedNodeId[board.Name] = node;
+
+    [When("the update unit of main board {board} and secondary boards {board} and {board} boots without waiting for board {board}")]
+    [StepSummary("boots the unit; every UM but that board's must register")]
+    public Task UnitWithout(Board main, Board second, Board third, Board rogue, CancellationToken ct) => unit.StartAsync(main, [second, third], ct, [rogue]);
+
+    [Then("the CM refuses board {board} because {string}")]
+    [StepSummary("`cm status` on the main board lists a refused registration from the board's address with that reason")]
+    public async Task Refuses(Board board, string reason, CancellationToken ct)
+    {
+        var address = board.Get<INetworkProtocol>().Addresses[0].ToString();
+        var status = await unit.WaitForCmStatusAsync(
+            s => s.Lines.Any(l => l.StartsWith("refused: ", StringComparison.Ordinal) && l.Contains(address + ":", StringComparison.Ordinal) && l.Contains(reason, StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(30), s => $"the CM did not refuse {board.Name} ({address}) because \"{reason}\":\n{s.Output}", ct);
+        output.WriteLine(string.Join("\n", status.Lines.Where(l => l.StartsWith("refused: ", StringComparison.Ordinal))));
+        if (UpdateUnit.ConnectedUms(status).ContainsKey(board.Name)) throw new AssertionFailedException($"{board.Name} was refused and is registered all the same:\n{status.Output}");
+    }
+
+    [When("board {board} is provisioned with its own node certificate and restarted")]
+    [StepSummary("gives a rogue board its unit's credentials and node id, powers it off and on, waits for every UM")]
+    public Task ProvisionOwn(Board board, CancellationToken ct) => unit.ProvisionOwnAsync(board, ct);
+
     [Given("the test module of board {board} fails at {word}")]
     [StepSummary("arms the node's <node>-fw test module to fail at that step")]
     public async Task FailAt(Board board, string step, CancellationToken ct)
@@ -62,6 +98,10 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
     [StepSummary("the same bundle with more component ids (comma-separated)")]
     public Task UploadWith(string version, string extra) =>
         unit.UploadAsync(version, extra.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+
+    [When("the OEM uploads version {string} of every node's components, each annotated {string}")]
+    [StepSummary("the same bundle with these annotations (JSON) on every component, e.g. one only the CM may set")]
+    public Task UploadAnnotated(string version, string annotations) => unit.UploadAsync(version, [], annotations);
 
     [Then("the cloud assigned image version {int}")]
     [StepSummary("the image version the last upload got")]
@@ -136,7 +176,7 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
     [StepSummary("update.download_stall_timeout and update.download_attempts of the main node, before the unit starts")]
     public void DownloadPolicy(Board board, int seconds, int attempts)
     {
-        var driver = UpdateUnit.ProcessDriver(board);
+        var driver = UpdateUnit.Settings(board);
         driver.Configure("update.download_stall_timeout", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         driver.Configure("update.download_attempts", attempts.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }

@@ -1,7 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using HilRig.Cloud;
+using HilRig.Cloud.Security;
 using HilRig.Rig.Boards;
-using HilRig.Rig.Drivers.ProcessBoard;
 using HilRig.Rig.Protocols;
 using HilRig.Engine.Runtime;
 using HilRig.Steps.Ab;
@@ -9,6 +10,7 @@ using HilRig.Steps.Boards;
 using HilRig.Steps.Cloud;
 using HilRig.Steps.Network;
 using HilRig.Update.Bundles;
+using HilRig.Update.Security;
 
 namespace HilRig.Steps.Update;
 
@@ -19,7 +21,7 @@ namespace HilRig.Steps.Update;
 /// (<see cref="LoopbackCloud"/>). Either way the steps drive the cloud over its HTTP API. The unit is a set of boards: — a main node running CM and UM, secondary nodes running a UM each. Every node has a
 /// <c>file</c> module <c>&lt;node&gt;-app</c> and a <c>test</c> module <c>&lt;node&gt;-fw</c>, plus whatever a step adds.
 /// </summary>
-public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOutput output, AbReleases releases) : IAsyncDisposable
+public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOutput output, AbReleases releases, ScenarioTlsKeys tlsKeys) : IAsyncDisposable
 {
     public const string Platform = "hilrig-unit";
     public const string UnitId = "unit-1";
@@ -28,6 +30,16 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
     private readonly List<string> _crashAt = new();
     private IUpdateCloud? _cloud;
     private int _cmPort;
+    private UnitCa? _nodeCa;
+
+    /// <summary>Whether CM and UMs talk mutual TLS (the default). Off only for a scenario whose capture must show their gRPC messages.</summary>
+    public bool GrpcTls { get; set; } = true;
+
+    /// <summary>
+    /// The unit's node CA, as provisioning holds it: made for the scenario, it issues every node's certificate; its key
+    /// never leaves the harness. A step plays a rogue node with a certificate of it or of another CA.
+    /// </summary>
+    public UnitCa NodeCa => _nodeCa ??= UnitCa.Create(UnitId);
 
     /// <summary>The CM's port on the main board when the unit is on SimNet (each board has its own namespace, so any port is free).</summary>
     public const int SimNetCmPort = 7000;
@@ -70,6 +82,7 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
         if (SimNet is { } simnet)
         {
             var host = simnet.AddServiceHost(SimNetRigNetwork.CloudHost, cloudOptions?.String("address"));
+            tlsKeys.Add(NamespaceCloud.TlsKeyLogPath(settings));
             _cloud = await NamespaceCloud.StartAsync(host, settings, Path.Combine(output.Directory, "cloud.log"), ct);
         }
         else _cloud = await LoopbackCloud.StartAsync(settings);
@@ -82,29 +95,68 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
 
     public void CrashCmAt(string point) => _crashAt.Add(point);
 
-    /// <summary>Whether a step gave some node a <c>rootfs-ab</c> module for component <paramref name="id"/>.</summary>
-    private bool IsRootfs(string id) =>
-        _extraModules.Values.SelectMany(spec => spec.Split(',', StringSplitOptions.TrimEntries)).Any(m => m.Split(':') is [var module, "rootfs-ab", ..] && module == id);
+    /// <summary>Boards provisioned with a certificate of another unit's node CA (a rogue node), until <see cref="ProvisionOwnAsync"/>.</summary>
+    public HashSet<string> ForeignCertificate { get; } = new();
 
-    /// <summary>Configures and boots the unit, and waits until the CM sees every node's UM.</summary>
-    public async Task StartAsync(Board main, IReadOnlyList<Board> secondaries, CancellationToken ct)
+    /// <summary>Boards whose UM registers under another node id than the one its certificate names.</summary>
+    public Dictionary<string, string> ClaimedNodeId { get; } = new();
+
+    private UnitCa? _foreignCa;
+
+    /// <summary>Writes a board's credentials: its own, from the unit's node CA, or a rogue's from another CA.</summary>
+    private void Provision(Board board, Board main, string cmHost)
+    {
+        var driver = Settings(board);
+        driver.Configure("update.grpc_tls", GrpcTls ? "on" : "off");
+        if (!GrpcTls) return;
+        var ca = ForeignCertificate.Contains(board.Name) ? _foreignCa ??= UnitCa.Create("another unit") : NodeCa;
+        driver.Configure("update.node_credentials", ca.Provision(Path.Combine(output.Directory, "credentials", board.Name), board.Name,
+            cm: board == main, board == main ? [cmHost, "localhost"] : null));
+        driver.Configure("update.node", ClaimedNodeId.GetValueOrDefault(board.Name, board.Name));
+    }
+
+    /// <summary>Gives a rogue board back its own credentials and node id and powers it on again; waits until its UM is registered.</summary>
+    public async Task ProvisionOwnAsync(Board board, CancellationToken ct)
+    {
+        ForeignCertificate.Remove(board.Name);
+        ClaimedNodeId.Remove(board.Name);
+        await board.Power.OffAsync(ct);
+        Provision(board, Main!, _cmHost);
+        await board.Power.OnAsync(ct);
+        await BootWait.UntilShellAsync(board, board.BootTimeout, ct);
+        await WaitForUmsAsync(TimeSpan.FromSeconds(30), ct);
+    }
+
+    private string _cmHost = "127.0.0.1";
+
+    /// <summary>The node a step gave a <c>rootfs-ab</c> module for component <paramref name="id"/>, if any.</summary>
+    private Board? RootfsNode(string id) =>
+        Nodes.FirstOrDefault(n => _extraModules.TryGetValue(n.Name, out var spec) &&
+                                  spec.Split(',', StringSplitOptions.TrimEntries).Any(m => m.Split(':') is [var module, "rootfs-ab", ..] && module == id));
+
+    /// <summary>Configures and boots the unit, and waits until the CM sees every node's UM (but those in <paramref name="notWaitedFor"/>).</summary>
+    public async Task StartAsync(Board main, IReadOnlyList<Board> secondaries, CancellationToken ct, IReadOnlyCollection<Board>? notWaitedFor = null)
     {
         var cloud = await EnsureCloudAsync(ct);
         Main = main;
         Nodes = [main, .. secondaries];
         var onSimNet = main.TryGet<INetworkProtocol>(out var network) && network!.Namespace is not null;
         _cmPort = onSimNet ? SimNetCmPort : FreePort();
-        var cmUrl = onSimNet ? $"http://{network!.Addresses[0]}:{_cmPort}/" : $"http://127.0.0.1:{_cmPort}/";
+        var cmHost = onSimNet ? network!.Addresses[0].ToString() : "127.0.0.1";
+        var cmUrl = $"{(GrpcTls ? "https" : "http")}://{cmHost}:{_cmPort}/";
+        _cmHost = cmHost;
         foreach (var board in Nodes)
         {
-            var driver = ProcessDriver(board);
+            var driver = Settings(board);
             var modules = $"{board.Name}-app:file,{board.Name}-fw:test";
             if (_extraModules.TryGetValue(board.Name, out var extra)) modules += "," + extra;
             driver.Configure("update.modules", modules);
             driver.Configure("update.cm_url", cmUrl);
             driver.Configure("update.priority", board == main ? "10" : "0");
+            // Provisioning: the node's certificate (the CM's also names the address its UMs dial), key and the node CA.
+            Provision(board, main, cmHost);
         }
-        var m = ProcessDriver(main);
+        var m = Settings(main);
         m.Configure("update.cm", "on");
         // The unit is provisioned with the repository's test-only keys, explicitly: the device has no default.
         m.Configure("update.trust", Fixture("test-only-trust.json"));
@@ -112,6 +164,7 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
         m.Configure("update.cm_port", _cmPort.ToString());
         m.Configure("update.cm_listen", onSimNet ? "0.0.0.0" : "127.0.0.1");
         m.Configure("update.cloud", cloud.UnitUrl.AbsoluteUri);
+        m.Configure("update.cloud_credentials", await EnrollAsync(main, UnitId));
         m.Configure("update.unit", UnitId);
         m.Configure("update.platform", Platform);
         m.Configure("update.expected", string.Join(',', Nodes.Select(b => b.Name)));
@@ -121,11 +174,28 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
             if (board.Power.State == PowerState.Off) await board.Power.OnAsync(ct);
         }
         foreach (var board in Nodes) await BootWait.UntilShellAsync(board, board.BootTimeout, ct);
-        await WaitForUmsAsync(TimeSpan.FromSeconds(30), ct);
+        await WaitForUmsAsync(TimeSpan.FromSeconds(30), ct, notWaitedFor);
     }
 
-    public Task WaitForUmsAsync(TimeSpan timeout, CancellationToken ct) =>
-        WaitForCmStatusAsync(status => Nodes.All(n => ConnectedUms(status).ContainsKey(n.Name)), timeout,
+    /// <summary>
+    /// Issues <paramref name="unitId"/> a certificate from the cloud's CA (as <c>hilrig cloud enroll</c> does) and
+    /// provisions the board with it; returns the directory the device reads <c>unit.crt</c>, <c>unit.key</c> and <c>ca.crt</c> from.
+    /// </summary>
+    public async Task<string> EnrollAsync(Board board, string unitId)
+    {
+        var staging = Path.Combine(output.Directory, "enrolled", unitId);
+        var record = await CloudEnrollment.EnrollAsync(Cloud.Data, unitId, staging, DateTimeOffset.UtcNow);
+        var provisioning = board.Get<IProvisioningProtocol>();
+        string? directory = null;
+        foreach (var (file, mode) in new[] { (CloudEnrollment.KeyFile, PemFiles.Secret), (CloudEnrollment.CertificateFile, PemFiles.Public), (CloudEnrollment.CaFile, PemFiles.Public) })
+            directory = Path.GetDirectoryName(provisioning.Provision($"cloud/{file}", await File.ReadAllBytesAsync(Path.Combine(staging, file)), mode));
+        Directory.Delete(staging, recursive: true);
+        output.WriteLine($"enrolled unit '{unitId}' (certificate {record.Serial}) and provisioned board {board.Name} with it");
+        return directory!;
+    }
+
+    public Task WaitForUmsAsync(TimeSpan timeout, CancellationToken ct, IReadOnlyCollection<Board>? except = null) =>
+        WaitForCmStatusAsync(status => Nodes.Where(n => except?.Contains(n) != true).All(n => ConnectedUms(status).ContainsKey(n.Name)), timeout,
             status => $"the CM on {Main!.Name} did not see every UM ({string.Join(", ", Nodes.Select(n => n.Name))}) within {timeout}:\n{status.Output}", ct);
 
     /// <summary>
@@ -155,10 +225,10 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
 
     private static string Fixture(string file) => Path.Combine(CloudSettings.Fixtures, file);
 
-    public void ClearCrash() => ProcessDriver(Main!).Configure("update.cm_crash_at", "");
+    public void ClearCrash() => Settings(Main!).Configure("update.cm_crash_at", "");
 
     /// <summary>A bundle with the given version of every node's app and fw components (and extra component ids), uploaded to the cloud.</summary>
-    public async Task<long> UploadAsync(string version, IReadOnlyList<string> extraComponents)
+    public async Task<long> UploadAsync(string version, IReadOnlyList<string> extraComponents, string? annotationsJson = null)
     {
         var cloud = await EnsureCloudAsync();
         var fixtures = CloudSettings.Fixtures;
@@ -173,11 +243,11 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
             var content = new byte[ComponentSizes.GetValueOrDefault(id, ComponentSize)];
             random.NextBytes(content);
             System.Text.Encoding.ASCII.GetBytes($"{id} {version}\n").CopyTo(content, 0);
-            if (IsRootfs(id)) content = releases.Get(version).Image; // a rootfs-ab component is a bootable release
+            if (RootfsNode(id) is { } node) content = releases.Get(version, node).Image; // a rootfs-ab component is a bootable release
             var path = Path.Combine(dir, id);
             await File.WriteAllBytesAsync(path, content);
             UploadedHashes[id] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content));
-            builder.Add(new ComponentSource(id, version, path));
+            builder.Add(new ComponentSource(id, version, path, AnnotationsJson: annotationsJson));
         }
         builder.AddRecipient(KeyFiles.LoadAgreementPublicKey(Path.Combine(fixtures, "test-only-unit.pub.pem")));
         var bundle = Path.Combine(dir, "bundle.tar");
@@ -189,8 +259,8 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
         return assigned;
     }
 
-    /// <summary>The board's process driver (the update unit steps configure process boards); a rig fault naming the board otherwise.</summary>
-    public static ProcessBoardDriver ProcessDriver(Board board) => board.Get<ProcessBoardDriver>();
+    /// <summary>The board's device settings, which the unit's steps configure before each node boots.</summary>
+    public static ISettingsProtocol Settings(Board board) => board.Get<ISettingsProtocol>();
 
     private static int FreePort()
     {
@@ -201,12 +271,13 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
 
     public async ValueTask DisposeAsync()
     {
+        _nodeCa?.Dispose();
         if (_cloud is null) return;
         try
         {
             output.AttachText("upgrade dashboard", await _cloud.Api.DashboardJsonAsync());
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or HilRig.Cloud.CloudRequestException)
         {
             output.WriteLine($"the cloud's dashboard could not be read at the end: {e.Message}");
         }

@@ -33,9 +33,11 @@ public static class NamespaceSockets
     }
 
     /// <summary>An <see cref="HttpClient"/> whose connections are made from inside <paramref name="netns"/>.</summary>
-    public static HttpClient HttpClient(string netns, TimeSpan timeout)
-    {
-        var handler = new SocketsHttpHandler
+    public static HttpClient HttpClient(string netns, TimeSpan timeout) => new(Handler(netns)) { Timeout = timeout };
+
+    /// <summary>A handler whose connections are made from inside <paramref name="netns"/>; its other options (TLS) are the caller's to set.</summary>
+    public static SocketsHttpHandler Handler(string netns) =>
+        new()
         {
             ConnectCallback = async (context, ct) =>
             {
@@ -54,6 +56,4 @@ public static class NamespaceSockets
                 }
             },
         };
-        return new HttpClient(handler) { Timeout = timeout };
-    }
 }

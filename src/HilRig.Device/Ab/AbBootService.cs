@@ -14,8 +14,10 @@ namespace HilRig.Device.Ab;
 /// <para>
 /// Settings: <c>ab.disk</c> (disk image, relative to the data directory; default <c>disk.img</c>; the service runs
 /// when it exists), <c>ab.check</c> (none|sampled|full), <c>ab.auto_mark_good</c> (true|false; default true, but false
-/// when the board's UM has a <c>rootfs-ab</c> module: then the CM's ApplyUpdate commits the slot), and for power-cut
-/// scenarios <c>ab.cut</c> / <c>ab.cut_seed</c>: a cut plan (<c>@bootctl-write#2</c>, <c>w17</c>) armed once.
+/// when the board's UM has a <c>rootfs-ab</c> module: then the CM's ApplyUpdate commits the slot), for power-cut
+/// scenarios <c>ab.cut</c> / <c>ab.cut_seed</c>: a cut plan (<c>@bootctl-write#2</c>, <c>w17</c>) armed once, and
+/// <c>ab.booted</c> (A|B), set when a bootloader outside the agent (a QEMU board's initramfs) already chose the slot.
+/// <c>ab.disk</c> may be a block device (<c>/dev/vda</c> on a QEMU board).
 /// </para>
 /// <para>
 /// After boot selection the disk and the booted slot are <see cref="Booted"/>, which the shell commands and the UM's
@@ -50,29 +52,35 @@ public sealed class AbBootService : IDeviceService
         var config = device.Config;
         _media = FileBlockDevice.Open(DiskPath(config));
         _disk = new PowerLossDevice(_media, 128 * 1024, ArmedCut(config));
-        var policy = config.Setting("ab.check", "sampled") switch
-        {
-            "none" => BootPolicy.NoCheck,
-            "full" => BootPolicy.FullCheck,
-            _ => BootPolicy.Default with { Seed = (ulong)config.Seed },
-        };
         try
         {
             var disk = AbDisk.Open(_disk);
-            var boot = Bootloader.Boot(disk, policy);
-            foreach (var line in boot.Log) device.Log($"ab: {line}");
-            if (boot.Slot is not { } slot)
+            SlotName slot;
+            SlotInfo info;
+            if (BootedByBootloader(config) is { } chosen)
             {
-                device.Log("Kernel panic - not syncing: VFS: no bootable A/B slot");
-                device.RequestStop(DeviceExitCode.Panic);
-                return;
+                // A QEMU board's initramfs ran the selection below (`HilRig.Device boot-select`) before this root was
+                // mounted; running it again would use a second try of a pending slot.
+                slot = chosen;
+                info = disk.BootControl.Load().Record[slot];
+            }
+            else
+            {
+                var boot = Select(disk, config, line => device.Log(line));
+                if (boot.Slot is not { } s)
+                {
+                    device.Log(NoSlotPanic);
+                    device.RequestStop(DeviceExitCode.Panic);
+                    return;
+                }
+                (slot, info) = (s, boot.Info!);
             }
             // A power cut under any later user of the disk is dead hardware: say so and stop until the harness removes power.
             Booted = new BootedDisk(disk, slot, e => PowerLostAsync(e).GetAwaiter().GetResult());
             Root = new AbUpdater(disk, slot).OpenRoot();
             Release = ReleaseManifest.Read(Root);
             device.Log($"ab: root: slot {slot} ({disk[slot].Partition.Name}) read-only, runtime changes in a volatile overlay");
-            HealthCheck(device, slot, boot.Info!);
+            HealthCheck(device, slot, info);
             FireIfArmed();
         }
         catch (PowerCutException e)
@@ -85,6 +93,30 @@ public sealed class AbBootService : IDeviceService
             device.Log("Kernel panic - not syncing: VFS: unable to mount root");
             device.RequestStop(DeviceExitCode.Panic);
         }
+    }
+
+    /// <summary>What a board prints when neither slot can boot (a bootloader's last words).</summary>
+    public const string NoSlotPanic = "Kernel panic - not syncing: VFS: no bootable A/B slot";
+
+    /// <summary>The slot a bootloader outside the agent already chose (setting <c>ab.booted</c>), if one did.</summary>
+    public static SlotName? BootedByBootloader(BoardConfig config) =>
+        config.Setting("ab.booted", "") is { Length: > 0 } s ? SlotNames.Parse(s) : null;
+
+    /// <summary>
+    /// The bootloader's slot selection with the board's tamper-check policy, every line of its log printed with an
+    /// <c>ab:</c> prefix: the one implementation process boards run here and QEMU boards run in their initramfs.
+    /// </summary>
+    public static BootResult Select(AbDisk disk, BoardConfig config, Action<string> log)
+    {
+        var policy = config.Setting("ab.check", "sampled") switch
+        {
+            "none" => BootPolicy.NoCheck,
+            "full" => BootPolicy.FullCheck,
+            _ => BootPolicy.Default with { Seed = (ulong)config.Seed },
+        };
+        var boot = Bootloader.Boot(disk, policy);
+        foreach (var line in boot.Log) log($"ab: {line}");
+        return boot;
     }
 
     private void HealthCheck(DeviceHost device, SlotName slot, SlotInfo info)
@@ -109,7 +141,7 @@ public sealed class AbBootService : IDeviceService
     }
 
     /// <summary>The cut plan from the settings, unless it already fired (it fires once, not at every boot).</summary>
-    private CutPlan? ArmedCut(BoardConfig config)
+    internal static CutPlan? ArmedCut(BoardConfig config)
     {
         var spec = config.Setting("ab.cut", "");
         if (spec.Length == 0) return null;
@@ -132,12 +164,15 @@ public sealed class AbBootService : IDeviceService
     internal async Task PowerLostAsync(PowerCutException e, CancellationToken cancellation = default)
     {
         var device = _device!;
-        if (_disk?.Plan is { } plan)
-        {
-            var fired = Path.Combine(device.Config.DataDirectory, "ab-cut.fired");
-            File.WriteAllText(fired, device.Config.Setting("ab.cut", plan.At.ToString()));
-        }
-        device.Log($"[power] lost: {e.Message}");
+        await PowerLostAsync(device.Config, _disk?.Plan, e, line => device.Log(line), cancellation);
+    }
+
+    /// <summary>Records that the armed cut fired (it fires once), prints the loss and stops dead until the harness removes power.</summary>
+    internal static async Task PowerLostAsync(BoardConfig config, CutPlan? plan, PowerCutException e, Action<string> log, CancellationToken cancellation = default)
+    {
+        if (plan is not null)
+            File.WriteAllText(Path.Combine(config.DataDirectory, "ab-cut.fired"), config.Setting("ab.cut", plan.At.ToString()));
+        log($"[power] lost: {e.Message}");
         // Dead hardware: nothing more happens until the harness removes power.
         await Task.Delay(Timeout.Infinite, cancellation);
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using HilRig.Device.Shell;
 using HilRig.Update.Bundles;
+using HilRig.Update.Cloud;
 using HilRig.Update.Cm;
 using HilRig.Update.Hosting;
 
@@ -21,13 +22,17 @@ public sealed class CommunicationManagerService : IDeviceService
     public async Task StartAsync(DeviceHost device, CancellationToken cancellation)
     {
         var c = device.Config;
-        var config = UpdateSettings.Cm(c);
+        // What it trusts and decrypts with first, then who it is: to its UMs (the node credentials, in its configuration),
+        // then to the cloud.
         var trust = TrustStore.Load(UpdateSettings.RequiredPath(c, "update.trust", "the trust store of the keys that sign its updates"));
         var unitKey = KeyFiles.LoadAgreementKey(UpdateSettings.RequiredPath(c, "update.unit_key", "the unit's key agreement key to unwrap bundle keys"));
-        _runtime = await CmRuntime.StartAsync(config, trust, unitKey, UpdateSettings.CmEndpoint(c), null,
+        var config = UpdateSettings.Cm(c);
+        var credentials = UnitCredentials.Load(UpdateSettings.RequiredPath(c, "update.cloud_credentials",
+            "the unit's certificate, key and the cloud's CA (the directory `hilrig cloud enroll --out` writes)"));
+        _runtime = await CmRuntime.StartAsync(config, trust, unitKey, credentials, UpdateSettings.CmEndpoint(c), null,
             UpdateSettings.CheckInPeriod(c), TimeProvider.System, ct: cancellation);
         var resumed = config.CrashAt is null ? "" : $", fault point {config.CrashAt}";
-        device.Log($"communication-manager: unit {config.UnitId}, RegisterUM on {_runtime.GrpcAddress}, cloud {config.CloudUrl}, image {_runtime.Manager.Store.InstalledImageVersion}{resumed}");
+        device.Log($"communication-manager: unit {config.UnitId}, RegisterUM on {_runtime.GrpcAddress}{(config.Credentials is null ? " WITHOUT TLS: any peer may register" : " (mutual TLS)")}, cloud {config.CloudUrl}, image {_runtime.Manager.Store.InstalledImageVersion}{resumed}");
         if (_runtime.Manager.Store.InProgress is { } p) device.Log($"communication-manager: resuming image {p.Plan.ImageVersion} in phase {p.Phase}");
         if (config.CrashAt is not null)
             _ = _runtime.Resumption.ContinueWith(t => { if (t.IsFaulted && t.Exception?.InnerException is CmCrashedException) Die(); }, TaskScheduler.Default);
@@ -50,6 +55,8 @@ public sealed class CommunicationManagerService : IDeviceService
             ctx.WriteLine($"installed: {m.Store.InstalledImageVersion}");
             ctx.WriteLine($"phase: {(m.Store.InProgress is { } p ? $"{p.Phase.ToString().ToLowerInvariant()} image {p.Plan.ImageVersion}" : "idle")}");
             ctx.WriteLine($"ums: {string.Join(" ", m.Registry.Statuses.OrderBy(s => s.Key).Select(s => $"{s.Key}={s.Value.UpdateState.ToString().ToUpperInvariant()}"))}");
+            ctx.WriteLine($"tls: {(m.Config.Credentials is { } tls ? $"mutual, node CA '{tls.Ca.Subject}'" : "off (any peer may register)")}");
+            foreach (var refusal in m.Registry.Refusals.TakeLast(5)) ctx.WriteLine($"refused: {refusal}");
             if (_runtime.LastResult is { } last) Print(ctx, last);
             if (_runtime.LastError is { } error) ctx.WriteLine($"error: {error}");
             return Task.FromResult(0);

@@ -1,5 +1,6 @@
 using HilRig.Device.Ab;
 using HilRig.Device.Shell;
+using HilRig.Update.Grpc;
 using HilRig.Update.Hosting;
 using HilRig.Update.Um;
 using HilRig.Update.Um.Modules;
@@ -46,7 +47,8 @@ public sealed class UpdateManagerService : IDeviceService
             ctx.WriteLine($"node: {status.NodeId}");
             ctx.WriteLine($"state: {status.UpdateState.ToString().ToUpperInvariant()}");
             ctx.WriteLine($"image: {status.ImageVersion}");
-            ctx.WriteLine($"connected: {(_runtime.Client.Connections > 0 ? "yes" : "no")}");
+            ctx.WriteLine($"connected: {(_runtime.Client.State == CmLinkState.Registered ? "yes" : "no")}");
+            ctx.WriteLine($"cm: {_runtime.Client.State.ToString().ToLowerInvariant()}{(_runtime.Client.LastStreamEnd is { } end ? $" (last stream: {end})" : "")}");
             if (status.Error is not null) ctx.WriteLine($"error: {status.Error.Message}");
             foreach (var c in status.Components) ctx.WriteLine($"component {c.ComponentId} {c.Version} {c.State.ToString().ToUpperInvariant()}");
             return Task.FromResult(0);

@@ -1,5 +1,6 @@
 using System.Net;
 using HilRig.Update.Cm;
+using HilRig.Update.Security;
 using HilRig.Update.Um;
 
 namespace HilRig.Device.Update;
@@ -13,9 +14,12 @@ namespace HilRig.Device.Update;
 /// <item><term>update.cm</term><description><c>on</c> on the main node (enables the CM)</description></item>
 /// <item><term>update.cm_listen</term><description>the address the CM listens on (default 127.0.0.1; on SimNet 0.0.0.0)</description></item>
 /// <item><term>update.cm_port, update.cloud, update.unit, update.platform, update.expected</term><description>the CM's listen port, the cloud URL, unit and platform id, the UMs that must take part</description></item>
-/// <item><term>update.trust, update.unit_key</term><description>trust store and unit key-agreement key (default: fixtures/update test-only files)</description></item>
+/// <item><term>update.trust, update.unit_key</term><description>trust store and unit key-agreement key (no default: provisioning gives them)</description></item>
+/// <item><term>update.cloud_credentials</term><description>directory with <c>unit.crt</c>, <c>unit.key</c> and <c>ca.crt</c> from <c>hilrig cloud enroll</c>: the CM's identity towards the cloud and the CA it checks the cloud's certificate against</description></item>
+/// <item><term>update.node_credentials</term><description>directory with this node's <c>node.crt</c>, <c>node.key</c> and the unit's node CA <c>ca.crt</c> (provisioning puts them there): CM and UM talk mutual TLS with them; required unless update.grpc_tls is off</description></item>
+/// <item><term>update.grpc_tls</term><description><c>on</c> (default) or <c>off</c>: cleartext RegisterUM that any peer may use, for a capture that must show the gRPC messages</description></item>
 /// <item><term>update.checkin_period</term><description>seconds between check-ins; 0 (default) checks in only on <c>cm checkin</c></description></item>
-/// <item><term>update.deployment</term><description><c>shared</c> (file:// on shared storage, default) or <c>http</c> (the CM's file server)</description></item>
+/// <item><term>update.deployment</term><description><c>shared</c> (file:// on shared storage, default) or <c>http</c> (the CM's file server, on update.cm_listen, named by the host of update.cm_url)</description></item>
 /// <item><term>update.download_attempts, update.download_stall_timeout</term><description>attempts per component URL, and seconds without data before an attempt is abandoned and resumed</description></item>
 /// <item><term>update.cm_crash_at</term><description>a CM fault point (<c>before-start</c>, <c>before-apply</c>) where the device dies as if its power was cut</description></item>
 /// </list>
@@ -50,7 +54,19 @@ public static class UpdateSettings
         var node = c.Setting("update.node", c.Name);
         var root = StateRoot(c);
         var modules = ParseModules(c.Setting("update.modules", ""), root);
-        return new UmConfig(node, uint.Parse(c.Setting("update.priority", "0")), Path.Combine(root, "um"), modules);
+        return new UmConfig(node, uint.Parse(c.Setting("update.priority", "0")), Path.Combine(root, "um"), modules) { Credentials = Credentials(c) };
+    }
+
+    /// <summary>
+    /// The node's credentials for the CM↔UM channel (update.node_credentials), or null when update.grpc_tls is off. There
+    /// is no default: a node without its own certificate has nothing to prove who it is with.
+    /// </summary>
+    public static NodeCredentials? Credentials(BoardConfig c)
+    {
+        if (c.Setting("update.grpc_tls", "on") == "off") return null;
+        var directory = RequiredPath(c, "update.node_credentials", "the node's certificate, key and node CA (node.crt, node.key, ca.crt) for mutual TLS between CM and UMs");
+        try { return NodeCredentials.LoadDirectory(directory); }
+        catch (CredentialException e) { throw new InvalidDataException($"update.node_credentials: {e.Message}", e); }
     }
 
     public static Uri CmUrl(BoardConfig c) => new(c.Settings.TryGetValue("update.cm_url", out var url) ? url
@@ -68,8 +84,11 @@ public static class UpdateSettings
             c.Setting("update.deployment", "shared") == "http" ? ImageDeployment.HttpFileServer : ImageDeployment.SharedStorage)
         {
             StepTimeout = Seconds(c, "update.step_timeout", TimeSpan.FromSeconds(60)),
+            // The main node's own UM reaches the CM where every other node does: that is the address to name it by.
+            AdvertisedHost = c.Settings.TryGetValue("update.cm_url", out var cmUrl) && Uri.TryCreate(cmUrl, UriKind.Absolute, out var u) ? u.Host : null,
             CrashAt = c.Setting("update.cm_crash_at", "") is { Length: > 0 } point ? point : null,
             Download = Download(c),
+            Credentials = Credentials(c),
         };
     }
 
@@ -95,7 +114,7 @@ public static class UpdateSettings
         c.Settings.TryGetValue(key, out var seconds) ? TimeSpan.FromSeconds(double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture)) : fallback;
 
     /// <summary>
-    /// A file the CM cannot work without (its trust store, the unit's key). There is no default: a device must never
+    /// A file the CM or UM cannot work without (its trust store, the unit's key, the node's credentials). There is no default: a device must never
     /// fall back to someone else's keys, least of all the repository's test-only ones.
     /// </summary>
     public static string RequiredPath(BoardConfig c, string key, string what) =>

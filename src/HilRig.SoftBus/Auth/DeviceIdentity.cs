@@ -45,7 +45,7 @@ public sealed class DeviceIdentity
         {
             ["udid"] = identity.Udid,
             ["ed25519"] = Convert.ToBase64String(identity._key.GetEncoded()),
-        }));
+        }, SoftBusJson.Default.DictionaryStringString));
         return identity;
     }
 

@@ -16,11 +16,11 @@ public sealed class TrustStore
         if (directory is null) return;
         _path = Path.Combine(directory, "trusted.json");
         if (!File.Exists(_path)) return;
-        foreach (var p in JsonSerializer.Deserialize<List<StoredPeer>>(File.ReadAllBytes(_path)) ?? [])
+        foreach (var p in JsonSerializer.Deserialize(File.ReadAllBytes(_path), SoftBusJson.Default.ListStoredPeer) ?? [])
             _peers[p.Udid] = new TrustedPeer(p.Udid, p.Name, Convert.FromBase64String(p.PublicKey));
     }
 
-    private sealed record StoredPeer(string Udid, string Name, string PublicKey);
+    internal sealed record StoredPeer(string Udid, string Name, string PublicKey);
 
     public IReadOnlyList<TrustedPeer> Peers
     {
@@ -38,7 +38,7 @@ public sealed class TrustStore
         {
             _peers[peer.Udid] = peer;
             if (_path is not null)
-                Durable.Write(_path, JsonSerializer.SerializeToUtf8Bytes(_peers.Values.Select(p => new StoredPeer(p.Udid, p.Name, Convert.ToBase64String(p.PublicKey))).ToList()));
+                Durable.Write(_path, JsonSerializer.SerializeToUtf8Bytes(_peers.Values.Select(p => new StoredPeer(p.Udid, p.Name, Convert.ToBase64String(p.PublicKey))).ToList(), SoftBusJson.Default.ListStoredPeer));
         }
     }
 }

@@ -47,7 +47,7 @@ public sealed record DiscoveryMessage
         using (var w = new Utf8JsonWriter(ms))
         {
             w.WriteStartObject();
-            w.WriteString("deviceId", JsonSerializer.Serialize(new Dictionary<string, string> { ["UDID"] = Udid }));
+            w.WriteString("deviceId", JsonSerializer.Serialize(new Dictionary<string, string> { ["UDID"] = Udid }, SoftBusJson.Default.DictionaryStringString));
             w.WriteString("devicename", DeviceName);
             w.WriteNumber("type", DeviceType);
             w.WriteString("hicomversion", HicomVersion);

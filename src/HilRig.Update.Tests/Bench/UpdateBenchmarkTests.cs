@@ -27,15 +27,36 @@ public class UpdateBenchmarkTests
     }
 
     [Test]
-    public async Task CheckIns_SmallScale_EveryUnitRecorded()
+    public async Task CheckIns_SmallScale_EveryUnitRecordedOverItsOwnCertificate_AndKeptConnectionsAreReused()
     {
         await using var rig = await UnitRig.StartAsync("bench-checkins", startUnit: false);
         await rig.UploadAsync(await rig.MakeBundleAsync("2.0"));
-        var rate = await UpdateBenchmark.CheckInsPerSecondAsync(rig.Cloud.Address, UnitRig.Platform, 200, 8, default);
-        Assert.That(rate, Is.GreaterThan(0));
+        var issued = await HilRig.Cloud.CloudEnrollment.IssueAsync(rig.Cloud.Data, Enumerable.Range(0, 60).Select(i => $"sim-{i:D5}").ToList(), DateTimeOffset.UtcNow);
+        var caPem = File.ReadAllText(rig.Cloud.Data.CaCertificate);
+        var credentials = issued.Select(c => Update.Cloud.UnitCredentials.FromPem(c.CertificatePem, c.KeyPem, caPem)).ToList();
+        var handshakes = 0;
+        var fleet = credentials.Select(c => (c.UnitId, (Func<HttpMessageHandler>)(() =>
+        {
+            var handler = (SocketsHttpHandler)c.ConfigureTls(new SocketsHttpHandler());
+            handler.ConnectCallback = async (context, ct) =>
+            {
+                Interlocked.Increment(ref handshakes);
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                await socket.ConnectAsync(context.DnsEndPoint, ct);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            };
+            return handler;
+        }))).ToList();
+
+        var rates = await UpdateBenchmark.CheckInsAsync(rig.Cloud.Address, UnitRig.Platform, fleet, 8, default);
+
+        Assert.That(rates.FirstPerS, Is.GreaterThan(0));
+        Assert.That(rates.KeptPerS, Is.GreaterThan(0));
+        Assert.That(handshakes, Is.EqualTo(60), "one connection per unit, kept for its second check-in");
         var dashboard = await rig.Cloud.Service.DashboardAsync();
-        Assert.That(dashboard.Units, Is.EqualTo(200));
-        Assert.That(dashboard.InProgressNow, Is.EqualTo(200 - 200 / 3 - 1), "units on version 1 are current; the rest were offered 1");
+        Assert.That(dashboard.Units, Is.EqualTo(60));
+        Assert.That(dashboard.InProgressNow, Is.EqualTo(40), "units on version 1 are current; the rest were offered 1");
+        foreach (var c in credentials) c.Dispose();
     }
 
     [Test]

@@ -8,12 +8,12 @@ using NUnit.Framework;
 
 namespace HilRig.Update.Tests.Cloud;
 
-/// <summary>The cloud exe's HTTP API on Kestrel + SQLite, with its clock in virtual time.</summary>
+/// <summary>The cloud exe's HTTPS API on Kestrel + SQLite, with its clock in virtual time: units by certificate, operators by token.</summary>
 public class CloudApiTests
 {
     private static async Task<CheckInResponse> CheckIn(UnitRig rig, long version, string unit = "u1")
     {
-        using var r = await rig.Http.PostAsJsonAsync(new Uri(rig.Cloud.Address, "api/checkin"), new CheckInRequest(unit, UnitRig.Platform, version, "n"), CloudApi.Json);
+        using var r = await rig.UnitClient(unit).PostAsJsonAsync(new Uri(rig.Cloud.Address, "api/checkin"), new CheckInRequest(unit, UnitRig.Platform, version, "n"), CloudApi.Json);
         r.EnsureSuccessStatusCode();
         return (await r.Content.ReadFromJsonAsync<CheckInResponse>(CloudApi.Json))!;
     }
@@ -39,7 +39,8 @@ public class CloudApiTests
     [Test]
     public async Task CheckIn_ThrottlePeriodAndManualTrigger_InVirtualTime()
     {
-        var time = new ManualTimeProvider();
+        // From now: the cloud checks unit certificates against its clock too.
+        var time = new ManualTimeProvider(DateTimeOffset.UtcNow);
         await using var rig = await UnitRig.StartAsync("cloud-throttle", startUnit: false, cloudTime: time);
         var bundle = await rig.MakeBundleAsync("2.0");
         await rig.UploadAsync(bundle);
@@ -84,7 +85,7 @@ public class CloudApiTests
         await CheckIn(rig, 1, "grouped");
         await rig.Http.PutAsJsonAsync(new Uri(rig.Cloud.Address, "api/groups/qa"), new { platformId = UnitRig.Platform, targetVersion = 1 });
         await rig.Http.PutAsJsonAsync(new Uri(rig.Cloud.Address, "api/units/grouped/group"), new { group = "qa" });
-        await rig.Http.PostAsJsonAsync(new Uri(rig.Cloud.Address, "api/results"), new ResultReport("updating", 1, false, "sha256-mismatch", "x"), CloudApi.Json);
+        (await rig.UnitClient("updating").PostAsJsonAsync(new Uri(rig.Cloud.Address, "api/results"), new ResultReport("updating", 1, false, "sha256-mismatch", "x"), CloudApi.Json)).EnsureSuccessStatusCode();
 
         var json = await rig.Http.GetFromJsonAsync<JsonElement>(new Uri(rig.Cloud.Address, "api/dashboard"));
         Assert.That(json.GetProperty("currentlyOnline").GetInt32(), Is.EqualTo(3));

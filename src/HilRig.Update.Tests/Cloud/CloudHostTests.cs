@@ -1,4 +1,5 @@
 using HilRig.Cloud;
+using HilRig.Cloud.Security;
 using HilRig.Testing;
 using NUnit.Framework;
 
@@ -15,10 +16,10 @@ public class CloudHostTests
             DataDirectory = RepoPaths.NewTempDirectory("cloud-any"),
             SigningKeyPath = RepoPaths.Fixtures("update", "test-only-cloud-signing.pem"),
             UploadTrustPath = RepoPaths.Fixtures("update", "test-only-oem-trust.json"),
-            Listen = "http://0.0.0.0:0",
+            Listen = "https://0.0.0.0:0",
         });
         Assert.That(host.Address.Host, Is.EqualTo("127.0.0.1"));
-        using var http = new HttpClient();
+        using var http = CloudTrust.OperatorClient(new SocketsHttpHandler(), host.Data, CloudTrust.AdminToken(host.Data), TimeSpan.FromSeconds(30));
         using var response = await http.GetAsync(new Uri(host.Address, "api/dashboard"));
         Assert.That(response.IsSuccessStatusCode, Is.True);
     }

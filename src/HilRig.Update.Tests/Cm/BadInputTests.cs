@@ -126,7 +126,7 @@ public class BadInputTests
     }
 
     /// <summary>Rewrites what the CM fetches from the cloud, as an attacker between them would.</summary>
-    private sealed class SwapHandler() : DelegatingHandler(new HttpClientHandler())
+    private sealed class SwapHandler : DelegatingHandler
     {
         public (string From, string To)? Replace { get; set; }
         public string? Corrupt { get; set; }

@@ -73,7 +73,7 @@ public class CmRuntimeTests
     }
 
     /// <summary>Answers the first check-in with something that is not JSON, as a broken proxy would.</summary>
-    private sealed class GarbageOnce() : DelegatingHandler(new HttpClientHandler())
+    private sealed class GarbageOnce : DelegatingHandler
     {
         private int _checkIns;
 

@@ -71,6 +71,50 @@ public class CommunicationManagerTests
     }
 
     [Test]
+    public async Task CmKilledAfterTheUpdateEndedButBeforeItsReport_DeliversTheResultAfterRestart()
+    {
+        // Issue 13 defect (found by reading; this test failed before the fix): the orchestrator ended the update in one
+        // transaction and the CM wrote the result to report in another, so a CM killed between the two came back with
+        // no update in progress and nothing to report: the cloud never heard of the update.
+        await using var rig = await UnitRig.StartAsync("cm-crash-report", startUnit: false);
+        await rig.StartCmAsync(crashAt: "before-report");
+        foreach (var node in UnitRig.Nodes) await rig.StartUmAsync(node);
+        await UnitRig.WaitAsync(() => rig.Cm.Registry.Statuses.Count == 3, "UMs registered");
+        var version = await rig.UploadAsync(await rig.MakeBundleAsync("2.0"));
+
+        Assert.ThrowsAsync<CmCrashedException>(() => rig.Cm.CheckInAsync(default));
+        Assert.That(await rig.CloudResultsAsync(), Is.Empty);
+        await rig.StopCmAsync();
+
+        await rig.StartCmAsync();
+        await rig.CmRuntime.Resumption.WaitAsync(TimeSpan.FromSeconds(30));
+        var result = (await rig.CloudResultsAsync()).Single();
+        Assert.That((result.Success, result.ImageVersion), Is.EqualTo((true, version)));
+        Assert.That(rig.Cm.Store.InstalledImageVersion, Is.EqualTo(version));
+    }
+
+    [Test]
+    public async Task UmConnectingAfterTheCmTookItsSnapshot_DoesNotBreakTheCheckIn()
+    {
+        // Issue 13 defect (found by reading; this test failed before the fix with KeyNotFoundException): the CM read the
+        // UMs' statuses, then the component owners in a second look, so a UM connecting in between owned a component
+        // whose node had no status.
+        await using var rig = await UnitRig.StartAsync("cm-late-um");
+        var version = await rig.UploadAsync(await rig.MakeBundleAsync("2.0", ("late-app", "late")));
+        rig.Cm.UmsConnected = () =>
+        {
+            var late = new UpdateStatus { NodeId = "late", UpdateState = UpdateState.Idle };
+            late.Components.Add(new ComponentStatus { ComponentId = "late-app", Version = "1.0" });
+            rig.Cm.Registry.Attach("late", late, (_, _) => ValueTask.CompletedTask);
+        };
+
+        var outcome = (await rig.Cm.CheckInAsync(default)).Outcome!;
+
+        Assert.That((outcome.Success, outcome.Reason), Is.EqualTo((false, "unknown-component")), outcome.Detail);
+        Assert.That(outcome.ImageVersion, Is.EqualTo(version));
+    }
+
+    [Test]
     public async Task CmKilledBeforeStart_ContinuesFromPrepared()
     {
         await using var rig = await UnitRig.StartAsync("cm-crash-start", startUnit: false);
@@ -134,13 +178,12 @@ public class CommunicationManagerTests
     public async Task UmSendingGarbage_GetsAGrpcErrorAndTheCmStaysUp()
     {
         await using var rig = await UnitRig.StartAsync("cm-garbage");
-        using var http = Update.Grpc.GrpcClient.CreateHttpClient();
-        await using (var call = new Update.Grpc.GrpcClient(http, rig.CmAddress)
-                         .StartDuplex<UpdateStatus, CMMessages>(UmServiceEndpoint.RegisterUmPath, CMMessages.Parser))
+        using (var credentials = rig.NodeCa.Credentials("node-9", cm: false))
+        using (var raw = new Grpc.RawUm(rig.CmAddress, credentials))
+        using (var call = raw.Open())
         {
-            await call.WriteRawAsync(new byte[] { 0, 0, 0, 0, 4, 0x0a, 0xff, 0xff, 0xff });
-            var e = Assert.ThrowsAsync<Update.Grpc.GrpcStatusException>(async () => await call.ReadAsync())!;
-            Assert.That(e.Code, Is.EqualTo(Update.Grpc.GrpcStatusCode.Internal));
+            await call.RequestStream.WriteAsync([0x0a, 0xff, 0xff, 0xff]);
+            Assert.That((await Grpc.RawUm.EndOf(call)).StatusCode, Is.EqualTo(global::Grpc.Core.StatusCode.Internal));
         }
         var version = await rig.UploadAsync(await rig.MakeBundleAsync("2.0"));
         Assert.That((await rig.Cm.CheckInAsync(default)).Outcome, Is.EqualTo(UpdateOutcome.Installed(version)));
@@ -180,7 +223,7 @@ public class CommunicationManagerTests
     }
 
     /// <summary>Fails every component download with an error the downloader does not know.</summary>
-    private sealed class BrokenDownloads() : DelegatingHandler(new HttpClientHandler())
+    private sealed class BrokenDownloads : DelegatingHandler
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct) =>
             request.RequestUri!.AbsolutePath.StartsWith("/files/", StringComparison.Ordinal)

@@ -17,7 +17,7 @@ internal sealed class FakeUm
     {
         _registry = registry;
         _status = new UpdateStatus { NodeId = node, UpdateState = UpdateState.Idle };
-        _token = registry.Attach(node, _status.Clone(), OnCommand);
+        _token = registry.Attach(node, _status.Clone(), OnCommand) ?? throw new InvalidOperationException($"{node} is already registered");
     }
 
     public static FakeUm Attach(UmRegistry registry, string node) => new(registry, node);

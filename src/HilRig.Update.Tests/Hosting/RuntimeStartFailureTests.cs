@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Sockets;
 using HilRig.Testing;
 using HilRig.Update.Bundles;
+using HilRig.Update.Cloud;
 using HilRig.Update.Cm;
+using HilRig.Update.Tests.Cloud;
 using HilRig.Update.Hosting;
 using HilRig.Update.Um;
 using NUnit.Framework;
@@ -44,7 +46,8 @@ public class RuntimeStartFailureTests
         using var unitKey = KeyFiles.LoadAgreementKey(RepoPaths.Fixtures("update", "test-only-unit.pem"));
         var trust = TrustStore.Load(RepoPaths.Fixtures("update", "test-only-trust.json"));
 
-        Assert.CatchAsync<IOException>(() => CmRuntime.StartAsync(config, trust, unitKey, (IPEndPoint)taken.LocalEndpoint,
+        using var credentials = UnitCredentials.Load(TestCredentials.Enroll("unit-1"));
+        Assert.CatchAsync<IOException>(() => CmRuntime.StartAsync(config, trust, unitKey, credentials, (IPEndPoint)taken.LocalEndpoint,
             new IPEndPoint(IPAddress.Loopback, filePort), TimeSpan.Zero, TimeProvider.System));
 
         Assert.That(Listening(filePort), Is.False, "the file server was stopped");

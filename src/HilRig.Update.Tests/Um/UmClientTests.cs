@@ -1,5 +1,7 @@
+using Grpc.Net.Client;
 using HilRig.Update.Grpc;
 using HilRig.Update.Hosting;
+using HilRig.Update.Protocol;
 using HilRig.Update.Um;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -29,8 +31,8 @@ public class UmClientTests
         }, CancellationToken.None);
         await using var node = new UmNode("um-stopped", new ModuleConfig("fw", "test", Params: new Dictionary<string, string> { ["version"] = "1.0" }));
         var handler = await node.Boot();
-        using var http = GrpcClient.CreateHttpClient();
-        var client = new UmClient(handler, new GrpcClient(http, cm.Address), TimeProvider.System);
+        using var channel = UmChannel.Create(cm.Address, new GrpcLinkOptions());
+        var client = new UmClient(handler, new UMService.UMServiceClient(channel), new GrpcLinkOptions(), TimeProvider.System);
         using var stop = new CancellationTokenSource();
         var run = client.RunAsync(stop.Token);
         await called.Task.WaitAsync(TimeSpan.FromSeconds(30));
@@ -53,7 +55,7 @@ public class UmClientTests
             var allCalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             await using var cm = await KestrelHost.StartLoopbackAsync(HttpProtocols.Http2, async context =>
             {
-                context.Response.ContentType = GrpcHeaders.ContentType;
+                context.Response.ContentType = "application/grpc";
                 await context.Response.StartAsync();
                 await context.Response.BodyWriter.FlushAsync();
                 if (Interlocked.Increment(ref calls) == umCount) allCalled.TrySetResult();
@@ -61,7 +63,7 @@ public class UmClientTests
                 context.Features.Get<IHttpResetFeature>()!.Reset(2);
             }, CancellationToken.None);
             var nodes = new List<UmNode>();
-            var https = new List<HttpClient>();
+            var channels = new List<GrpcChannel>();
             var stops = new List<CancellationTokenSource>();
             var runs = new List<Task>();
             try
@@ -70,11 +72,11 @@ public class UmClientTests
                 {
                     var node = new UmNode($"um-reset-{round}-{i}", new ModuleConfig("fw", "test", Params: new Dictionary<string, string> { ["version"] = "1.0" }));
                     nodes.Add(node);
-                    var http = GrpcClient.CreateHttpClient();
-                    https.Add(http);
+                    var channel = UmChannel.Create(cm.Address, new GrpcLinkOptions());
+                    channels.Add(channel);
                     var stop = new CancellationTokenSource();
                     stops.Add(stop);
-                    runs.Add(new UmClient(await node.Boot(), new GrpcClient(http, cm.Address), TimeProvider.System).RunAsync(stop.Token));
+                    runs.Add(new UmClient(await node.Boot(), new UMService.UMServiceClient(channel), new GrpcLinkOptions(), TimeProvider.System).RunAsync(stop.Token));
                 }
                 await allCalled.Task.WaitAsync(TimeSpan.FromSeconds(30));
                 reset.SetResult();
@@ -91,7 +93,7 @@ public class UmClientTests
             finally
             {
                 foreach (var stop in stops) stop.Dispose();
-                foreach (var http in https) http.Dispose();
+                foreach (var channel in channels) channel.Dispose();
                 foreach (var node in nodes) await node.DisposeAsync();
             }
         }

@@ -56,6 +56,34 @@ public class UpdateHandlerTests
         Assert.That(status.Components.Single().Version, Is.EqualTo("1.0"));
     }
 
+    [Test]
+    public async Task PowerCutBetweenTheRenameAndItsStateWrite_TheOldFileIsStillRestoredByRevert()
+    {
+        // Issue 13 defect (found by reading; this test failed before the fix): the power went after the staged file
+        // was renamed over the target but before the module recorded it, so the repeated Update found nothing staged
+        // and failed, and Revert, seeing no record of the rename, left the new file in place of the old one.
+        await using var node = new UmNode("um-file-cut");
+        var target = node.Image("app.conf", "v1");
+        node.Config = node.Config with { Modules = [FileModule("config", target)] };
+        var h = await node.Boot();
+        await h.HandleAsync(UmNode.Prepare(2, UmNode.Component("config", "2.0", node.Image("v2", "v2"))), default);
+        Update.Storage.DurableFile.Observer.Value = e =>
+        {
+            if (e == $"rename {target}.hilrig-new -> {target}") throw new OperationCanceledException("power cut");
+        };
+        Assert.ThrowsAsync<OperationCanceledException>(() => h.HandleAsync(UmNode.Start, default));
+        Update.Storage.DurableFile.Observer.Value = null;
+        Assert.That(File.ReadAllText(target), Is.EqualTo("v2"), "the rename reached the disk");
+
+        h = await node.Boot();
+        var again = await h.HandleAsync(UmNode.Start, default);
+        Assert.That(again.UpdateState, Is.EqualTo(UpdateState.Updated), again.Error?.Message);
+        var reverted = await h.HandleAsync(UmNode.Revert, default);
+        Assert.That(reverted.UpdateState, Is.EqualTo(UpdateState.Idle));
+        Assert.That(File.ReadAllText(target), Is.EqualTo("v1"), "the backup went back over the target");
+        Assert.That(File.Exists(target + ".hilrig-old"), Is.False);
+    }
+
     [TestCase("1.0", "component 'config': version 1.0 is already installed")]
     [TestCase("0.9", "component 'config': version downgrade from 1.0 to 0.9 has been rejected")]
     public async Task Prepare_EqualOrLowerVersion_FailsWithoutTouchingTheModule(string version, string error)

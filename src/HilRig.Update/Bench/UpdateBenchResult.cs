@@ -22,4 +22,36 @@ public sealed record UpdateBenchResult(
 
     [JsonPropertyName("fanout_ratio")]
     public double FanoutRatio => GrpcJsFanout100Ms > 0 ? Fanout100Ms / GrpcJsFanout100Ms : double.NaN;
+
+    /// <summary>Check-ins that each open a new mutual-TLS connection (<see cref="CheckinsPerS"/>: on the connection a unit kept).</summary>
+    [JsonPropertyName("first_checkins_per_s")]
+    public double FirstCheckinsPerS { get; init; }
+
+    /// <summary>Baseline: the same clients against a TLS server that answers at once and does nothing else.</summary>
+    [JsonPropertyName("tls_echo_checkins_per_s")]
+    public double EchoCheckinsPerS { get; init; }
+
+    [JsonPropertyName("tls_echo_first_checkins_per_s")]
+    public double EchoFirstCheckinsPerS { get; init; }
+
+    /// <summary>CPU time of the cloud process per check-in: what bounds the rate on a machine of its own.</summary>
+    [JsonPropertyName("cloud_cpu_us_per_checkin")]
+    public double CloudCpuUsPerCheckin { get; init; }
+
+    [JsonPropertyName("cloud_cpu_us_per_first_checkin")]
+    public double CloudCpuUsPerFirstCheckin { get; init; }
+
+    [JsonPropertyName("tls_echo_cpu_us_per_checkin")]
+    public double EchoCpuUsPerCheckin { get; init; }
+
+    [JsonPropertyName("tls_echo_cpu_us_per_first_checkin")]
+    public double EchoCpuUsPerFirstCheckin { get; init; }
+
+    [JsonPropertyName("concurrency")]
+    public int Concurrency { get; init; }
+
+    /// <summary>Ours over the TLS echo on kept connections: the share of the transport's rate the cloud's work leaves.</summary>
+    [JsonPropertyName("checkins_vs_echo")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? CheckinsVsEcho => EchoCheckinsPerS > 0 ? Math.Round(CheckinsPerS / EchoCheckinsPerS, 2) : null;
 }

@@ -4,16 +4,18 @@ using System.Text.Json;
 using Google.Protobuf;
 using HilRig.Update.Cloud;
 using HilRig.Update.Cm;
+using System.Net;
+using Grpc.Core;
 using HilRig.Update.Grpc;
 using HilRig.Update.Hosting;
 using HilRig.Update.Protocol;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace HilRig.Update.Bench;
 
 /// <summary>
-/// The measurements behind <c>hilrig bench update</c>. The CM side is the real one (RegisterUM endpoint and UM registry
-/// on Kestrel h2c); the UMs answer every command at once, so the figures are transport plus CM bookkeeping. The
+/// The measurements behind <c>hilrig bench update</c>. The CM side is the real one (RegisterUM on Grpc.AspNetCore and the
+/// UM registry); the UMs are the generated Grpc.Net.Client stub answering every command at once, so the figures are
+/// transport plus CM bookkeeping. The
 /// baseline is tools/grpc-interop/bench.js doing the same exchange between grpc-js peers.
 /// </summary>
 public static class UpdateBenchmark
@@ -43,13 +45,10 @@ public static class UpdateBenchmark
     public static async Task<(double RttUs, double FanoutMs)> MeasureCmAsync(int warmup, int iterations, int fanout, int rounds, CancellationToken ct)
     {
         var registry = new UmRegistry(TimeProvider.System);
-        var endpoint = new GrpcServerEndpoint().Map(registry);
-        await using var host = await KestrelHost.StartLoopbackAsync(HttpProtocols.Http2, async ctx =>
-        {
-            if (!await endpoint.TryHandleAsync(ctx)) ctx.Response.StatusCode = 404;
-        }, ct);
-        using var http = GrpcClient.CreateHttpClient();
-        var client = new GrpcClient(http, host.Address);
+        var link = new GrpcLinkOptions();
+        await using var host = await UmServiceHost.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), registry, link, TimeProvider.System, ct: ct);
+        using var channel = UmChannel.Create(host.Address, link);
+        var client = new UMService.UMServiceClient(channel);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var ums = new List<Task> { EchoUm(client, "um-0", stop.Token) };
         await registry.WaitAsync(s => s.Count == 1, TimeSpan.FromSeconds(30), "the first UM", ct);
@@ -97,26 +96,55 @@ public static class UpdateBenchmark
         return (doc.RootElement.GetProperty("rtt_us").GetDouble(), doc.RootElement.GetProperty("fanout_ms").GetDouble());
     }
 
-    /// <summary>Check-ins per second from <paramref name="units"/> simulated units, each checking in once over HTTP, <paramref name="concurrency"/> at a time.</summary>
-    public static async Task<double> CheckInsPerSecondAsync(Uri cloud, string platformId, int units, int concurrency, CancellationToken ct)
+    /// <summary>
+    /// Check-ins of a fleet over mutual TLS, <paramref name="concurrency"/> at a time. Every unit is its own client —
+    /// its own certificate, so its own connection, as on a real fleet — and checks in twice: first on a new connection
+    /// (the TLS handshake and the server's certificate checks are part of it: a unit's first contact, or its daily one),
+    /// then again on the connection it keeps (a unit that stays connected, as AosEdge units do). Returns both rates.
+    /// Unit <c>i</c> reports image version <c>i % 3</c>, so against one uploaded image two units in three are offered it.
+    /// With <paramref name="serverCpu"/> (the server process's CPU time so far), each round's server CPU per check-in too.
+    /// </summary>
+    public static async Task<CheckInRates> CheckInsAsync(Uri cloud, string platformId,
+        IReadOnlyList<(string UnitId, Func<HttpMessageHandler> Handler)> units, int concurrency, CancellationToken ct, Func<TimeSpan>? serverCpu = null)
     {
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency }) { BaseAddress = cloud };
-        var next = -1;
-        var start = Stopwatch.GetTimestamp();
-        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+        var clients = new HttpClient?[units.Count];
+        try
         {
-            int i;
-            while ((i = Interlocked.Increment(ref next)) < units)
+            var cpu0 = serverCpu?.Invoke() ?? TimeSpan.Zero;
+            var first = await RoundAsync(i => clients[i] = new HttpClient(units[i].Handler()) { BaseAddress = cloud });
+            var cpu1 = serverCpu?.Invoke() ?? TimeSpan.Zero;
+            var kept = await RoundAsync(i => clients[i]!);
+            var cpu2 = serverCpu?.Invoke() ?? TimeSpan.Zero;
+            return new CheckInRates(first, kept, (cpu1 - cpu0).TotalMicroseconds / units.Count, (cpu2 - cpu1).TotalMicroseconds / units.Count);
+        }
+        finally
+        {
+            foreach (var c in clients) c?.Dispose();
+        }
+
+        async Task<double> RoundAsync(Func<int, HttpClient> client)
+        {
+            var next = -1;
+            var start = Stopwatch.GetTimestamp();
+            await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
             {
-                using var response = await http.PostAsJsonAsync(CloudApi.CheckInPath,
-                    new CheckInRequest($"sim-{i:D5}", platformId, i % 3, $"nonce-{i}"), CloudApi.Json, ct);
-                response.EnsureSuccessStatusCode();
-            }
-        }));
-        return units / Stopwatch.GetElapsedTime(start).TotalSeconds;
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < units.Count)
+                {
+                    using var response = await client(i).PostAsJsonAsync(CloudApi.CheckInPath,
+                        new CheckInRequest(units[i].UnitId, platformId, i % 3, $"nonce-{i}"), Serialization.CloudJson.Default.CheckInRequest, ct);
+                    if (!response.IsSuccessStatusCode)
+                        throw new HttpRequestException($"check-in of {units[i].UnitId}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
+                }
+            }));
+            return units.Count / Stopwatch.GetElapsedTime(start).TotalSeconds;
+        }
     }
 
-    private static async Task EchoUm(GrpcClient client, string nodeId, CancellationToken ct)
+    /// <summary>Check-ins per second on new and on kept connections, and the server's CPU µs per check-in in each (0 when not measured).</summary>
+    public sealed record CheckInRates(double FirstPerS, double KeptPerS, double FirstServerCpuUs, double KeptServerCpuUs);
+
+    private static async Task EchoUm(UMService.UMServiceClient client, string nodeId, CancellationToken ct)
     {
         var idle = new UpdateStatus { NodeId = nodeId, UpdateState = UpdateState.Idle, ImageVersion = 1 };
         idle.Components.Add(new ComponentStatus { ComponentId = "rootfs", ComponentType = "rootfs-ab", Version = "1.0" });
@@ -125,9 +153,9 @@ public static class UpdateBenchmark
         prepared.ImageVersion = 2;
         try
         {
-            await using var call = client.StartDuplex<UpdateStatus, CMMessages>(UmServiceEndpoint.RegisterUmPath, CMMessages.Parser, ct);
-            await call.WriteAsync(idle, ct);
-            while (await call.ReadAsync(ct) is not null) await call.WriteAsync(prepared, ct);
+            using var call = client.RegisterUM(deadline: DateTime.UtcNow.AddHours(1), cancellationToken: ct);
+            await call.RequestStream.WriteAsync(idle, ct);
+            while (await call.ResponseStream.MoveNext(ct)) await call.RequestStream.WriteAsync(prepared, ct);
         }
         catch (Exception) when (ct.IsCancellationRequested) { }
     }

@@ -43,9 +43,10 @@ public static class BundleArchive
 
     /// <summary>
     /// Extracts into <paramref name="directory"/> (metadata.json and components/*.enc) and returns the metadata bytes.
-    /// Refuses entries that are not those two kinds, so a bundle cannot write outside the directory.
+    /// Refuses entries that are not those two kinds, so a bundle cannot write outside the directory, and a metadata entry
+    /// longer than <paramref name="maxMetadataSize"/> bytes before reading it (its size is in the tar header).
     /// </summary>
-    public static async Task<byte[]> ExtractAsync(string bundlePath, string directory, CancellationToken ct = default)
+    public static async Task<byte[]> ExtractAsync(string bundlePath, string directory, CancellationToken ct = default, long maxMetadataSize = long.MaxValue)
     {
         Directory.CreateDirectory(Path.Combine(directory, "components"));
         byte[]? metadata = null;
@@ -63,6 +64,9 @@ public static class BundleArchive
                     throw Invalid(bundlePath, $"entry {index} '{entry.Name}' is a {entry.EntryType}, only regular files belong in a bundle");
                 if (entry.Name == MetadataEntry)
                 {
+                    if (entry.Length > maxMetadataSize)
+                        throw new BundleRejectedException(BundleRejection.TooLarge,
+                            $"{bundlePath}: entry {index} '{MetadataEntry}' is {entry.Length} bytes, over the limit of {maxMetadataSize}; it was not read");
                     using var ms = new MemoryStream();
                     if (entry.DataStream is not null) await entry.DataStream.CopyToAsync(ms, ct);
                     metadata = ms.ToArray();

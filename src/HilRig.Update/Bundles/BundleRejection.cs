@@ -29,6 +29,12 @@ public enum BundleRejection
     DecryptionFailed,
     /// <summary>No URL of a component could be downloaded.</summary>
     DownloadFailed,
-    /// <summary>The update offer is not signed, not fresh or not for this unit.</summary>
+    /// <summary>The update offer is not signed, not fresh, not for this unit or not an answer to the version it reported.</summary>
     InvalidOffer,
+    /// <summary>A part of the bundle is larger than its reader accepts (the metadata, before it is read or parsed).</summary>
+    TooLarge,
+    /// <summary>The offer's direction (next/previous) does not match the offered version against the installed one.</summary>
+    WrongDirection,
+    /// <summary>A component carries an annotation only the CM may set (<c>hilrig.downgrade</c>).</summary>
+    ForbiddenAnnotation,
 }

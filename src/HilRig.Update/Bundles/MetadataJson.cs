@@ -25,13 +25,13 @@ public static class MetadataJson
             component["sha256"] = c.Sha256Hex;
             component["sha512"] = c.Sha512Hex;
             component["size"] = c.Size;
-            components.Add(component);
+            components.Add((JsonNode)component);
         }
 
         var d = metadata.DecryptionInfo;
         var recipients = new JsonArray();
         foreach (var r in d.Recipients)
-            recipients.Add(new JsonObject
+            recipients.Add((JsonNode)new JsonObject
             {
                 ["keyId"] = r.KeyId,
                 ["ephemeralPublicKey"] = Convert.ToBase64String(r.EphemeralPublicKey),

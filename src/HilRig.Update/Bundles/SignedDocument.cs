@@ -34,7 +34,8 @@ public sealed class SignedDocument
 
     public static byte[] Create(string payloadName, JsonNode payload, SigningKey key, string purpose)
     {
-        var element = JsonSerializer.SerializeToElement(payload);
+        using var parsed = JsonDocument.Parse(payload.ToJsonString());
+        var element = parsed.RootElement.Clone();
         var signature = key.Sign(SignedBytes(purpose, element));
         var envelope = new JsonObject
         {

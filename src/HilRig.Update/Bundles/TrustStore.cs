@@ -6,8 +6,10 @@ namespace HilRig.Update.Bundles;
 
 /// <summary>
 /// The keys a unit accepts signatures from, each with a validity period so keys can rotate: a new key is added with
-/// its period before the old one ends. File form:
-/// <c>{"keys":[{"name":"cloud-2026","publicKey":"-----BEGIN PUBLIC KEY-----…","notBefore":"…Z","notAfter":"…Z"}]}</c>.
+/// its period before the old one ends. File forms: a JSON trust store
+/// <c>{"keys":[{"name":"cloud-2026","publicKey":"-----BEGIN PUBLIC KEY-----…","notBefore":"…Z","notAfter":"…Z"}]}</c>,
+/// or a PEM keyring (<see cref="PemKeyring"/>) of public keys and certificates, as <c>rauc --keyring</c> and
+/// <c>mender-artifact validate -k</c> take.
 /// </summary>
 public sealed class TrustStore
 {
@@ -32,12 +34,16 @@ public sealed class TrustStore
         return key;
     }
 
+    /// <summary>A JSON trust store or a PEM keyring, told apart by their first character; anything else says it is neither.</summary>
     public static TrustStore Load(string path)
     {
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
-        catch (IOException e) { throw new TrustStoreException($"{path}: cannot read ({e.Message})", e); }
-        return Parse(bytes, path);
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new TrustStoreException($"{path}: cannot read ({e.Message})", e); }
+        var text = System.Text.Encoding.UTF8.GetString(bytes).TrimStart('\uFEFF', ' ', '\t', '\r', '\n');
+        if (text.StartsWith('{')) return Parse(bytes, path);
+        if (text.Contains("-----BEGIN ", StringComparison.Ordinal)) return new TrustStore(PemKeyring.Parse(text, path));
+        throw new TrustStoreException($"{path}: neither a JSON trust store ({{\"keys\":[…]}}) nor a PEM file of public keys or certificates");
     }
 
     public static TrustStore Parse(ReadOnlySpan<byte> utf8, string source)
@@ -76,7 +82,7 @@ public sealed class TrustStore
         {
             using var ecdsa = ECDsa.Create();
             ecdsa.ImportSubjectPublicKeyInfo(k.SubjectPublicKeyInfo, out _);
-            keys.Add(new JsonObject
+            keys.Add((JsonNode)new JsonObject
             {
                 ["name"] = k.Name,
                 ["keyId"] = k.Id,

@@ -5,10 +5,11 @@ namespace HilRig.Update.Bundles;
 
 /// <summary>
 /// The cloud's answer to one check-in, signed so a unit can tell a legitimate move back to the previous version
-/// (seed 001) from an attacker replaying old metadata: it names the unit, echoes the nonce of that check-in, and
-/// carries the SHA-256 of the exact signed metadata to install.
+/// (seed 001) from an attacker replaying old metadata: it names the unit, echoes the nonce and the image version that
+/// check-in reported, says which way it moves the unit, and carries the SHA-256 of the exact signed metadata to install.
+/// A downgrade is the cloud's signed word that this unit, at this version, goes back to that one.
 /// </summary>
-public sealed record UpdateOffer(string UnitId, string Nonce, long ImageVersion, string Direction, bool Manual, string MetadataSha256)
+public sealed record UpdateOffer(string UnitId, string Nonce, long ImageVersion, string Direction, bool Manual, string MetadataSha256, long ReportedImageVersion)
 {
     public const string PayloadName = "offer";
     public const string Purpose = "update-offer";
@@ -23,10 +24,14 @@ public sealed record UpdateOffer(string UnitId, string Nonce, long ImageVersion,
         ["direction"] = Direction,
         ["manual"] = Manual,
         ["metadataSha256"] = MetadataSha256,
+        ["reportedImageVersion"] = ReportedImageVersion,
     }, key, Purpose);
 
-    /// <summary>Checks signature, unit and nonce; throws <see cref="BundleRejection.InvalidOffer"/> (or a key rejection).</summary>
-    public static UpdateOffer ReadVerified(ReadOnlySpan<byte> utf8, TrustStore trust, DateTimeOffset now, string unitId, string nonce)
+    /// <summary>
+    /// Checks signature, unit, nonce and the reported version; throws <see cref="BundleRejection.InvalidOffer"/> (or a key
+    /// rejection), or <see cref="BundleRejection.WrongDirection"/> when the direction does not fit the installed version.
+    /// </summary>
+    public static UpdateOffer ReadVerified(ReadOnlySpan<byte> utf8, TrustStore trust, DateTimeOffset now, string unitId, string nonce, long installedImageVersion)
     {
         SignedDocument doc;
         try { doc = SignedDocument.Parse(utf8, PayloadName, "offer"); }
@@ -36,16 +41,34 @@ public sealed record UpdateOffer(string UnitId, string Nonce, long ImageVersion,
         var p = doc.Payload;
         string S(string name) => p.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()!
             : throw new BundleRejectedException(BundleRejection.InvalidOffer, $"offer: $.offer.{name}: missing or not a string");
+        long L(string name) => p.TryGetProperty(name, out var v) && v.TryGetInt64(out var l) ? l
+            : throw new BundleRejectedException(BundleRejection.InvalidOffer, $"offer: $.offer.{name}: missing or not an integer");
         var offer = new UpdateOffer(
-            S("unitId"), S("nonce"),
-            p.TryGetProperty("imageVersion", out var iv) && iv.TryGetInt64(out var v) ? v : throw new BundleRejectedException(BundleRejection.InvalidOffer, "offer: $.offer.imageVersion: missing"),
-            S("direction"),
+            S("unitId"), S("nonce"), L("imageVersion"), S("direction"),
             p.TryGetProperty("manual", out var m) && m.ValueKind is JsonValueKind.True,
-            S("metadataSha256"));
+            S("metadataSha256"), L("reportedImageVersion"));
         if (offer.UnitId != unitId)
             throw new BundleRejectedException(BundleRejection.InvalidOffer, $"offer is for unit '{offer.UnitId}', this is '{unitId}'");
         if (offer.Nonce != nonce)
             throw new BundleRejectedException(BundleRejection.InvalidOffer, $"offer answers check-in nonce {offer.Nonce}, not this check-in's {nonce} (replayed)");
+        if (offer.ReportedImageVersion != installedImageVersion)
+            throw new BundleRejectedException(BundleRejection.InvalidOffer,
+                $"offer answers a check-in that reported image {offer.ReportedImageVersion}, this unit has image {installedImageVersion} installed");
+        offer.CheckDirection(installedImageVersion);
         return offer;
+    }
+
+    /// <summary>Next must go up from the installed version, previous down; nothing else moves a unit (seed 001).</summary>
+    public void CheckDirection(long installedImageVersion)
+    {
+        var fits = Direction switch
+        {
+            Next => ImageVersion > installedImageVersion,
+            Previous => ImageVersion < installedImageVersion,
+            _ => throw new BundleRejectedException(BundleRejection.InvalidOffer, $"offer: $.offer.direction: '{Direction}' is neither {Next} nor {Previous}"),
+        };
+        if (!fits)
+            throw new BundleRejectedException(BundleRejection.WrongDirection,
+                $"the offer moves the unit to the {Direction} image {ImageVersion}, but the installed image is {installedImageVersion}");
     }
 }

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using HilRig.Update.Cloud;
+using HilRig.Update.Serialization;
 using Polly;
 using Polly.Retry;
 
@@ -38,9 +39,9 @@ public sealed class CloudClient
 
     public async Task<CheckInResponse> CheckInAsync(CheckInRequest request, CancellationToken ct)
     {
-        using var response = await _connect.ExecuteAsync(async t => await _http.PostAsJsonAsync(new Uri(_cloud, CloudApi.CheckInPath), request, CloudApi.Json, t), ct);
+        using var response = await _connect.ExecuteAsync(async t => await _http.PostAsJsonAsync(new Uri(_cloud, CloudApi.CheckInPath), request, CloudJson.Default.CheckInRequest, t), ct);
         await EnsureOk(response, "check-in", ct);
-        return (await response.Content.ReadFromJsonAsync<CheckInResponse>(CloudApi.Json, ct))!;
+        return (await response.Content.ReadFromJsonAsync(CloudJson.Default.CheckInResponse, ct))!;
     }
 
     public async Task<byte[]> GetAsync(Uri url, CancellationToken ct)
@@ -52,7 +53,7 @@ public sealed class CloudClient
 
     public async Task ReportAsync(ResultReport report, CancellationToken ct)
     {
-        using var response = await _connect.ExecuteAsync(async t => await _http.PostAsJsonAsync(new Uri(_cloud, CloudApi.ResultsPath), report, CloudApi.Json, t), ct);
+        using var response = await _connect.ExecuteAsync(async t => await _http.PostAsJsonAsync(new Uri(_cloud, CloudApi.ResultsPath), report, CloudJson.Default.ResultReport, t), ct);
         await EnsureOk(response, "result report", ct);
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using HilRig.Update.Serialization;
 using HilRig.Update.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -30,7 +31,7 @@ public sealed class CmStateStore : IDisposable
             lock (_gate)
             {
                 if (Get("plan") is not { } json) return null;
-                var p = JsonSerializer.Deserialize<PersistedPlan>(json)!;
+                var p = JsonSerializer.Deserialize(json, StateJson.Default.PersistedPlan)!;
                 var revert = Get("revertReason") is { } reason ? (reason, Get("revertDetail") ?? "") : ((string, string)?)null;
                 return (UpdatePlan.FromPersisted(p), Enum.Parse<UpdatePhase>(Get("phase")!), revert);
             }
@@ -39,7 +40,7 @@ public sealed class CmStateStore : IDisposable
 
     public void Begin(UpdatePlan plan) => Transaction(() =>
     {
-        Set("plan", JsonSerializer.Serialize(plan.ToPersisted()));
+        Set("plan", JsonSerializer.Serialize(plan.ToPersisted(), StateJson.Default.PersistedPlan));
         Set("phase", UpdatePhase.Preparing.ToString());
         Set("revertReason", null);
         Set("revertDetail", null);
@@ -61,10 +62,17 @@ public sealed class CmStateStore : IDisposable
         return (reason, detail);
     });
 
-    /// <summary>Ends the update; on success the image version becomes the installed one, in the same transaction.</summary>
-    public void Finish(long? installed) => Transaction(() =>
+    /// <summary>
+    /// Ends the update; on success the image version becomes the installed one, and the result to report becomes the
+    /// pending one, in the same transaction: there is no moment at which the update is over and its result unrecorded.
+    /// The installed version goes down only with <paramref name="downgrade"/> (a plan made from the cloud's signed
+    /// previous-version offer); an older version finishing otherwise leaves it where it is.
+    /// </summary>
+    public void Finish(long? installed, string? pendingResult = null, bool downgrade = false) => Transaction(() =>
     {
-        if (installed is { } v) Set("installedImageVersion", v.ToString());
+        if (installed is { } v && (downgrade || v >= (long.TryParse(Get("installedImageVersion"), out var current) ? current : 0)))
+            Set("installedImageVersion", v.ToString());
+        if (pendingResult is not null) Set("pendingResult", pendingResult);
         Set("plan", null);
         Set("phase", null);
         Set("revertReason", null);

@@ -4,10 +4,11 @@ using System.Text.Json.Nodes;
 using Google.Protobuf;
 using HilRig.Update.Bundles;
 using HilRig.Update.Cloud;
-using HilRig.Update.Grpc;
 using HilRig.Update.Protocol;
 using HilRig.Update.Storage;
 using Microsoft.Extensions.Logging;
+
+using HilRig.Update.Serialization;
 
 namespace HilRig.Update.Cm;
 
@@ -44,14 +45,12 @@ public sealed class CommunicationManager : IDisposable
         _downloader = new ComponentDownloader(http, config.Download, time, log);
         Directory.CreateDirectory(config.StateDirectory);
         Store = new CmStateStore(config.DatabasePath);
-        Registry = new UmRegistry(time);
-        _orchestrator = new UpdateOrchestrator(Registry, Store, config.StepTimeout, log, config.CrashAt);
-        Endpoint = new GrpcServerEndpoint(log).Map(Registry, log);
+        Registry = new UmRegistry(time) { ReconnectGrace = config.Link.ReconnectGrace };
+        _orchestrator = new UpdateOrchestrator(Registry, Store, config.StepTimeout, log, config.CrashAt, ResultJson);
     }
 
     public UmRegistry Registry { get; }
     public CmStateStore Store { get; }
-    public GrpcServerEndpoint Endpoint { get; }
     public CmConfig Config => _config;
     public ComponentDownloader Downloader => _downloader;
 
@@ -65,7 +64,7 @@ public sealed class CommunicationManager : IDisposable
             if (Store.InProgress is null) return null;
             _log?.LogInformation("resuming the update of image {Version} in phase {Phase}", Store.InProgress.Value.Plan.ImageVersion, Store.InProgress.Value.Phase);
             var outcome = await _orchestrator.RunAsync(ct);
-            await FinishAsync(outcome, ct);
+            await FinishAsync(outcome, recorded: true, ct);
             return outcome;
         }
         finally { _busy.Release(); }
@@ -81,7 +80,7 @@ public sealed class CommunicationManager : IDisposable
             if (Store.InProgress is not null)
             {
                 var resumed = await _orchestrator.RunAsync(ct);
-                await FinishAsync(resumed, ct);
+                await FinishAsync(resumed, recorded: true, ct);
                 return new CheckInResult(false, "finished the update in progress first", resumed);
             }
             var nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
@@ -97,28 +96,28 @@ public sealed class CommunicationManager : IDisposable
             {
                 _log?.LogWarning("update refused: {Reason}", e.Message);
                 var refused = new UpdateOutcome(response.ImageVersion ?? 0, false, BundleRejectedException.ToWire(e.Reason), e.Detail);
-                await FinishAsync(refused, ct);
+                await FinishAsync(refused, recorded: false, ct);
                 return new CheckInResult(true, response.Reason, refused);
             }
             catch (UmsNotConnectedException e)
             {
                 _log?.LogWarning("update not started: {Error}", e.Message);
                 var timedOut = new UpdateOutcome(e.ImageVersion, false, UpdateOutcome.UmTimeout, e.Message);
-                await FinishAsync(timedOut, ct);
+                await FinishAsync(timedOut, recorded: false, ct);
                 return new CheckInResult(true, response.Reason, timedOut);
             }
             UpdateOutcome outcome;
             if (plan.Nodes.Count == 0)
             {
-                Store.Finish(installed: (long)plan.ImageVersion);
                 outcome = UpdateOutcome.Installed((long)plan.ImageVersion);
+                Store.Finish(installed: (long)plan.ImageVersion, ResultJson(outcome), plan.Downgrade);
             }
             else
             {
                 Store.Begin(plan);
                 outcome = await _orchestrator.RunAsync(ct);
             }
-            await FinishAsync(outcome, ct);
+            await FinishAsync(outcome, recorded: true, ct);
             return new CheckInResult(true, response.Reason, outcome);
         }
         finally { _busy.Release(); }
@@ -129,11 +128,17 @@ public sealed class CommunicationManager : IDisposable
         var now = _time.GetUtcNow();
         if (response.Offer is not { } offerJson || response.MetadataUrl is null)
             throw new BundleRejectedException(BundleRejection.InvalidOffer, "the cloud offered an update without a signed offer or metadata URL");
-        var offer = UpdateOffer.ReadVerified(JsonSerializer.SerializeToUtf8Bytes(offerJson), _trust, now, _config.UnitId, nonce);
+        var offer = UpdateOffer.ReadVerified(JsonSerializer.SerializeToUtf8Bytes(offerJson, CloudJson.Default.JsonElement), _trust, now, _config.UnitId, nonce, Store.InstalledImageVersion);
 
         var metadataUrl = new Uri(_config.CloudUrl, response.MetadataUrl);
         var metadataBytes = await _cloud.GetAsync(metadataUrl, ct);
         var metadata = MetadataDocument.ReadVerified(metadataBytes, metadataUrl.AbsolutePath, _trust, now);
+        // Only the CM marks a downgrade, and only for the cloud's signed word (the offer above): a bundle that claims one
+        // itself would skip every UM's version check.
+        foreach (var c in metadata.Components)
+            if (c.AnnotationsJson is { } annotations && ClaimsDowngrade(annotations))
+                throw new BundleRejectedException(BundleRejection.ForbiddenAnnotation,
+                    $"component '{c.Id}' carries the annotation '{DowngradeAnnotation}', which only the CM may set");
 
         IReadOnlyDictionary<string, UpdateStatus> statuses;
         try
@@ -146,7 +151,9 @@ public sealed class CommunicationManager : IDisposable
             // A UM that is offline is an expected failure of an update, not of the CM: it ends as um-timeout.
             throw new UmsNotConnectedException(metadata.ImageVersion, e.Message);
         }
-        var owners = Registry.ComponentOwners;
+        UmsConnected?.Invoke();
+        // From the same snapshot as the statuses: a UM connecting meanwhile is not half in it.
+        var owners = UmRegistry.OwnersIn(statuses);
         new UpdatePolicy(Store.InstalledImageVersion, offer.ImageVersion, owners.Keys.ToHashSet()).Check(metadata);
         var digest = Convert.ToHexStringLower(SHA256.HashData(metadataBytes));
         if (digest != offer.MetadataSha256)
@@ -196,7 +203,7 @@ public sealed class CommunicationManager : IDisposable
                 }
             }
             finally { CryptographicOperations.ZeroMemory(bundleKey); }
-            return new UpdatePlan((ulong)version, nodes.ToDictionary(n => n.Key, n => (IReadOnlyList<PrepareComponentInfo>)n.Value));
+            return new UpdatePlan((ulong)version, nodes.ToDictionary(n => n.Key, n => (IReadOnlyList<PrepareComponentInfo>)n.Value), offer.Direction == UpdateOffer.Previous);
         }
         catch
         {
@@ -217,6 +224,12 @@ public sealed class CommunicationManager : IDisposable
         _ => new Uri(Path.GetFullPath(path)).AbsoluteUri,
     };
 
+    private static bool ClaimsDowngrade(string annotations)
+    {
+        try { return JsonNode.Parse(annotations) is JsonObject o && o.ContainsKey(DowngradeAnnotation); }
+        catch (JsonException) { return false; } // not JSON: the UM reads no annotation from it either
+    }
+
     private static string Annotations(string? json, bool downgrade)
     {
         if (!downgrade) return json ?? "";
@@ -225,20 +238,31 @@ public sealed class CommunicationManager : IDisposable
         return node.ToJsonString();
     }
 
-    private async Task FinishAsync(UpdateOutcome outcome, CancellationToken ct)
+    /// <summary>Test seam: runs right after the CM has seen every expected UM connected, before it uses what it saw.</summary>
+    internal Action? UmsConnected { get; set; }
+
+    /// <summary>
+    /// Reports an update's end. <paramref name="recorded"/>: the update's last transaction already holds the result
+    /// (<see cref="CmStateStore.Finish"/>); otherwise (a bundle refused before any update began) it is recorded here.
+    /// </summary>
+    private async Task FinishAsync(UpdateOutcome outcome, bool recorded, CancellationToken ct)
     {
+        if (!recorded) Store.PendingResult = ResultJson(outcome);
+        if (_config.CrashAt == "before-report") throw new CmCrashedException("before-report");
         var images = Path.Combine(_config.ImageDirectory, outcome.ImageVersion.ToString());
         if (Directory.Exists(images)) Directory.Delete(images, recursive: true);
-        Store.PendingResult = JsonSerializer.Serialize(new ResultReport(_config.UnitId, outcome.ImageVersion, outcome.Success, outcome.Reason, outcome.Detail), CloudApi.Json);
         await FlushPendingResultAsync(ct);
     }
+
+    private string ResultJson(UpdateOutcome outcome) =>
+        JsonSerializer.Serialize(new ResultReport(_config.UnitId, outcome.ImageVersion, outcome.Success, outcome.Reason, outcome.Detail), CloudJson.Default.ResultReport);
 
     private async Task FlushPendingResultAsync(CancellationToken ct)
     {
         if (Store.PendingResult is not { } json) return;
         try
         {
-            await _cloud.ReportAsync(JsonSerializer.Deserialize<ResultReport>(json, CloudApi.Json)!, ct);
+            await _cloud.ReportAsync(JsonSerializer.Deserialize(json, CloudJson.Default.ResultReport)!, ct);
             Store.PendingResult = null;
         }
         catch (HttpRequestException e)

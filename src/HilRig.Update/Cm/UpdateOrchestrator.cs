@@ -11,9 +11,11 @@ namespace HilRig.Update.Cm;
 /// </code>
 /// The phase is persisted before each command, and each phase acts on what the UMs report rather than on what was
 /// sent, so the same code finishes an update after a CM restart: FAILED → revert, PREPARED → continue (start),
-/// UPDATED → apply. Commands go to UMs in descending UM priority.
+/// UPDATED → apply. Commands go to UMs in descending UM priority. The update ends in one transaction with the result
+/// to report (<paramref name="report"/>), so a CM killed right after still has it to deliver.
 /// </summary>
-public sealed class UpdateOrchestrator(UmRegistry registry, CmStateStore store, TimeSpan stepTimeout, ILogger? log = null, string? crashAt = null)
+public sealed class UpdateOrchestrator(UmRegistry registry, CmStateStore store, TimeSpan stepTimeout, ILogger? log = null, string? crashAt = null,
+    Func<UpdateOutcome, string>? report = null)
 {
     /// <summary>Runs (or resumes) the persisted update to its end.</summary>
     public async Task<UpdateOutcome> RunAsync(CancellationToken ct)
@@ -59,9 +61,10 @@ public sealed class UpdateOrchestrator(UmRegistry registry, CmStateStore store, 
                     s => nodes.All(n => s.TryGetValue(n, out var st) && (st.UpdateState == UpdateState.Failed || st.UpdateState == UpdateState.Idle && st.ImageVersion == plan.ImageVersion)),
                     stepTimeout, "every UM IDLE on the new image", ct);
                 if (FirstFailure(statuses, nodes) is { } failure) return await RevertAsync(plan, failure, ct);
-                store.Finish(installed: version);
+                var installed = UpdateOutcome.Installed(version);
+                store.Finish(installed: version, report?.Invoke(installed), plan.Downgrade);
                 log?.LogInformation("image {Version} installed on {Nodes}", version, string.Join(", ", nodes));
-                return UpdateOutcome.Installed(version);
+                return installed;
             }
             return await RevertAsync(plan, revert ?? ("um-failed", "a revert resumed without a persisted reason"), ct);
         }
@@ -118,8 +121,9 @@ public sealed class UpdateOrchestrator(UmRegistry registry, CmStateStore store, 
         {
             throw new RevertPendingException((long)plan.ImageVersion, why.Reason, e);
         }
-        store.Finish(installed: null);
-        return new UpdateOutcome((long)plan.ImageVersion, false, why.Reason, why.Detail);
+        var reverted = new UpdateOutcome((long)plan.ImageVersion, false, why.Reason, why.Detail);
+        store.Finish(installed: null, report?.Invoke(reverted));
+        return reverted;
     }
 
     private async Task<IReadOnlyDictionary<string, UpdateStatus>> WaitAllAsync(IReadOnlyList<string> nodes, UpdateState target, string what, CancellationToken ct) =>

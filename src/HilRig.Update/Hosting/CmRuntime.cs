@@ -1,14 +1,18 @@
 using System.Net;
 using System.Security.Cryptography;
 using HilRig.Update.Bundles;
+using HilRig.Update.Cloud;
 using HilRig.Update.Cm;
+using HilRig.Update.Security;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
 
 namespace HilRig.Update.Hosting;
 
 /// <summary>
-/// A main node's Communication Manager as a running thing: the RegisterUM endpoint on Kestrel h2c, the file server
+/// A main node's Communication Manager as a running thing: the RegisterUM endpoint (Grpc.AspNetCore), the file server
 /// when images are served over HTTP, the resumption of a persisted update, and a check-in every
 /// <see cref="CheckInPeriod"/> (never, if zero: then only on demand). What HilRig.Device runs on a main node.
 /// </summary>
@@ -48,10 +52,16 @@ public sealed class CmRuntime : IAsyncDisposable
     /// <summary>An error that ended the last check-in without a result (cloud unreachable, …).</summary>
     public string? LastError { get; private set; }
 
+    /// <summary>
+    /// Starts the CM. It reaches the cloud over HTTPS with <paramref name="credentials"/> (which must name the unit the
+    /// config does); <paramref name="interceptCloud"/> may wrap that handler, as a man in the middle does in tests.
+    /// </summary>
     public static async Task<CmRuntime> StartAsync(
-        CmConfig config, TrustStore trust, ECDiffieHellman unitKey, IPEndPoint grpcEndpoint, IPEndPoint? fileServerEndpoint,
-        TimeSpan checkInPeriod, TimeProvider time, ILogger? log = null, HttpMessageHandler? cloudHandler = null, CancellationToken ct = default)
+        CmConfig config, TrustStore trust, ECDiffieHellman unitKey, UnitCredentials credentials, IPEndPoint grpcEndpoint, IPEndPoint? fileServerEndpoint,
+        TimeSpan checkInPeriod, TimeProvider time, ILogger? log = null, Func<HttpMessageHandler, HttpMessageHandler>? interceptCloud = null, CancellationToken ct = default)
     {
+        if (credentials.UnitId != config.UnitId)
+            throw new UnitCredentialsException($"the unit certificate is for unit '{credentials.UnitId}', but this CM is unit '{config.UnitId}': the cloud would refuse every check-in");
         KestrelHost? files = null;
         HttpClient? http = null;
         CommunicationManager? manager = null;
@@ -60,17 +70,29 @@ public sealed class CmRuntime : IAsyncDisposable
         {
             if (config.Deployment == ImageDeployment.HttpFileServer)
             {
-                files = await KestrelHost.StartAsync(fileServerEndpoint ?? new IPEndPoint(IPAddress.Loopback, 0), HttpProtocols.Http1AndHttp2,
-                    CmFileServer.Create(config.ImageDirectory), ct: ct);
-                config = config with { FileServerUrl = config.FileServerUrl ?? files.Address };
+                // Where the CM serves its UMs, the file server serves them too (by default beside it, any port), and it
+                // names itself by the address they reach the CM at, not by the one it is bound to.
+                // Decrypted images: only the unit's nodes may fetch them, over the same mutual TLS as RegisterUM.
+                files = await KestrelHost.StartAsync(fileServerEndpoint ?? new IPEndPoint(grpcEndpoint.Address, 0), HttpProtocols.Http1AndHttp2,
+                    app =>
+                    {
+                        var serve = CmFileServer.Create(config.ImageDirectory);
+                        app.Run(context =>
+                        {
+                            if (!NodeTls.IsRefusedWithoutCertificate(context, (peer, reason) => manager?.Registry.Refused(peer, null, reason), "file server")) return serve(context);
+                            context.Response.StatusCode = Microsoft.AspNetCore.Http.StatusCodes.Status401Unauthorized;
+                            return Task.CompletedTask;
+                        });
+                    }, maxRequestBodySize: 0, ct: ct,
+                    listen: config.Credentials is not { } node ? null : l => l.UseHttps(https => NodeTls.Configure(https, node, (peer, reason) => manager?.Registry.Refused(peer, null, reason), time, log, "file server")));
+                var advertised = config.AdvertisedHost is { } host ? new UriBuilder(files.Address) { Host = host }.Uri : files.Address;
+                config = config with { FileServerUrl = config.FileServerUrl ?? advertised };
             }
-            http = cloudHandler is null ? new HttpClient() : new HttpClient(cloudHandler, disposeHandler: false);
+            var tls = credentials.CreateHandler();
+            http = new HttpClient(interceptCloud is null ? tls : interceptCloud(tls));
             http.Timeout = TimeSpan.FromMinutes(2);
             var m = manager = new CommunicationManager(config, trust, unitKey, http, time, log);
-            grpc = await KestrelHost.StartAsync(grpcEndpoint, HttpProtocols.Http2, async context =>
-            {
-                if (!await m.Endpoint.TryHandleAsync(context)) context.Response.StatusCode = Microsoft.AspNetCore.Http.StatusCodes.Status404NotFound;
-            }, ct: ct);
+            grpc = await UmServiceHost.StartAsync(grpcEndpoint, m.Registry, config.Link, time, log, ct, config.Credentials);
         }
         catch
         {

@@ -43,11 +43,14 @@ public sealed class KestrelHost : IAsyncDisposable
         }, maxRequestBodySize: null, logging, ct);
 
     /// <summary>
-    /// A listener whose application <paramref name="map"/> builds (middleware, routes: the cloud). Request bodies are
-    /// limited to <paramref name="maxRequestBodySize"/> bytes (null: unlimited).
+    /// A listener whose application <paramref name="map"/> builds (middleware, routes: the cloud, the CM's gRPC service).
+    /// Request bodies are limited to <paramref name="maxRequestBodySize"/> bytes (null: unlimited). With <paramref name="https"/>
+    /// the listener speaks TLS, configured by it (certificate, client certificates); <paramref name="build"/> adds services
+    /// and Kestrel settings before the application is built; <paramref name="listen"/> configures the listener further.
     /// </summary>
     public static async Task<KestrelHost> StartAsync(IPEndPoint endpoint, HttpProtocols protocols, Action<WebApplication> map, long? maxRequestBodySize = null,
-        Action<ILoggingBuilder>? logging = null, CancellationToken ct = default)
+        Action<ILoggingBuilder>? logging = null, CancellationToken ct = default, Action<Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions>? https = null,
+        Action<WebApplicationBuilder>? build = null, Action<ListenOptions>? listen = null)
     {
         // No watching of appsettings files: each watcher is an inotify instance, and Linux allows 128 per user, so a
         // fleet of 1,000 CMs (each with its own listener) failed to start at the 128th.
@@ -56,7 +59,12 @@ public sealed class KestrelHost : IAsyncDisposable
         logging?.Invoke(builder.Logging);
         builder.WebHost.ConfigureKestrel(options =>
         {
-            options.Listen(endpoint, listen => listen.Protocols = protocols);
+            options.Listen(endpoint, l =>
+            {
+                l.Protocols = protocols;
+                if (https is not null) l.UseHttps(https);
+                listen?.Invoke(l);
+            });
             options.AddServerHeader = false;
             options.Limits.MaxRequestBodySize = maxRequestBodySize;
             options.Limits.MinRequestBodyDataRate = null;
@@ -65,6 +73,7 @@ public sealed class KestrelHost : IAsyncDisposable
             // 100 UMs on one CM each hold one stream; many may share a connection in tests and benchmarks.
             options.Limits.Http2.MaxStreamsPerConnection = 1000;
         });
+        build?.Invoke(builder);
         var app = builder.Build();
         map(app);
         await app.StartAsync(ct);

@@ -1,5 +1,7 @@
 using HilRig.AbUpdate;
+using Grpc.Net.Client;
 using HilRig.Update.Grpc;
+using HilRig.Update.Protocol;
 using HilRig.Update.Um;
 using Microsoft.Extensions.Logging;
 
@@ -12,17 +14,17 @@ namespace HilRig.Update.Hosting;
 public sealed class UmRuntime : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
-    private readonly HttpClient _grpcHttp;
+    private readonly GrpcChannel _channel;
     private readonly HttpClient _fileHttp;
     private Task _loop = Task.CompletedTask;
 
-    private UmRuntime(UmConfig config, UmStateStore store, UpdateHandler handler, UmClient client, HttpClient grpcHttp, HttpClient fileHttp)
+    private UmRuntime(UmConfig config, UmStateStore store, UpdateHandler handler, UmClient client, GrpcChannel channel, HttpClient fileHttp)
     {
         Config = config;
         Store = store;
         Handler = handler;
         Client = client;
-        _grpcHttp = grpcHttp;
+        _channel = channel;
         _fileHttp = fileHttp;
     }
 
@@ -40,7 +42,8 @@ public sealed class UmRuntime : IAsyncDisposable
     {
         Directory.CreateDirectory(config.StateDirectory);
         var store = new UmStateStore(config.DatabasePath);
-        var fileHttp = new HttpClient();
+        // Images from the CM's file server: the same mutual TLS as the RegisterUM stream.
+        var fileHttp = new HttpClient(UmChannel.Handler(config.Link, config.Credentials));
         UpdateHandler? handler = null;
         try
         {
@@ -55,9 +58,9 @@ public sealed class UmRuntime : IAsyncDisposable
             fileHttp.Dispose();
             throw;
         }
-        var grpcHttp = GrpcClient.CreateHttpClient();
-        var client = new UmClient(handler, new GrpcClient(grpcHttp, cmAddress), time, log);
-        var runtime = new UmRuntime(config, store, handler, client, grpcHttp, fileHttp);
+        var channel = UmChannel.Create(cmAddress, config.Link, config.Credentials);
+        var client = new UmClient(handler, new UMService.UMServiceClient(channel), config.Link, time, log);
+        var runtime = new UmRuntime(config, store, handler, client, channel, fileHttp);
         runtime._loop = Task.Run(() => client.RunAsync(runtime._stop.Token), CancellationToken.None);
         return runtime;
     }
@@ -69,7 +72,7 @@ public sealed class UmRuntime : IAsyncDisposable
         catch (Exception e) when (e is OperationCanceledException or SystemRebootException or TimeoutException) { }
         await Handler.DisposeAsync();
         Store.Dispose();
-        _grpcHttp.Dispose();
+        _channel.Dispose();
         _fileHttp.Dispose();
         _stop.Dispose();
     }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using HilRig.Update.Protocol;
+using HilRig.Update.Serialization;
 using HilRig.Update.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -17,7 +18,6 @@ public sealed class UmStateStore : IDisposable
         CREATE TABLE IF NOT EXISTS transitions (seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, state TEXT NOT NULL, image INTEGER NOT NULL, operation TEXT, error TEXT);
         """;
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
     private readonly SqliteConnection _db;
     private readonly object _gate = new();
 
@@ -32,7 +32,7 @@ public sealed class UmStateStore : IDisposable
         {
             using var command = _db.CreateCommand();
             command.CommandText = "SELECT value FROM config WHERE key = 'updateState'";
-            return command.ExecuteScalar() is string json ? JsonSerializer.Deserialize<UmState>(json, Json)! : UmState.Idle;
+            return command.ExecuteScalar() is string json ? JsonSerializer.Deserialize(json, StateJson.Default.UmState)! : UmState.Idle;
         }
     }
 
@@ -43,7 +43,7 @@ public sealed class UmStateStore : IDisposable
         {
             using var tx = _db.BeginTransaction();
             SqliteDatabase.Execute(_db, "INSERT INTO config(key, value) VALUES ('updateState', $v) ON CONFLICT(key) DO UPDATE SET value = $v",
-                ("$v", JsonSerializer.Serialize(state, Json)));
+                ("$v", JsonSerializer.Serialize(state, StateJson.Default.UmState)));
             SqliteDatabase.Execute(_db, "INSERT INTO transitions(at, state, image, operation, error) VALUES ($at, $s, $i, $o, $e)",
                 ("$at", at.ToString("O")), ("$s", state.State.ToString()), ("$i", (long)state.ImageVersion), ("$o", state.PendingOperation), ("$e", state.Error));
             tx.Commit();

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using HilRig.Rig.Drivers.Console;
 using HilRig.Rig.Native;
 using HilRig.Rig.Protocols;
@@ -23,7 +22,7 @@ public sealed record ProcessBoardOptions
 /// and when the device exits with its reboot code the driver boots it again, as a reset circuit would.
 /// The pty and its log outlive the process, so one console log spans every boot of a scenario.
 /// </summary>
-public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IBoardHealth, Boards.IHasEvidence, IAsyncDisposable
+public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, ISettingsProtocol, IProvisioningProtocol, IBoardHealth, Boards.IHasEvidence, IAsyncDisposable
 {
     private readonly string _name;
     private readonly ProcessBoardOptions _options;
@@ -106,7 +105,8 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IBoar
     /// <summary>Where the device's own stderr goes (crash traces), for the report.</summary>
     public string DiagnosticsPath => Path.Combine(_stateDirectory, "device-stderr.log");
 
-    public string? DiskImage { get; set; }
+    /// <summary>The A/B disk the device boots from when it exists (its <c>ab.disk</c> default, in the data directory).</summary>
+    public string? DiskImage => Path.Combine(DataDirectory, "disk.img");
 
     public string DataDirectory { get; }
 
@@ -116,10 +116,38 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IBoar
     /// <summary>Work to do once before the first power-on (e.g. create the board's network namespace).</summary>
     public List<Func<CancellationToken, Task>> BeforeFirstPowerOn { get; } = new();
 
+    /// <summary>Where provisioned files live: the board's state directory is its storage, so the device reads them in place.</summary>
+    public string ProvisioningRoot => Path.Combine(_stateDirectory, "provisioned");
+
+    public string Provision(string relativePath, ReadOnlySpan<byte> content, UnixFileMode mode)
+    {
+        var parts = relativePath.Split('/');
+        if (relativePath.Length == 0 || Path.IsPathRooted(relativePath) || parts.Any(p => p is "" or "." or ".."))
+            throw new ArgumentException($"board {_name}: provisioned file '{relativePath}' must be a relative path without '.', '..' or empty parts");
+        var path = Path.Combine([ProvisioningRoot, .. parts]);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temp = path + ".provisioning";
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        // A key is never readable by others, not even between its creation and a chmod.
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = mode;
+        using (var file = new FileStream(temp, options)) file.Write(content);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, mode);
+        File.Move(temp, path, overwrite: true);
+        return path;
+    }
+
     /// <summary>Sets a device setting for the next boot (the device reads its settings at boot).</summary>
     public void Configure(string key, string value)
     {
         lock (_gate) _settings[key] = value;
+    }
+
+    public IReadOnlyDictionary<string, string> Settings
+    {
+        get
+        {
+            lock (_gate) return new Dictionary<string, string>(_settings);
+        }
     }
 
     public PowerState State
@@ -273,19 +301,11 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, IBoar
         var configPath = Path.Combine(_stateDirectory, "board.json");
         Dictionary<string, string> settings;
         lock (_gate) settings = new Dictionary<string, string>(_settings);
-        var config = new
-        {
-            name = _name,
-            firmware = _options.Firmware,
-            roles = _options.Roles,
-            dataDirectory = DataDirectory,
-            bootReason,
-            seed = _seed,
-            settings,
-        };
-        File.WriteAllText(configPath, JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }));
+        BoardConfigFile.Write(configPath, _name, _options.Firmware, _options.Roles, DataDirectory, bootReason, _seed, settings);
 
-        var arguments = LaunchPrefix.Concat([DeviceLocator.DotnetHost(), DevicePath, "--console", _pty.SlavePath, "--config", configPath, "--lifeline"]).ToList();
+        // The JIT build (a .dll) runs on the harness's dotnet; a NativeAOT agent (the board image's) runs by itself.
+        string[] program = DevicePath.EndsWith(".dll", StringComparison.Ordinal) ? [DeviceLocator.DotnetHost(), DevicePath] : [DevicePath];
+        var arguments = LaunchPrefix.Concat(program).Concat(["--console", _pty.SlavePath, "--config", configPath, "--lifeline"]).ToList();
         var info = new ProcessStartInfo(arguments[0])
         {
             RedirectStandardInput = true,

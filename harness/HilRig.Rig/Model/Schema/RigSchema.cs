@@ -11,7 +11,7 @@ public static class RigSchema
         new("process", "runs HilRig.Device as a child process with its console on a pty", [BoardKind.Process],
         [
             OptionSpec.String("firmware", "firmware version the device reports", "1.0.0"),
-            OptionSpec.Path("device", "HilRig.Device.dll to run (default: the one built with this harness)"),
+            OptionSpec.Path("device", "HilRig.Device.dll, or a NativeAOT HilRig.Device, to run (default: the JIT build made with this harness)"),
             OptionSpec.Duration("boot_timeout", "how long a boot may take before the board counts as not booting", TimeSpan.FromSeconds(30)),
             OptionSpec.Map("settings", "extra key/value settings handed to the device"),
         ]),
@@ -78,16 +78,22 @@ public static class RigSchema
             OptionSpec.RequiredString("command", "command that writes the image; runs with the board off and locked"),
             OptionSpec.Duration("timeout", "how long the command may take", TimeSpan.FromMinutes(10)),
         ]),
-        new("qemu", "a QEMU machine (its driver lands with the QEMU board issue; the rig file is already checked)", [BoardKind.Qemu],
+        new("qemu", "a QEMU machine booting the board image (`hilrig image build`): PVH kernel, initramfs, its own copy of the A/B disk", [BoardKind.Qemu],
         [
             OptionSpec.String("binary", "QEMU system emulator", "qemu-system-x86_64"),
-            OptionSpec.Path("kernel", "kernel image", required: true),
-            OptionSpec.Path("initrd", "initramfs"),
-            OptionSpec.Path("disk", "A/B disk image"),
-            OptionSpec.String("machine", "machine type", "q35"),
-            OptionSpec.Size("memory", "guest memory", 256L << 20),
-            OptionSpec.String("append", "kernel command line", "console=ttyS0"),
+            OptionSpec.Path("image", "directory of the built board image (default: .tools/image/x86_64 in the repository)"),
+            OptionSpec.Path("kernel", "kernel to boot instead of the image's vmlinux"),
+            OptionSpec.Path("initrd", "initramfs instead of the image's"),
+            OptionSpec.Path("disk", "A/B disk to copy instead of the image's"),
+            OptionSpec.String("machine", "machine type", "pc"),
+            OptionSpec.Enum("accel", "accelerator: TCG (default: works everywhere; the boot budget is measured on it), KVM, or KVM when /dev/kvm opens (auto)", "tcg", "auto", "tcg", "kvm"),
+            OptionSpec.String("cpu", "CPU model under TCG (+rdrand: entropy at once)", "qemu64,+rdrand"),
+            OptionSpec.Size("memory", "guest memory", 512L << 20),
+            OptionSpec.String("append", "kernel command line", "console=ttyS0 quiet"),
             OptionSpec.List("extra_args", "more QEMU arguments"),
+            OptionSpec.String("firmware", "firmware version the agent reports", "1.0.0"),
+            OptionSpec.Duration("boot_timeout", "how long a boot may take before the board counts as not booting", TimeSpan.FromSeconds(60)),
+            OptionSpec.Map("settings", "extra key/value settings handed to the agent"),
         ]),
         new("shell", "runs commands at the board's shell prompt over its console", [BoardKind.Process, BoardKind.Qemu, BoardKind.Physical],
         [
@@ -108,7 +114,7 @@ public static class RigSchema
     public static IReadOnlyList<string> RequiredDrivers(BoardKind kind) => kind switch
     {
         BoardKind.Process => ["process"],
-        BoardKind.Qemu => ["qemu"],
+        BoardKind.Qemu => [],
         BoardKind.Physical => ["serial"],
         _ => [],
     };
@@ -117,6 +123,7 @@ public static class RigSchema
     public static IReadOnlyList<string> ImplicitDrivers(BoardKind kind) => kind switch
     {
         BoardKind.Process => ["process", "shell"],
+        BoardKind.Qemu => ["qemu", "shell"],
         _ => ["shell"],
     };
 

@@ -36,8 +36,13 @@ public sealed class FileModule(ModuleContext context) : IUpdateModule
     {
         if (!File.Exists(Staged))
         {
-            // Already renamed in an earlier run of this step; nothing is staged only if it was installed.
-            if (Storage.Get("updated") == "1") return false;
+            // Already renamed in an earlier run of this step, perhaps with the power gone before "updated" was written:
+            // the staged file leaves only by that rename, and the rename comes only after "hadOriginal".
+            if (Renamed)
+            {
+                Storage.Set("updated", "1");
+                return false;
+            }
             throw new InvalidOperationException($"file module '{Id}': nothing staged at {Staged}");
         }
         if (Storage.Get("hadOriginal") is null)
@@ -62,15 +67,21 @@ public sealed class FileModule(ModuleContext context) : IUpdateModule
 
     public Task<bool> RevertAsync(CancellationToken ct)
     {
+        // Decided before the staged file is removed: its absence after "hadOriginal" is what says the rename happened.
+        var renamed = Renamed;
         if (File.Exists(Staged)) File.Delete(Staged);
-        if (Storage.Get("updated") == "1")
+        if (renamed)
         {
             if (File.Exists(Backup)) DurableFile.Move(Backup, _target);
             else if (Storage.Get("hadOriginal") == "0" && File.Exists(_target)) File.Delete(_target);
         }
+        else if (File.Exists(Backup)) File.Delete(Backup); // made, but the target was never replaced
         Clear();
         return Task.FromResult(false);
     }
+
+    /// <summary>Whether the staged file was renamed over the target: recorded, or "hadOriginal" written and nothing staged any more.</summary>
+    private bool Renamed => Storage.Get("updated") == "1" || Storage.Get("hadOriginal") is not null && !File.Exists(Staged);
 
     public Task RebootAsync(CancellationToken ct) => Task.CompletedTask;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using HilRig.AbUpdate;
+using HilRig.Update.Serialization;
 
 namespace HilRig.Update.Um.Modules;
 
@@ -16,7 +17,7 @@ public sealed record RootfsAbPlan(string Image, bool Delta, SlotName Source, Slo
 
     public Digest Digest => Digest.Parse(Sha256);
 
-    public string ToJson() => JsonSerializer.Serialize(this);
+    public string ToJson() => JsonSerializer.Serialize(this, StateJson.Default.RootfsAbPlan);
 
-    public static RootfsAbPlan? FromJson(string? json) => json is null ? null : JsonSerializer.Deserialize<RootfsAbPlan>(json);
+    public static RootfsAbPlan? FromJson(string? json) => json is null ? null : JsonSerializer.Deserialize(json, StateJson.Default.RootfsAbPlan);
 }
