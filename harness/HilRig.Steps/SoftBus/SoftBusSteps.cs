@@ -30,7 +30,7 @@ public sealed partial class SoftBusSteps(ScenarioCapture capture, ScenarioOutput
         return result;
     }
 
-    private static async Task EnsureRunningAsync(Board board, CancellationToken ct)
+    internal static async Task EnsureRunningAsync(Board board, CancellationToken ct)
     {
         if (board.Power.State == PowerState.Off) await board.Power.OnAsync(ct);
         await BootWait.UntilShellAsync(board, board.BootTimeout, ct);

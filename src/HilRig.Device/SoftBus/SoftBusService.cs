@@ -13,6 +13,7 @@ namespace HilRig.Device.SoftBus;
 /// driven from the console shell (<c>softbus …</c>). Enabled by the role <c>softbus</c> or the setting <c>softbus=on</c>.
 /// Settings: <c>softbus.pin</c> (the PIN the board shows), <c>softbus.publish</c> (capabilities, comma-separated, or
 /// <c>none</c>; default ddmpCapability), <c>softbus.port</c> (CoAP, default 5684), <c>softbus.name</c> (default the board's).
+/// The AllJoyn thin-core router client is <c>softbus router …</c> (<see cref="RouterCommands"/>).
 /// Its identity and trusted peers live under the data directory, so they survive reboots and power cuts.
 /// </summary>
 public sealed class SoftBusService : IDeviceService
@@ -20,6 +21,7 @@ public sealed class SoftBusService : IDeviceService
     private SoftBusNode? _node;
     private DeviceHost? _device;
     private readonly ConcurrentDictionary<int, ConcurrentQueue<string>> _received = new();
+    private RouterCommands? _router;
 
     public string Name => "softbus";
 
@@ -42,6 +44,7 @@ public sealed class SoftBusService : IDeviceService
             Log = line => device.Log($"softbus: {line}"),
         });
         _node.Sessions.CreateSessionServer("hilrig.chat", Recorder());
+        _router = new RouterCommands(() => Node, line => device.Log($"softbus: {line}"));
         device.Log($"softbus: node {_node.Local.Name} ({_node.Identity.Udid[..16]}…) at {_node.Address}, coap {_node.Coap.LocalEndPoint.Port}, " +
                    $"auth {_node.Auth.Port}, sessions {_node.Sessions.Port}, publishing {(publish == "none" ? "nothing" : publish)}");
         return Task.CompletedTask;
@@ -57,7 +60,9 @@ public sealed class SoftBusService : IDeviceService
         },
     };
 
-    public IEnumerable<IShellCommand> Commands =>
+    public IEnumerable<IShellCommand> Commands => NodeCommands.Concat(_router?.Commands ?? []);
+
+    private IEnumerable<IShellCommand> NodeCommands =>
     [
         Command("softbus status", "the node: identity, ports, published capabilities, found devices, peers, sessions and counters", (ctx, _) =>
         {
@@ -174,7 +179,7 @@ public sealed class SoftBusService : IDeviceService
     ];
 
     /// <summary>A command whose soft-bus failures print as <c>name: reason</c> with exit 1 rather than a stack trace.</summary>
-    private static IShellCommand Command(string name, string summary, Func<ShellContext, IReadOnlyList<string>, Task<int>> run) =>
+    internal static IShellCommand Command(string name, string summary, Func<ShellContext, IReadOnlyList<string>, Task<int>> run) =>
         new DelegateCommand(name, summary, async (ctx, args) =>
         {
             try
@@ -190,6 +195,8 @@ public sealed class SoftBusService : IDeviceService
 
     public async Task StopAsync()
     {
+        if (_router is not null) await _router.DisposeAsync();
+        _router = null;
         if (_node is not null) await _node.DisposeAsync();
         _node = null;
     }

@@ -1,3 +1,4 @@
+using HilRig.Capture.Decoding.AllJoyn;
 using HilRig.Capture.Decoding.Http1;
 using HilRig.Capture.Decoding.Http2;
 using HilRig.Capture.Decoding.SoftBus;
@@ -8,7 +9,7 @@ namespace HilRig.Capture.Decoding.Streams;
 /// <summary>The TCP protocols decoded by default, in the order they are asked.</summary>
 public static class TcpStreamProtocols
 {
-    public static IReadOnlyList<ITcpStreamProtocol> Default { get; } = [new TlsStreamProtocol(), new Http2Protocol(), new Http1Protocol(), new SoftBusFramesProtocol()];
+    public static IReadOnlyList<ITcpStreamProtocol> Default { get; } = [new TlsStreamProtocol(), new Http2Protocol(), new Http1Protocol(), new SoftBusFramesProtocol(), new AllJoynLinkProtocol()];
 
     /// <summary>HTTP/2: on a configured port whatever is seen first, else when the client opens with the connection preface.</summary>
     private sealed class Http2Protocol : ITcpStreamProtocol
