@@ -7,6 +7,7 @@ using HilRig.Capture.Events;
 using HilRig.Engine.Bindings;
 using HilRig.Engine.Runtime;
 using HilRig.Rig.Boards;
+using HilRig.Steps.Boards;
 using HilRig.Rig.Protocols;
 using HilRig.Simulators.SimNet;
 using HilRig.Simulators.SoftBus;
@@ -109,14 +110,9 @@ public sealed class RouterSteps(ScenarioCapture capture, ScenarioRun scenario, S
 
     private async Task<string> PollEventsAsync(Board board, Func<IReadOnlyList<string>, bool> done, int seconds, CancellationToken ct)
     {
-        var deadline = DateTimeOffset.UtcNow.AddSeconds(seconds);
-        ShellResult events;
-        do
-        {
-            events = await board.Shell.RunAsync("softbus router events", Command, ct);
-            if (done(events.Lines)) return events.Output;
-            await Task.Delay(200, ct);
-        } while (DateTimeOffset.UtcNow < deadline);
+        var (held, events) = await ShellPoll.UntilAsync(board.Shell, "softbus router events", Command, e => done(e.Lines),
+            TimeSpan.FromSeconds(seconds), TimeSpan.FromMilliseconds(200), ct);
+        if (held) return events.Output;
         var status = await board.Shell.RunAsync("softbus router status", Command, ct);
         throw new AssertionFailedException($"not within {seconds} s; {board.Name}'s router events:\n{events.Output}\nstatus:\n{status.Output}");
     }

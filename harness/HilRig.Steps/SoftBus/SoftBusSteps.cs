@@ -55,30 +55,18 @@ public sealed partial class SoftBusSteps(ScenarioCapture capture, ScenarioOutput
     [StepSummary("polls `softbus devices` until the other board is listed")]
     public async Task Finds(Board finder, Board found, int seconds, CancellationToken ct)
     {
-        var deadline = DateTimeOffset.UtcNow.AddSeconds(seconds);
-        ShellResult devices;
-        do
-        {
-            devices = await finder.Shell.RunAsync("softbus devices", Command, ct);
-            if (devices.Lines.Any(l => l.StartsWith(found.Name + " ", StringComparison.Ordinal))) return;
-            await Task.Delay(200, ct);
-        } while (DateTimeOffset.UtcNow < deadline);
-        throw new AssertionFailedException($"{finder.Name} did not find {found.Name} within {seconds} s; it found:\n{devices.Output}");
+        var (done, devices) = await ShellPoll.UntilAsync(finder.Shell, "softbus devices", Command,
+            d => d.Lines.Any(l => l.StartsWith(found.Name + " ", StringComparison.Ordinal)), TimeSpan.FromSeconds(seconds), TimeSpan.FromMilliseconds(200), ct);
+        if (!done) throw new AssertionFailedException($"{finder.Name} did not find {found.Name} within {seconds} s; it found:\n{devices.Output}");
     }
 
     [Then("board {board} loses board {board} within {int} second(s)")]
     [StepSummary("polls `softbus devices` until the other board is no longer listed (offline detection)")]
     public async Task Loses(Board finder, Board lost, int seconds, CancellationToken ct)
     {
-        var deadline = DateTimeOffset.UtcNow.AddSeconds(seconds);
-        ShellResult devices;
-        do
-        {
-            devices = await finder.Shell.RunAsync("softbus devices", Command, ct);
-            if (!devices.Lines.Any(l => l.StartsWith(lost.Name + " ", StringComparison.Ordinal))) return;
-            await Task.Delay(500, ct);
-        } while (DateTimeOffset.UtcNow < deadline);
-        throw new AssertionFailedException($"{finder.Name} still lists {lost.Name} after {seconds} s:\n{devices.Output}");
+        var (done, devices) = await ShellPoll.UntilAsync(finder.Shell, "softbus devices", Command,
+            d => !d.Lines.Any(l => l.StartsWith(lost.Name + " ", StringComparison.Ordinal)), TimeSpan.FromSeconds(seconds), TimeSpan.FromMilliseconds(500), ct);
+        if (!done) throw new AssertionFailedException($"{finder.Name} still lists {lost.Name} after {seconds} s:\n{devices.Output}");
     }
 
     [When("board {board} pairs with board {board} using PIN {string}")]
@@ -141,14 +129,9 @@ public sealed partial class SoftBusSteps(ScenarioCapture capture, ScenarioOutput
     [StepSummary("polls `softbus session received` until the text arrived on one of the board's sessions")]
     public async Task Receives(Board board, string text, int seconds, CancellationToken ct)
     {
-        var deadline = DateTimeOffset.UtcNow.AddSeconds(seconds);
-        ShellResult received;
-        do
-        {
-            received = await board.Shell.RunAsync("softbus session received", Command, ct);
-            if (received.Lines.Any(l => l.EndsWith(": " + text, StringComparison.Ordinal))) return;
-            await Task.Delay(200, ct);
-        } while (DateTimeOffset.UtcNow < deadline);
+        var (done, received) = await ShellPoll.UntilAsync(board.Shell, "softbus session received", Command,
+            r => r.Lines.Any(l => l.EndsWith(": " + text, StringComparison.Ordinal)), TimeSpan.FromSeconds(seconds), TimeSpan.FromMilliseconds(200), ct);
+        if (done) return;
         throw new AssertionFailedException($"{board.Name} did not receive \"{text}\" within {seconds} s; it received:\n{received.Output}");
     }
 
@@ -164,16 +147,10 @@ public sealed partial class SoftBusSteps(ScenarioCapture capture, ScenarioOutput
     [StepSummary("the board's session counters show a refused frame and the session it came on is closed")]
     public async Task RejectedReplay(Board board, CancellationToken ct)
     {
-        var deadline = DateTimeOffset.UtcNow.AddSeconds(10);
-        ShellResult status;
-        do
-        {
-            status = await board.Shell.RunAsync("softbus status", Command, ct);
-            var counters = status.Lines.FirstOrDefault(l => l.StartsWith("session-counters:", StringComparison.Ordinal)) ?? "";
-            if (counters.Contains("frame-rejected=1", StringComparison.Ordinal) && status.Lines.Contains("sessions: 0")) return;
-            await Task.Delay(200, ct);
-        } while (DateTimeOffset.UtcNow < deadline);
-        throw new AssertionFailedException($"{board.Name} did not reject the replayed frame:\n{status.Output}");
+        var (done, status) = await ShellPoll.UntilAsync(board.Shell, "softbus status", Command, s =>
+            (s.Lines.FirstOrDefault(l => l.StartsWith("session-counters:", StringComparison.Ordinal)) ?? "").Contains("frame-rejected=1", StringComparison.Ordinal) &&
+            s.Lines.Contains("sessions: 0"), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200), ct);
+        if (!done) throw new AssertionFailedException($"{board.Name} did not reject the replayed frame:\n{status.Output}");
     }
 
     [When("board {board} sends a CoAP GET for {string} to board {board} port {int} in the background")]

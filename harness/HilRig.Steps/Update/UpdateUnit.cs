@@ -205,10 +205,8 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
     public async Task<ShellResult> WaitForCmStatusAsync(Func<ShellResult, bool> done, TimeSpan timeout, Func<ShellResult, string> failure, CancellationToken ct)
     {
         var main = Main ?? throw new InvalidOperationException("the unit is not started; use \"Given an update unit of main board …\"");
-        ShellResult? status = null;
-        if (await Poll.UntilAsync(async token => done(status = await main.Shell.RunAsync("cm status", CmStatusTimeout, token)), timeout, CmStatusInterval, ct))
-            return status!;
-        throw new AssertionFailedException(failure(status!));
+        var (held, status) = await ShellPoll.UntilAsync(main.Shell, "cm status", CmStatusTimeout, done, timeout, CmStatusInterval, ct);
+        return held ? status : throw new AssertionFailedException(failure(status));
     }
 
     /// <summary>The <c>ums: main=IDLE node-2=PREPARED</c> line of <c>cm status</c> as node → state.</summary>
