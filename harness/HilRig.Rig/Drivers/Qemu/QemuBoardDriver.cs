@@ -87,6 +87,9 @@ public sealed partial class QemuBoardDriver : IPowerProtocol, IStorageProtocol, 
     /// <summary>QEMU arguments a network layer adds (a SimNet socket netdev and its NIC).</summary>
     public List<string> NetworkArguments { get; } = new();
 
+    /// <summary>Addresses (CIDR) the guest gives its eth0 at boot, set by a network layer with <see cref="NetworkArguments"/>.</summary>
+    public List<string> GuestAddresses { get; } = new();
+
     /// <summary>Work to do once before the first power-on (e.g. create the board's SimNet port).</summary>
     public List<Func<CancellationToken, Task>> BeforeFirstPowerOn { get; } = new();
 
@@ -279,6 +282,9 @@ public sealed partial class QemuBoardDriver : IPowerProtocol, IStorageProtocol, 
         // The guest mounts this directory at /data and boots from /dev/vda.
         settings.TryAdd("ab.disk", "/dev/vda");
         BoardConfigFile.Write(Path.Combine(DataDirectory, GuestScripts.ConfigFile), _name, _options.Firmware, _options.Roles, "/data", bootReason, _seed, settings);
+        var network = Path.Combine(DataDirectory, GuestScripts.NetworkFile);
+        if (GuestAddresses.Count == 0) File.Delete(network);
+        else File.WriteAllText(network, string.Concat(GuestAddresses.Select(a => $"address {a}\n")));
     }
 
     private async Task StartAsync(CancellationToken cancellation)
