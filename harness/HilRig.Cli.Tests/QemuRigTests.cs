@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using HilRig.Cli.Commands;
 using HilRig.Engine.Runtime;
 using HilRig.Rig.Boards;
 using HilRig.Rig.Drivers.Qemu;
@@ -24,6 +25,94 @@ public class QemuRigTests
         RequiredTool.Require("qemu-system-x86_64", "QEMU boards run it");
         RequiredTool.RequireFile(Path.Combine(BoardImage.DefaultDirectory(), BoardImage.ManifestFile),
             "the board image; `./hilrig image build` makes it (./hilrig test does)");
+    }
+
+    /// <summary>
+    /// The sample of `hilrig run scenarios/harness --rig rigs/qemu.yaml` and `scenarios/ab` kept in ./hilrig test: the
+    /// scenarios exactly as on the process rig — a power cut (QEMU SIGKILLed, the next boot knows it lost power) and a
+    /// full A/B update booted for real (the initramfs's boot selection picks slot B, the health check marks it good).
+    /// </summary>
+    [Test]
+    public async Task Run_AHarnessAndAnAbScenario_Unchanged_OnTheQemuRig_Pass()
+    {
+        RequireQemuAndImage();
+        RequiredTool.RequireRoot("rigs/qemu.yaml puts its boards on SimNet");
+        var results = Hilrig.Results("qemu-run");
+        var r = await Hilrig.RunAsync(TimeSpan.FromMinutes(10), new Dictionary<string, string?>(), "run",
+            "scenarios/harness/power.feature:15", "scenarios/ab/update.feature:11", "--rig", "rigs/qemu.yaml", "--results", results);
+        Assert.That(r.ExitCode, Is.Zero, r.ToString());
+        Assert.That(r.Stdout, Does.Contain("2 scenario(s): 2 passed"));
+        var console = File.ReadAllText(Directory.GetFiles(Path.Combine(results, "artifacts"), "console.log", SearchOption.AllDirectories)
+            .Single(f => f.Contains("update-11", StringComparison.Ordinal)));
+        Assert.That(console, Does.Contain("started QEMU"), "the board really was a QEMU machine");
+        Assert.That(console, Does.Contain("ab: boot: slot B version 2.0"), "the initramfs booted the new slot");
+    }
+
+    [Test]
+    public async Task SweepPowerCut_OnQemu_TwoSampledSlotWrites_BootAKnownRelease_PrintReplayAndRate()
+    {
+        RequireQemuAndImage();
+        RequiredTool.RequireRoot("rigs/qemu.yaml puts its boards on SimNet");
+        await SweepAsync(["--named-points", "false", "--sample", "2"], cuts: 2);
+    }
+
+    /// <summary>The whole sweep: every named point of an update and of the boot after it, and three sampled slot writes.</summary>
+    [Test, Category("sweep")]
+    public async Task SweepPowerCut_OnQemu_NamedPointsAndSampledWrites()
+    {
+        RequireQemuAndImage();
+        RequiredTool.RequireRoot("rigs/qemu.yaml puts its boards on SimNet");
+        await SweepAsync(["--sample", "3"], cuts: QemuPowerCutSweep.InstallPoints.Length + QemuPowerCutSweep.BootPoints.Length + 3);
+    }
+
+    private static async Task SweepAsync(string[] options, int cuts)
+    {
+        var results = Hilrig.Results("qemu-sweep");
+        var r = await Hilrig.RunAsync(TimeSpan.FromMinutes(30), new Dictionary<string, string?>(),
+            ["sweep", "power-cut", "--board-kind", "qemu", "--seed", "7", "--results", results, .. options]);
+        Assert.That(r.ExitCode, Is.Zero, r.ToString());
+        var feature = Path.Combine(results, "power-cut-qemu.feature");
+        Assert.That(Regex.Matches(r.Stdout, $@"cut \d+: @\S+.* · replay: \./hilrig run {Regex.Escape(feature)}:\d+ --seed 7 --rig rigs/qemu.yaml").Count, Is.EqualTo(cuts), r.Stdout);
+        Assert.That(r.Stdout, Does.Contain($"{cuts} scenario(s): {cuts} passed"));
+        Assert.That(r.Stdout, Does.Match($@"cuts={cuts} exit=0 time=[0-9.]+s rate=[0-9.]+ cuts/s"));
+        // Every cut really lost power in the guest and came back on a known release.
+        var consoles = Directory.GetFiles(Path.Combine(results, "run", "artifacts"), "console.log", SearchOption.AllDirectories);
+        Assert.That(consoles, Has.Length.EqualTo(cuts));
+        foreach (var console in consoles)
+            Assert.That(File.ReadAllText(console), Does.Contain("[power] lost:").And.Contain("power cut"), console);
+    }
+
+    [Test]
+    public void SweepPlan_IsSeeded_NamedPointsFirst_SampledSlotWritesDistinctWithinTheSlot()
+    {
+        var plan = QemuPowerCutSweep.Plan(5, 42);
+        Assert.That(plan, Is.EqualTo(QemuPowerCutSweep.Plan(5, 42)), "the same seed, the same cuts");
+        Assert.That(plan.Take(6).Select(c => c.Point), Is.EqualTo(QemuPowerCutSweep.InstallPoints.Concat(QemuPowerCutSweep.BootPoints)));
+        var sampled = plan.Skip(6).Select(c => int.Parse(c.Point["@slot-write#".Length..], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.That(sampled, Is.Unique.And.All.InRange(2, QemuPowerCutSweep.SlotWrites));
+        Assert.That(sampled, Has.Count.EqualTo(5));
+        Assert.That(QemuPowerCutSweep.Plan(5, 43).Skip(6), Is.Not.EqualTo(plan.Skip(6)), "another seed, other writes");
+    }
+
+    [Test]
+    public async Task SweepPowerCut_BadBoardKindOrSample_Exit2_SayingWhich()
+    {
+        var kind = await Hilrig.RunAsync("sweep", "power-cut", "--board-kind", "vm");
+        Assert.That(kind.ExitCode, Is.EqualTo(2), kind.ToString());
+        Assert.That(kind.Stderr, Does.Contain("--board-kind: 'vm' is not none or qemu"));
+        var sample = await Hilrig.RunAsync("sweep", "power-cut", "--board-kind", "qemu", "--sample", "0");
+        Assert.That(sample.ExitCode, Is.EqualTo(2), sample.ToString());
+        Assert.That(sample.Stderr, Does.Contain("--sample: must be positive"));
+    }
+
+    [Test]
+    public async Task Run_TimeScaleBelowOne_IsARigFault_NamingTheOption()
+    {
+        var rig = Path.Combine(RepoPaths.NewTempDirectory("qemu-time-scale"), "rig.yaml");
+        File.WriteAllText(rig, "boards:\n  dut:\n    kind: qemu\n    drivers:\n      qemu: {time_scale: 0}\n");
+        var r = await Hilrig.RunAsync("run", "scenarios/harness/boot.feature", "--rig", rig, "--results", Hilrig.Results("qemu-time-scale"));
+        Assert.That(r.ExitCode, Is.Not.Zero, r.ToString());
+        Assert.That(r.All, Does.Contain("time_scale 0: a multiplier of 1 or more"));
     }
 
     [Test]
