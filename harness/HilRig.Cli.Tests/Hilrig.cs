@@ -46,12 +46,16 @@ internal static class Hilrig
 
     public static Task<Result> RunAsync(params string[] args) => RunAsync(new Dictionary<string, string?>(), args);
 
-    public static async Task<Result> RunAsync(IReadOnlyDictionary<string, string?> environment, params string[] args)
+    public static Task<Result> RunAsync(IReadOnlyDictionary<string, string?> environment, params string[] args) =>
+        RunAsync(TimeSpan.FromMinutes(3), environment, args);
+
+    /// <summary>Runs with a longer limit than the usual 3 minutes (QEMU scenarios under TCG).</summary>
+    public static async Task<Result> RunAsync(TimeSpan limit, IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
         using var process = Start(environment, args);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        using var timeout = new CancellationTokenSource(limit);
         await process.WaitForExitAsync(timeout.Token);
         return new Result(process.ExitCode, await stdout, await stderr);
     }

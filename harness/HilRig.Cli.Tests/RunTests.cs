@@ -132,52 +132,10 @@ public class RunTests
         var results = Hilrig.Results("killed");
         using var harness = Hilrig.Start("run", "fixtures/features/failing/hang.feature", "--results", results);
         var marker = Path.GetFullPath(results);
-        int[] Devices() => Directory.GetDirectories("/proc").Select(d => Path.GetFileName(d))
-            .Where(n => n.All(char.IsDigit)).Select(int.Parse)
-            .Where(pid => ReadCmdline(pid) is { } cmd && cmd.Contains("HilRig.Device.dll") && cmd.Contains(marker)).ToArray();
+        int[] Devices() => ProcessTable.Matching(cmd => cmd.Contains("HilRig.Device.dll") && cmd.Contains(marker));
         await Eventually.TrueAsync(() => Devices().Length > 0, TimeSpan.FromSeconds(60), "the device started");
         harness.Kill();
         await harness.WaitForExitAsync();
         await Eventually.TrueAsync(() => Devices().Length == 0, TimeSpan.FromSeconds(15), "no device process outlives the killed harness");
-    }
-
-    private static string? ReadCmdline(int pid)
-    {
-        try
-        {
-            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-}
-
-/// <summary>The interactive path (Spectre status and markup) only runs on a terminal, so these tests give it one.</summary>
-[NonParallelizable]
-public class TerminalTests
-{
-    [Test]
-    public async Task Run_OnATerminal_ShowsLiveStatusAndPasses()
-    {
-        var script = RequiredTool.Require("script", "util-linux's script gives the CLI a pseudo-terminal");
-        var results = Hilrig.Results("tty");
-        var command = $"dotnet {Hilrig.Dll} run scenarios/harness/boot.feature --results {results}";
-        var info = new ProcessStartInfo(script) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = RepoPaths.Root };
-        foreach (var a in new[] { "-qec", command, "/dev/null" }) info.ArgumentList.Add(a);
-        info.Environment["TERM"] = "xterm";
-        info.Environment["CI"] = null;
-        using var process = Process.Start(info)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.That(process.ExitCode, Is.EqualTo(0), output);
-        Assert.That(output, Does.Contain("\u001b["), "ANSI styling on a terminal");
-        Assert.That(output, Does.Contain("Power on shows the boot log"));
-        Assert.That(output, Does.Not.Contain("Unhandled exception"));
     }
 }

@@ -28,7 +28,7 @@ public static class RunCommand
         var plan = new Option<string?>("--plan") { Description = "a fault plan (YAML) that starts with every scenario; replay lines include it" };
         var workers = new Option<int?>("--workers", "-j")
         {
-            Description = "scenarios run side by side (default: twice the cores, or one per physical board on a rig of physical boards; 1 = serial)",
+            Description = "scenarios run side by side (default: twice the cores; one per core on a rig with QEMU boards; one per physical board on a rig of physical boards; 1 = serial)",
         };
         var retry = new Option<int>("--retry") { Description = "run a failed or broken scenario up to N more times; one that then passes is reported flaky" };
         var failFast = new Option<bool>("--fail-fast") { Description = "start no more scenarios after the first one fails" };
@@ -110,12 +110,14 @@ public static class RunCommand
     /// <summary>
     /// Scenarios mostly wait — on boots, timers, retransmissions — so twice the cores keeps the CPUs busy without
     /// starving the devices (<c>hilrig bench run</c> measures it). A rig of physical boards only runs one scenario per
-    /// board at a time anyway.
+    /// board at a time anyway. A QEMU machine does not wait: under TCG its virtual CPU is a host thread that is busy
+    /// whenever the guest is (booting, hashing a slot), so a rig with QEMU boards runs one scenario per core.
     /// </summary>
     public static int DefaultWorkers(RigDefinition rig)
     {
         var physical = rig.Boards.Count(b => ScenarioRig.ExclusiveKey(b) is not null);
         if (rig.Boards.Count > 0 && physical == rig.Boards.Count) return physical;
+        if (rig.Boards.Any(b => b.Kind == BoardKind.Qemu)) return Math.Max(1, Environment.ProcessorCount);
         return Math.Max(2, 2 * Environment.ProcessorCount);
     }
 

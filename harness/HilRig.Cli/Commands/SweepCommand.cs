@@ -22,9 +22,33 @@ public static class SweepCommand
         var request = new Option<int>("--request-size") { Description = "bytes per device request (each request is a cut point)", DefaultValueFactory = _ => SweepOptions.DefaultRequestBytes };
         var sector = new Option<int>("--sector-size") { Description = "512 or 4096", DefaultValueFactory = _ => 512 };
         var replay = new Option<string?>("--replay") { Description = "rerun one cut by the id a failure printed, e.g. full/16MiB/s1/w137" };
+        var boardKind = new Option<string>("--board-kind")
+        {
+            Description = "none: the update code on an in-memory disk (every operation); qemu: QEMU boards of --rig, at the named points and --sample K (default 3) sampled slot writes",
+            DefaultValueFactory = _ => "none",
+        };
+        var rig = new Option<string>("--rig") { Description = "--board-kind qemu: the rig whose board \"dut\" is cut", DefaultValueFactory = _ => "rigs/qemu.yaml" };
+        var results = new Option<string>("--results") { Description = "--board-kind qemu: the generated feature and the run's reports", DefaultValueFactory = _ => "reports/sweep-qemu" };
+        var workers = new Option<int?>("--workers") { Description = "--board-kind qemu: cuts run side by side (default: one per core)" };
+        var namedPoints = new Option<bool>("--named-points") { Description = "--board-kind qemu: cut at the named points of the update and boot too", DefaultValueFactory = _ => true };
         var powerCut = new Command("power-cut", "Cut power at every write of an A/B update, reboot after each, check that a known release boots")
-            { update, size, seed, sample, policy, request, sector, replay };
-        powerCut.SetAction((p, _) => AbCli.Guard(() =>
+            { update, size, seed, sample, policy, request, sector, replay, boardKind, rig, results, workers, namedPoints };
+        powerCut.SetAction((p, _) => p.GetValue(boardKind) switch
+        {
+            "none" => InMemory(p),
+            "qemu" => Loading.GuardAsync(() => OnQemu(p)),
+            var other => AbCli.Guard(() => throw new Loading.UsageException($"--board-kind: '{other}' is not none or qemu")),
+        });
+        return new Command("sweep", "Fault sweeps") { powerCut };
+
+        Task<int> OnQemu(ParseResult p)
+        {
+            if (p.GetValue(sample) is <= 0) throw new Loading.UsageException("--sample: must be positive");
+            var cuts = QemuPowerCutSweep.Plan(p.GetValue(sample) ?? 3, p.GetValue(seed), p.GetValue(namedPoints));
+            return QemuPowerCutSweep.RunAsync(cuts, p.GetValue(seed), p.GetValue(rig)!, p.GetValue(results)!, p.GetValue(workers));
+        }
+
+        Task<int> InMemory(ParseResult p) => AbCli.Guard(() =>
         {
             if (p.GetValue(replay) is { } id)
             {
@@ -63,7 +87,6 @@ public static class SweepCommand
             Terminal.Line($"operations={report.TotalOps} restart-checks={report.RestartChecks} hash-checks={report.HashChecks}");
             Terminal.Line(report.Summary);
             return report.Failures.Count == 0 ? ExitCodes.Passed : ExitCodes.Failed;
-        }));
-        return new Command("sweep", "Fault sweeps") { powerCut };
+        });
     }
 }

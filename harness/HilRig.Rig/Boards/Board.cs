@@ -57,6 +57,15 @@ public sealed class Board : IAsyncDisposable
     /// <summary>How long this board may take to boot, from its rig options.</summary>
     public TimeSpan BootTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How many times slower than the figures scenarios state this board runs (an emulated CPU: QEMU's <c>time_scale</c>);
+    /// steps that wait "within N seconds" wait N × this. 1 for process and physical boards.
+    /// </summary>
+    public int TimeScale { get; init; } = 1;
+
+    /// <summary>A wait a scenario states, as long as this board needs for it (<see cref="TimeScale"/>).</summary>
+    public TimeSpan Scaled(TimeSpan stated) => stated * TimeScale;
+
     /// <summary>What the board prints when it has finished booting; the boot wait looks for it.</summary>
     public string? BootCompleteMarker { get; init; }
 

@@ -68,7 +68,9 @@ public static class BoardFactory
             Settings = qemu.Map("settings"),
         };
         var driver = new QemuBoardDriver(definition.Name, options, stateDirectory, seed, time);
-        var board = new Board(definition) { BootTimeout = options.BootTimeout, BootCompleteMarker = "boot complete" };
+        var timeScale = qemu.Int("time_scale");
+        if (timeScale < 1) throw new RigFaultException($"board {definition.Name}: {qemu.LocationOf("time_scale")}: time_scale {timeScale}: a multiplier of 1 or more");
+        var board = new Board(definition) { BootTimeout = options.BootTimeout, BootCompleteMarker = "boot complete", TimeScale = timeScale };
         board.AddDriver(driver);
         board.AddDriver(driver.Console);
         board.AddDriver(Shell(definition, driver.Console, randomFor));

@@ -14,6 +14,12 @@ public static class GuestScripts
     /// <summary>Where the agent finds its config inside the data directory (written by the board driver before each boot).</summary>
     public const string ConfigFile = "board.json";
 
+    /// <summary>
+    /// The board's network, in the data directory when the rig puts the board on a network (written by the board driver
+    /// before each boot): one <c>address CIDR</c> per line for the guest's <c>eth0</c> (a virtio-net NIC on a SimNet port).
+    /// </summary>
+    public const string NetworkFile = "network";
+
     public const string InitramfsInit = $$"""
         #!/bin/sh
         export PATH=/bin
@@ -55,6 +61,15 @@ public static class GuestScripts
         mount -t sysfs sysfs /sys
         mount -t tmpfs tmpfs /tmp
         mount -t tmpfs tmpfs /run
+        ip link set lo up
+        # The rig's network, as a process board gets it in its namespace: eth0 with the board's addresses and a multicast route
+        # (discovery needs one).
+        if [ -f /data/{{NetworkFile}} ]; then
+          while read -r key value; do
+            [ "$key" = address ] && { ip addr add "$value" dev eth0 || echo "init: cannot give eth0 the address $value"; }
+          done < /data/{{NetworkFile}}
+          ip link set eth0 up && ip route add 224.0.0.0/4 dev eth0 || echo "init: cannot bring eth0 up"
+        fi
         # The ACPI power button (QMP system_powerdown) is an orderly power-off: any event on its input device sends the
         # agent SIGTERM, and it shuts down cleanly.
         for e in /sys/class/input/event*; do

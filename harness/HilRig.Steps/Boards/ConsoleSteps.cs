@@ -15,9 +15,9 @@ public sealed class ConsoleSteps
         board.Console.ExpectAsync(new Regex(Regex.Escape(text)), board.BootTimeout, cancellation);
 
     [Then("the console of board {board} shows {string} within {int} second(s)")]
-    [StepSummary("waits until the text appears, at most that long")]
+    [StepSummary("waits until the text appears, at most that long (times the board's time_scale: an emulated board runs slower)")]
     public Task ShowsWithin(Board board, string text, int seconds, CancellationToken cancellation) =>
-        board.Console.ExpectAsync(new Regex(Regex.Escape(text)), TimeSpan.FromSeconds(seconds), cancellation);
+        board.Console.ExpectAsync(new Regex(Regex.Escape(text)), board.Scaled(TimeSpan.FromSeconds(seconds)), cancellation);
 
     [Then("the console of board {board} matches {string}")]
     [StepSummary("waits until a regular expression matches")]

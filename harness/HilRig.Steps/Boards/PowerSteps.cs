@@ -38,9 +38,9 @@ public sealed class PowerSteps
     public Task Reboot(Board board, CancellationToken cancellation) => board.Console.SendAsync("reboot\n", cancellation);
 
     [Then("board {board} boots within {int} second(s)")]
-    [StepSummary("waits for the end of the boot log and a shell prompt")]
+    [StepSummary("waits for the end of the boot log and a shell prompt (times the board's time_scale: an emulated board runs slower)")]
     public Task BootsWithin(Board board, int seconds, CancellationToken cancellation) =>
-        BootWait.UntilShellAsync(board, TimeSpan.FromSeconds(seconds), cancellation);
+        BootWait.UntilShellAsync(board, board.Scaled(TimeSpan.FromSeconds(seconds)), cancellation);
 
     [Then("board {board} is powered {word}")]
     [StepSummary("checks the power state: on or off")]

@@ -2,6 +2,7 @@ using System.Net;
 using HilRig.Capture.Assertions;
 using HilRig.Rig.Boards;
 using HilRig.Rig.Drivers.ProcessBoard;
+using HilRig.Rig.Drivers.Qemu;
 using HilRig.Rig.Protocols;
 using HilRig.Rig.Model;
 using HilRig.Engine.Runtime;
@@ -16,6 +17,9 @@ namespace HilRig.Steps.Network;
 /// .1, boards .2 upwards in rig-file order, so a board's address does not depend on which boards a scenario uses).
 /// Impairment profiles (<c>profiles</c>, <c>default_profile</c>, a board's <c>network.profile</c>) are the switch's
 /// defaults for new links, below what a fault plan sets. Boards get the Network and Capture protocols; the switch-wide capture is the scenario's evidence.
+/// A QEMU board joins through a stream port instead of a namespace: its virtio-net NIC is a <c>-netdev stream</c> peer on a
+/// unix socket the switch listens on, with the MAC SimNet gives the host name, and its guest gives eth0 the board's address
+/// at boot — so loss, partitions and captures act on it exactly as on a process board.
 /// </summary>
 public sealed class SimNetRigNetwork : IRigNetwork
 {
@@ -30,6 +34,7 @@ public sealed class SimNetRigNetwork : IRigNetwork
     private SimNetSwitch? _switch;
     private string? _capturePath;
     private readonly List<string> _otherHosts = new();
+    private readonly List<(string Name, string Address)> _guests = new();
 
     public SimNetRigNetwork(NetworkDefinition definition, ScenarioServices services)
     {
@@ -81,21 +86,52 @@ public sealed class SimNetRigNetwork : IRigNetwork
         var directory = new HostDirectory();
         foreach (var h in Hosts)
             directory.Add(h.Name, Capture.Decoding.IpAddress.Parse(h.Address), h.Mac);
+        List<(string Name, string Address)> guests;
+        lock (_gate) guests = _guests.ToList();
+        foreach (var (name, address) in guests)
+            directory.Add(name, Capture.Decoding.IpAddress.Parse(address.Split('/')[0]), SimNetSwitch.MacFor(name));
         return directory;
     }
 
     public void Attach(Board board)
     {
         var address = board.Definition.Network.String("address") ?? AssignedAddress(board.Name);
-        var driver = new SimNetBoardDriver(this, board.Name, address);
+        var qemu = board.Drivers.OfType<QemuBoardDriver>().SingleOrDefault();
+        var driver = new SimNetBoardDriver(this, board.Name, address, qemu);
         board.AddDriver(driver);
         foreach (var process in board.Drivers.OfType<ProcessBoardDriver>())
             process.BeforeFirstPowerOn.Add(_ =>
             {
-                var host = driver.EnsureHost();
+                var host = driver.EnsureHost()!;
                 process.LaunchPrefix = ["ip", "netns", "exec", host.Namespace];
                 return Task.CompletedTask;
             });
+        if (qemu is null) return;
+        qemu.GuestAddresses.Add(address);
+        qemu.BeforeFirstPowerOn.Add(_ =>
+        {
+            var port = driver.EnsurePort();
+            qemu.NetworkArguments.AddRange(["-netdev", port.QemuNetdev("simnet"),
+                "-device", $"virtio-net-pci,netdev=simnet,mac={SimNetSwitch.MacFor(board.Name)}"]);
+            return Task.CompletedTask;
+        });
+    }
+
+    /// <summary>Puts a QEMU guest on the switch: a stream port listening in the machine's own socket directory.</summary>
+    private StreamPort AddGuestPort(string name, string address, QemuBoardDriver qemu)
+    {
+        var port = new StreamPort(name, Path.Combine(qemu.RuntimeDirectory, "simnet.sock"));
+        try
+        {
+            Switch.AddPort(port);
+        }
+        catch
+        {
+            port.Dispose();
+            throw;
+        }
+        lock (_gate) _guests.Add((name, address));
+        return port;
     }
 
     /// <summary>Adds a host that is not a board (the cloud) in its own namespace; returns the existing one when called again.</summary>
@@ -167,20 +203,37 @@ public sealed class SimNetRigNetwork : IRigNetwork
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>One board's view of SimNet: its namespace host, addresses and a capture of its port.</summary>
-    private sealed class SimNetBoardDriver(SimNetRigNetwork network, string host, string address) : INetworkProtocol, ICaptureProtocol
+    /// <summary>
+    /// One board's view of SimNet: its addresses, a capture of its port, and where it joins the switch — a namespace host
+    /// (process boards) or a stream port its QEMU connects to (<paramref name="qemu"/>).
+    /// </summary>
+    private sealed class SimNetBoardDriver(SimNetRigNetwork network, string host, string address, QemuBoardDriver? qemu) : INetworkProtocol, ICaptureProtocol
     {
         private NamespaceHost? _host;
+        private StreamPort? _port;
 
-        public NamespaceHost EnsureHost()
+        /// <summary>The board's namespace host, created on first use; null for a QEMU board (whose port this creates instead).</summary>
+        public NamespaceHost? EnsureHost()
         {
+            if (qemu is not null)
+            {
+                EnsurePort();
+                return null;
+            }
             lock (this)
                 return _host ??= network.AddHost(host, address);
         }
 
+        public StreamPort EnsurePort()
+        {
+            lock (this)
+                return _port ??= network.AddGuestPort(host, address, qemu!);
+        }
+
         public IReadOnlyList<IPAddress> Addresses => [IPAddress.Parse(address.Split('/')[0])];
 
-        public string? Namespace => EnsureHost().Namespace;
+        /// <summary>A QEMU guest has a kernel and network stack of its own, in no namespace of the harness: null, as for real hardware.</summary>
+        public string? Namespace => EnsureHost()?.Namespace;
 
         public Task<IPacketCapture> StartAsync(string name, CancellationToken cancellation = default)
         {

@@ -38,7 +38,6 @@ public sealed partial class QemuBoardDriver : IPowerProtocol, IStorageProtocol, 
     private readonly List<PowerEvent> _history = new();
     private readonly object _gate = new();
     private readonly Dictionary<string, string> _settings;
-    private readonly string _runtimeDirectory;
     private Instance? _current;
     private bool _firstPowerOnDone;
 
@@ -65,9 +64,7 @@ public sealed partial class QemuBoardDriver : IPowerProtocol, IStorageProtocol, 
         DataDirectory = Path.Combine(_stateDirectory, "data");
         Directory.CreateDirectory(DataDirectory);
         DiskImage = Path.Combine(_stateDirectory, "disk.img");
-        // Sockets live under /tmp: a unix socket path holds at most 107 bytes, artifact paths can be longer. The name is
-        // unique per board instance, so scenarios side by side never share one.
-        _runtimeDirectory = Path.Combine(Path.GetTempPath(), $"hilrig-qemu-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..12]}");
+        RuntimeDirectory = QemuRuntimeDirectories.Create();
         Log = new ConsoleLog(Path.Combine(_stateDirectory, "console.log"), time);
         Console = new QemuConsole(name, Log, time);
         Log.LineReceived += WatchConsole;
@@ -90,8 +87,14 @@ public sealed partial class QemuBoardDriver : IPowerProtocol, IStorageProtocol, 
     /// <summary>QEMU arguments a network layer adds (a SimNet socket netdev and its NIC).</summary>
     public List<string> NetworkArguments { get; } = new();
 
+    /// <summary>Addresses (CIDR) the guest gives its eth0 at boot, set by a network layer with <see cref="NetworkArguments"/>.</summary>
+    public List<string> GuestAddresses { get; } = new();
+
     /// <summary>Work to do once before the first power-on (e.g. create the board's SimNet port).</summary>
     public List<Func<CancellationToken, Task>> BeforeFirstPowerOn { get; } = new();
+
+    /// <summary>This machine's own directory for sockets (QMP, a network port), unique per board instance.</summary>
+    public string RuntimeDirectory { get; }
 
     public string StderrPath => Path.Combine(_stateDirectory, "qemu-stderr.log");
 
@@ -279,6 +282,9 @@ public sealed partial class QemuBoardDriver : IPowerProtocol, IStorageProtocol, 
         // The guest mounts this directory at /data and boots from /dev/vda.
         settings.TryAdd("ab.disk", "/dev/vda");
         BoardConfigFile.Write(Path.Combine(DataDirectory, GuestScripts.ConfigFile), _name, _options.Firmware, _options.Roles, "/data", bootReason, _seed, settings);
+        var network = Path.Combine(DataDirectory, GuestScripts.NetworkFile);
+        if (GuestAddresses.Count == 0) File.Delete(network);
+        else File.WriteAllText(network, string.Concat(GuestAddresses.Select(a => $"address {a}\n")));
     }
 
     private async Task StartAsync(CancellationToken cancellation)
@@ -286,13 +292,16 @@ public sealed partial class QemuBoardDriver : IPowerProtocol, IStorageProtocol, 
         var (kernel, initrd, disk) = ImageFiles();
         if (!File.Exists(DiskImage)) File.Copy(disk, DiskImage!);
         WriteConfig("power-on");
-        Directory.CreateDirectory(_runtimeDirectory);
-        var qmpSocket = Path.Combine(_runtimeDirectory, "qmp.sock");
+        Directory.CreateDirectory(RuntimeDirectory);
+        var qmpSocket = Path.Combine(RuntimeDirectory, "qmp.sock");
         if (File.Exists(qmpSocket)) File.Delete(qmpSocket);
         var (accel, cpu) = Acceleration();
         var command = LaunchPrefix.Concat(
         [
-            _options.Binary, "-name", _name, "-nodefaults", "-no-user-config", "-display", "none", "-S",
+            // -no-shutdown: a guest power-off stops the machine instead of ending QEMU, whose exit would hang up the pty and
+            // flush what the guest printed last ("reboot: Power down") before the harness read it; quit follows once the
+            // console has drained (QuitAfterConsoleDrainsAsync).
+            _options.Binary, "-name", _name, "-nodefaults", "-no-user-config", "-display", "none", "-S", "-no-shutdown",
             "-machine", $"{_options.Machine},accel={accel}", "-cpu", cpu, "-m", $"{_options.Memory >> 20}M",
             "-kernel", kernel, "-initrd", initrd, "-append", _options.Append,
             "-chardev", "pty,id=console", "-serial", "chardev:console",
@@ -384,6 +393,7 @@ public sealed partial class QemuBoardDriver : IPowerProtocol, IStorageProtocol, 
         {
             case "SHUTDOWN" when e.ByGuest:
                 lock (_gate) instance.GuestShutdown = true;
+                _ = QuitAfterConsoleDrainsAsync(instance);
                 break;
             case "RESET" when e.ByGuest:
                 // A reboot the agent asked for prints "reboot: Restarting system" first; anything else is a reset nobody
@@ -405,6 +415,30 @@ public sealed partial class QemuBoardDriver : IPowerProtocol, IStorageProtocol, 
                 break;
         }
     }
+
+    /// <summary>
+    /// Ends a QEMU whose guest powered off (stopped, not ended, by <c>-no-shutdown</c>) once its console has been quiet for
+    /// <see cref="ConsoleQuiet"/>, so the last lines are read before the pty hangs up; at most 3 s, then quit all the same.
+    /// </summary>
+    private async Task QuitAfterConsoleDrainsAsync(Instance instance)
+    {
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(3);
+        while (DateTimeOffset.UtcNow < deadline)
+        {
+            var (_, changed) = Log.Snapshot();
+            if (await Task.WhenAny(changed, Task.Delay(ConsoleQuiet)) != changed) break;
+        }
+        try
+        {
+            if (instance.Qmp is { } qmp) await qmp.ExecuteAsync("quit", null, CancellationToken.None);
+        }
+        catch (Exception e) when (e is QmpException or IOException or ObjectDisposedException or TimeoutException or System.Net.Sockets.SocketException)
+        {
+            // QEMU went away meanwhile (a cut, a quit of OffAsync): nothing left to end.
+        }
+    }
+
+    private static readonly TimeSpan ConsoleQuiet = TimeSpan.FromMilliseconds(200);
 
     /// <summary>LAVA's kernel-failure patterns (lava_common.constants: KERNEL_PANIC, KERNEL_TRACE, …), read line by line.</summary>
     [GeneratedRegex(@"Kernel panic - not syncing|---\[ end trace|BUG: (unable to handle|soft lockup|scheduling while atomic)|Oops: |general protection fault|init: hilrig-device exited with code")]
@@ -478,7 +512,7 @@ public sealed partial class QemuBoardDriver : IPowerProtocol, IStorageProtocol, 
             Log.LineReceived -= WatchConsole;
             await Console.DisposeAsync();
             Log.Dispose();
-            if (Directory.Exists(_runtimeDirectory)) Directory.Delete(_runtimeDirectory, recursive: true);
+            QemuRuntimeDirectories.Delete(RuntimeDirectory);
             _current?.Process.Dispose();
         }
     }
