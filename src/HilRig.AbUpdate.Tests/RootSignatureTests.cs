@@ -1,5 +1,8 @@
 using System.Buffers.Binary;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using HilRig.Storage;
+using HilRig.Testing;
 using NUnit.Framework;
 
 namespace HilRig.AbUpdate.Tests;
@@ -230,6 +233,100 @@ public class RootSignatureTests
     {
         var sig = Signer.SignImage(TestDisks.Image(5, 10_000), "5.0");
         Assert.That(RootSignatureFile.Parse(sig.ToText(), "x"), Is.EqualTo(sig));
+    }
+
+    // ---- shared test vectors (fixtures/ab/root-signature-vectors.json): keyring + both copies in, boot and write out ----
+
+    private static IEnumerable<(string Name, byte[] Copy0, byte[] Copy1)> VectorInputs(ReleaseSigner signer, ReleaseSigner stranger)
+    {
+        SlotInfo Signed(ReleaseSigner by, SlotName slot, string version, int seed)
+        {
+            var sha = Digest.Sha256(BitConverter.GetBytes(seed));
+            var root = Digest.Sha256(sha.ToArray());
+            return new SlotInfo(SlotState.Good, 0, BadReason.None, 4096L * seed, sha, root, version, 1, -1, by.Sign(version, 4096L * seed, sha, root).For(slot));
+        }
+        var a = Signed(signer, SlotName.A, "1.0", 1);
+        var b = Signed(signer, SlotName.B, "2.0", 2);
+        byte[] R(ulong gen, SlotInfo sa, SlotInfo sb) => new BootControlRecord(gen, SlotName.B, sa, sb).Serialize();
+        (string, byte[], byte[]) Case(string name, SlotInfo sb) => (name, R(10, a, sb), R(9, a, sb));
+        yield return Case("B signed, primary, good: boots B", b);
+        yield return Case("B's data and root rewritten, CRC recomputed: B bad (signature does not verify), boots A", b with { MerkleRoot = Digest.Sha256("evil"u8), Sha256 = Digest.Sha256("evil-image"u8) });
+        yield return Case("B signed by a key not in the keyring: B bad, boots A", Signed(stranger, SlotName.B, "2.0", 2));
+        yield return Case("B unsigned: B bad, boots A", b with { Signature = default });
+        yield return Case("B carries slot A's signature of the same release: B bad, boots A", b with { Signature = Signed(signer, SlotName.A, "2.0", 2).Signature });
+        yield return Case("B relabelled as version 9.9: B bad, boots A", b with { Version = "9.9" });
+        yield return Case("B's image size changed: B bad, boots A", b with { ImageSize = b.ImageSize + 4096 });
+        var old = R(10, a, b);
+        BinaryPrimitives.WriteUInt16LittleEndian(old.AsSpan(4), BootControlRecord.UnsignedFormatVersion);
+        old.AsSpan(544, 256).Clear();
+        BinaryPrimitives.WriteUInt32LittleEndian(old.AsSpan(1020), Crc32.Compute(old.AsSpan(0, 1020)));
+        yield return ("both copies format 1 (before signed roots): no boot, no write", old, old);
+    }
+
+    private static JsonObject RunVector(string name, byte[] copy0, byte[] copy1, ReleaseKeyring keyring)
+    {
+        var (mem, _, _) = TestDisks.Create(64 * 1024);
+        var disk = AbDisk.Open(mem);
+        var part = disk.BootControlPartition.Offset;
+        mem.Write(part, copy0);
+        mem.Write(part + BootControlStore.CopyStride, copy1);
+        var rec = new RecordingDevice(mem);
+        var boot = Bootloader.Boot(AbDisk.Open(rec), BootPolicy.NoCheck with { Keyring = keyring });
+        var writes = rec.Writes.Where(w => w.Offset >= part && w.Offset < part + 2 * BootControlStore.CopyStride).ToList();
+        JsonNode? written = null;
+        if (writes.Count > 0)
+        {
+            var copy = (int)((writes[^1].Offset - part) / BootControlStore.CopyStride);
+            written = new JsonObject { ["copy"] = copy, ["record"] = Convert.ToHexStringLower(mem.ReadBytes(part + copy * (long)BootControlStore.CopyStride, BootControlRecord.Size)) };
+        }
+        return new JsonObject
+        {
+            ["name"] = name,
+            ["copy0"] = Convert.ToHexStringLower(copy0),
+            ["copy1"] = Convert.ToHexStringLower(copy1),
+            ["boot"] = boot.Slot?.ToString(),
+            ["write"] = written,
+            ["log"] = new JsonArray(boot.Log.Where(l => l.StartsWith("root signature check", StringComparison.Ordinal) || l.StartsWith("fallback", StringComparison.Ordinal))
+                .Select(l => (JsonNode)JsonValue.Create(l)!).ToArray()),
+            ["error"] = boot.Error,
+        };
+    }
+
+    /// <summary>
+    /// ECDSA signatures are randomized, so the vectors are made once (HILRIG_REGEN_VECTORS=1: a fresh key, its public half
+    /// stored with them) and replayed: the stored copies and keyring must give the stored boot, write and log.
+    /// </summary>
+    [Test]
+    public void Root_signature_checks_match_the_shared_test_vectors()
+    {
+        var path = RepoPaths.Fixtures("ab", "root-signature-vectors.json");
+        if (Environment.GetEnvironmentVariable("HILRIG_REGEN_VECTORS") == "1")
+        {
+            using var signer = ReleaseSigner.Generate();
+            using var stranger = ReleaseSigner.Generate();
+            var vectors = new JsonArray(VectorInputs(signer, stranger).Select(v => (JsonNode)RunVector(v.Name, v.Copy0, v.Copy1, ReleaseKeyring.Parse(signer.PublicPem, "release-keys.pem"))).ToArray());
+            var doc = new JsonObject { ["keyring"] = signer.PublicPem + "\n", ["vectors"] = vectors };
+            File.WriteAllText(path, doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        }
+        var stored = JsonNode.Parse(File.ReadAllText(path))!;
+        var keyring = ReleaseKeyring.Parse((string)stored["keyring"]!, "release-keys.pem");
+        var list = stored["vectors"]!.AsArray();
+        Assert.That(list, Has.Count.EqualTo(8), "vector count (regenerate with HILRIG_REGEN_VECTORS=1 after a deliberate change)");
+        foreach (var v in list)
+        {
+            var computed = RunVector((string)v!["name"]!, Convert.FromHexString((string)v["copy0"]!), Convert.FromHexString((string)v["copy1"]!), keyring);
+            Assert.That(JsonNode.DeepEquals(v, computed), Is.True, $"vector '{v["name"]}' differs from the fixture:\n{computed}");
+        }
+        var byName = list.ToDictionary(v => (string)v!["name"]!, v => v!);
+        Assert.That((string?)byName["B signed, primary, good: boots B"]["boot"], Is.EqualTo("B"));
+        foreach (var (name, v) in byName.Where(kv => kv.Key.EndsWith("boots A", StringComparison.Ordinal)))
+        {
+            Assert.That((string?)v["boot"], Is.EqualTo("A"), name);
+            var written = BootControlRecord.TryParse(Convert.FromHexString((string)v["write"]!["record"]!), out _)!;
+            Assert.That(written.B.State, Is.EqualTo(SlotState.Bad), name);
+            Assert.That(written.Primary, Is.EqualTo(SlotName.A), name);
+        }
+        Assert.That((string?)byName["both copies format 1 (before signed roots): no boot, no write"]["write"]?.ToString(), Is.Null);
     }
 
     /// <summary>What an attacker with the disk does: new data, a new Merkle tree, the new root in boot control, a valid CRC.</summary>
