@@ -334,11 +334,7 @@ public class RootSignatureTests
     {
         var s = disk[slot];
         s.Image.Write(0, image.Concat(new byte[MerkleTree.LeafCount(image.Length) * MerkleTree.BlockSize - image.Length]).ToArray());
-        var padded = new byte[MerkleTree.LeafCount(image.Length) * MerkleTree.BlockSize];
-        image.CopyTo(padded, 0);
-        var leaves = new byte[MerkleTree.LeafCount(image.Length) * Digest.Size];
-        MerkleTree.HashLeaves(padded, leaves);
-        var (tree, root) = MerkleTree.Build(leaves, image.Length);
+        var (tree, root) = MerkleTree.BuildFromImage(image);
         s.HashArea.Write(0, tree);
         var state = disk.BootControl.Load();
         var info = state.Record[slot] with { State = SlotState.Good, Reason = BadReason.None, Sha256 = Digest.Sha256(image), MerkleRoot = root, ImageSize = image.Length, Version = version };

@@ -60,15 +60,7 @@ public sealed class ReleaseSigner : IDisposable
     }
 
     /// <summary>An image's SHA-256 and Merkle root (the last block zero-padded), as an install computes them.</summary>
-    public static (Digest Sha256, Digest MerkleRoot) RootOf(ReadOnlySpan<byte> image)
-    {
-        if (image.Length == 0) throw new ArgumentException("an empty image has no root");
-        var padded = new byte[MerkleTree.LeafCount(image.Length) * MerkleTree.BlockSize];
-        image.CopyTo(padded);
-        var leaves = new byte[MerkleTree.LeafCount(image.Length) * Digest.Size];
-        MerkleTree.HashLeaves(padded, leaves);
-        return (Digest.Sha256(image), MerkleTree.Build(leaves, image.Length).Root);
-    }
+    public static (Digest Sha256, Digest MerkleRoot) RootOf(ReadOnlySpan<byte> image) => (Digest.Sha256(image), MerkleTree.BuildFromImage(image).Root);
 
     public void Dispose() => _key.Dispose();
 }

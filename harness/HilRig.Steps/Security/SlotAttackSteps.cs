@@ -26,17 +26,15 @@ public sealed class SlotAttackSteps(AbReleases releases, ScenarioOutput output)
             throw new RigFaultException($"board {board.Name} is running; the attacker rewrites its disk while it is off");
         var path = board.Get<IStorageProtocol>().DiskImage ?? throw new RigFaultException($"board {board.Name} ({board.Kind}) has no disk image the harness can reach");
         var image = releases.Unsigned(version, board);
-        var (sha, root) = ReleaseSigner.RootOf(image);
-        var padded = new byte[MerkleTree.LeafCount(image.Length) * MerkleTree.BlockSize];
-        image.CopyTo(padded, 0);
-        var leaves = new byte[MerkleTree.LeafCount(image.Length) * Digest.Size];
-        MerkleTree.HashLeaves(padded, leaves);
-        var (tree, _) = MerkleTree.Build(leaves, image.Length);
+        var sha = Digest.Sha256(image);
+        var (tree, root) = MerkleTree.BuildFromImage(image);
 
         using var device = FileBlockDevice.Open(path);
         var disk = AbDisk.Open(device);
         var slot = SlotNames.Parse(slotName);
         if (image.Length > disk[slot].Capacity) throw new RigFaultException($"release {version} ({image.Length} bytes) does not fit slot {slot} ({disk[slot].Capacity} bytes)");
+        var padded = new byte[MerkleTree.LeafCount(image.Length) * MerkleTree.BlockSize];   // whole blocks, as an install writes them
+        image.CopyTo(padded, 0);
         disk[slot].Image.Write(0, padded);
         disk[slot].HashArea.Write(0, tree);
         var state = disk.BootControl.Load();
