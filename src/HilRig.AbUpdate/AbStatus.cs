@@ -6,7 +6,7 @@ namespace HilRig.AbUpdate;
 
 public sealed record SlotStatus(
     string Slot, string Partition, long Capacity, string State, int TriesLeft, string? BadReason, long? TamperedBlock,
-    string Version, string Sha256, long Size, string MerkleRoot, bool Primary, bool Booted, uint InstallCount);
+    string Version, string Sha256, long Size, string MerkleRoot, bool Primary, bool Booted, uint InstallCount, string? RootSignedBy);
 
 /// <summary>What `ab status` / `hilrig disk status` reports, derived from the disk alone (plus the booted slot, if any).</summary>
 public sealed record AbStatus(
@@ -34,7 +34,7 @@ public sealed record AbStatus(
             return new SlotStatus(n.ToString(), s.Partition.Name, s.Capacity, i.State.ToString().ToLowerInvariant(), i.TriesLeft,
                 i.State == SlotState.Bad ? SlotInfo.ReasonText(i.Reason) : null, i.TamperedBlock >= 0 ? i.TamperedBlock : null,
                 i.Version, i.ImageSize > 0 ? i.Sha256.ToHex() : "", i.ImageSize, i.ImageSize > 0 ? i.MerkleRoot.ToHex() : "",
-                rec.Primary == n, booted == n, i.InstallCount);
+                rec.Primary == n, booted == n, i.InstallCount, i.Signature.IsNone ? null : i.Signature.KeyId.ToHex());
         }
         return new AbStatus(disk.Name, rec.Generation, state.NewestCopy, state.CopyErrors, rec.Primary?.ToString(), booted?.ToString(),
             next?.ToString(), [S(SlotName.A), S(SlotName.B)]);
@@ -61,7 +61,8 @@ public sealed record AbStatus(
                 _ => s.State,
             };
             sb.AppendLine($"slot {s.Slot} [{s.Partition}]{(s.Primary ? " primary" : "")}{(s.Booted ? " booted" : "")}: {state}" +
-                          (s.Size > 0 ? $", version {(s.Version.Length > 0 ? s.Version : "unversioned")}, sha256 {s.Sha256}, {s.Size} bytes" : ""));
+                          (s.Size > 0 ? $", version {(s.Version.Length > 0 ? s.Version : "unversioned")}, sha256 {s.Sha256}, {s.Size} bytes" : "") +
+                          (s.Size > 0 ? s.RootSignedBy is { } k ? $", root signed by key {k[..8]}" : ", root not signed" : ""));
         }
         return sb.ToString();
     }

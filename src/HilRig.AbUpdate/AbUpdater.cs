@@ -22,6 +22,16 @@ public sealed record InstallRequest(string? Version = null, Digest? ExpectedSha2
     /// the check is caught). A delta file's hash says nothing about the slot it produces: deltas ignore it.
     /// </summary>
     public Digest? VerifiedSha256 { get; init; }
+
+    /// <summary>
+    /// The release's root signature (<c>IMAGE.rootsig</c>, a bundle's <c>hilrig.root-signature</c>): checked against what is
+    /// written (version, size, SHA-256, Merkle root) and, on a device with a keyring, against the keyring before the first
+    /// write; the target slot's signature is kept in boot control for the boot to verify.
+    /// </summary>
+    public RootSignatureFile? RootSignature { get; init; }
+
+    /// <summary>The version boot control records: the request's, else the one the root signature vouches for.</summary>
+    internal string RecordedVersion(string? fallback = null) => Version ?? RootSignature?.Version ?? fallback ?? "";
 }
 
 public enum InstallOutcome
@@ -81,6 +91,12 @@ public sealed class AbUpdater
     /// <summary>The largest zstd window (log2 bytes) a format-2 delta may need: 27 is 128 MiB.</summary>
     public int MaxDeltaWindowLog { get; init; } = 27;
 
+    /// <summary>
+    /// The release keys this device's boot trusts. With one, an install without a root signature, or with one that does
+    /// not verify, is refused before any write: the boot would refuse the slot anyway.
+    /// </summary>
+    public ReleaseKeyring? Keyring { get; init; }
+
     /// <summary>The slot the system runs (or would boot next), or null when nothing is bootable.</summary>
     public SlotName? ActiveSlot(BootControlState state) => Booted ?? BootSelector.Decide(state.Record).Boot;
 
@@ -139,7 +155,8 @@ public sealed class AbUpdater
             var target = DeltaTarget(state, active, header, request, path);
             VerifySource(Disk[target.Other()].Image.ReadOnlyView(), target.Other(), state.Record[target.Other()], header, path);
             var noop = NoOp(state, active, target, header.TargetSha256, Stopwatch.StartNew(), true);
-            return new InstallPlan(noop?.Outcome ?? InstallOutcome.Installed, target, active, true, header.TargetSha256, header.TargetSize, request.Version ?? header.Version);
+            if (noop is null) RefuseSignature(request, target, request.RecordedVersion(header.Version), header.TargetSize, header.TargetSha256, header.TargetMerkleRoot, path);
+            return new InstallPlan(noop?.Outcome ?? InstallOutcome.Installed, target, active, true, header.TargetSha256, header.TargetSize, request.RecordedVersion(header.Version));
         }
         else
         {
@@ -149,7 +166,8 @@ public sealed class AbUpdater
             if (request.ExpectedSha256 is { } want && want != sha)
                 throw new InstallRefusedException($"{path}: hash mismatch: expected sha256 {want.ToHex()}, the image has {sha.ToHex()}");
             var noop = NoOp(state, active, target, sha, Stopwatch.StartNew(), false);
-            return new InstallPlan(noop?.Outcome ?? InstallOutcome.Installed, noop?.Target ?? target, active, false, sha, f.Length, request.Version ?? "");
+            if (noop is null) RefuseSignature(request, target, request.RecordedVersion(), f.Length, sha, null, path);
+            return new InstallPlan(noop?.Outcome ?? InstallOutcome.Installed, noop?.Target ?? target, active, false, sha, f.Length, request.RecordedVersion());
         }
     }
 
@@ -193,6 +211,7 @@ public sealed class AbUpdater
             source.Position = start;
         }
         if (NoOp(state, active, target, incoming, clock, false) is { } noop) return noop;
+        RefuseSignature(request, target, request.RecordedVersion(), knownSize, incoming, null, sourceName);
 
         state = MarkInstalling(state, active, target);
         try
@@ -211,7 +230,7 @@ public sealed class AbUpdater
                 throw new InstallRefusedException($"{sourceName}: the image changed since it was verified: it had sha256 {verified.ToHex()}, now {sha.ToHex()}");
             if (request.ExpectedSha256 is { } want && want != sha)
                 throw new InstallRefusedException($"{sourceName}: hash mismatch: expected sha256 {want.ToHex()}, the image has {sha.ToHex()}");
-            return Commit(state, target, sha, size, leaves, request.Version ?? "", request.Tries, false, clock);
+            return Commit(state, target, sha, size, leaves, request.RecordedVersion(), request, false, clock);
         }
         catch (Exception e) when (e is not PowerCutException)
         {
@@ -232,6 +251,7 @@ public sealed class AbUpdater
         var slot = Disk[target];
         if (NoOp(state, active, target, header.TargetSha256, clock, true) is { } noop) return noop;
 
+        RefuseSignature(request, target, request.RecordedVersion(header.Version), header.TargetSize, header.TargetSha256, header.TargetMerkleRoot, sourceName);
         var sourceImage = Disk[src].Image.ReadOnlyView();
         var sourceLeaves = VerifySource(sourceImage, src, state.Record[src], header, sourceName);
         state = MarkInstalling(state, active, target);
@@ -253,8 +273,7 @@ public sealed class AbUpdater
             if (size != header.TargetSize || sha != header.TargetSha256)
                 throw new InstallRefusedException(
                     $"{sourceName}: hash mismatch after applying the delta: slot {target} has sha256 {sha.ToHex()} ({size} bytes), the delta promises {header.TargetSha256.ToHex()} ({header.TargetSize} bytes)");
-            var version = request.Version ?? header.Version;
-            return Commit(state, target, sha, size, leaves, version, request.Tries, true, clock, header.TargetMerkleRoot);
+            return Commit(state, target, sha, size, leaves, request.RecordedVersion(header.Version), request, true, clock, header.TargetMerkleRoot);
         }
         catch (Exception e) when (e is not PowerCutException)
         {
@@ -343,17 +362,46 @@ public sealed class AbUpdater
         return Disk.BootControl.CommitAndReload(state, next);
     }
 
+    /// <summary>
+    /// The root-signature refusals that need no write: a keyring and no signature; a signature for another release (what
+    /// is known so far of version, size, hash and root); a signature the keyring does not accept for the target slot.
+    /// </summary>
+    private void RefuseSignature(InstallRequest request, SlotName target, string version, long? size, Digest? sha, Digest? root, string sourceName)
+    {
+        if (request.RootSignature is not { } sig)
+        {
+            if (Keyring is { } k)
+                throw new InstallRefusedException($"{sourceName}: no root signature: this device boots only releases whose Merkle root is signed by a key of {k.Source}; nothing was written");
+            return;
+        }
+        if (sig.Mismatch(version, size ?? sig.ImageSize, sha ?? sig.Sha256, root ?? sig.MerkleRoot) is { } wrong)
+            throw new InstallRefusedException($"{sourceName}: the root signature is for another release: it signs {wrong}; nothing was written");
+        if (Keyring is { } keyring)
+        {
+            var claimed = new SlotInfo(SlotState.Pending, 0, BadReason.None, sig.ImageSize, sig.Sha256, sig.MerkleRoot, sig.Version, 0, -1, sig.For(target));
+            var check = keyring.Check(target, claimed);
+            if (!check.Ok) throw new InstallRefusedException($"{sourceName}: root signature refused: {check.Detail}; nothing was written");
+        }
+    }
+
     private InstallResult Commit(BootControlState state, SlotName target, Digest sha, long size, ReadOnlyMemory<byte> leaves,
-        string version, byte tries, bool delta, Stopwatch clock, Digest? expectedRoot = null)
+        string version, InstallRequest request, bool delta, Stopwatch clock, Digest? expectedRoot = null)
     {
         var slot = Disk[target];
         var (tree, root) = MerkleTree.Build(leaves.Span, size);
         if (expectedRoot is { } er && er != root)
             throw new InstallRefusedException($"Merkle root of slot {target} is {root.ToHex()}, the delta promises {er.ToHex()}");
+        var signature = default(SlotSignature);
+        if (request.RootSignature is { } sig)
+        {
+            if (sig.Mismatch(version, size, sha, root) is { } wrong)
+                throw new InstallRefusedException($"the root signature is for another release: it signs {wrong}");
+            signature = sig.For(target);
+        }
         Disk.Device.Reach("merkle-write");
         slot.HashArea.Write(0, tree);
         Disk.Device.Reach("mark-primary");
-        var info = new SlotInfo(SlotState.Pending, tries, BadReason.None, size, sha, root, version, state.Record[target].InstallCount, -1);
+        var info = new SlotInfo(SlotState.Pending, request.Tries, BadReason.None, size, sha, root, version, state.Record[target].InstallCount, -1, signature);
         Disk.BootControl.CommitAndReload(state, state.Record.With(target, info) with { Primary = target });
         Disk.Device.Reach("mark-primary-done");
         return new InstallResult(InstallOutcome.Installed, target, version, sha, size, root, delta, clock.Elapsed);

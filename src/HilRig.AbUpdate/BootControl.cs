@@ -33,6 +33,12 @@ public enum BadReason : byte
     RolledBack = 6,
     /// <summary>Marked bad by an operator.</summary>
     Manual = 7,
+    /// <summary>The boot trusts only signed roots and this slot's root carries no signature.</summary>
+    RootNotSigned = 8,
+    /// <summary>The root's signature does not verify over the slot, version, size, hash, root and tree parameters recorded.</summary>
+    RootSignatureInvalid = 9,
+    /// <summary>The root is signed by a key the boot's keyring does not hold.</summary>
+    RootKeyUnknown = 10,
 }
 
 /// <summary>What boot control records about one slot.</summary>
@@ -45,7 +51,8 @@ public sealed record SlotInfo(
     Digest MerkleRoot,
     string Version,
     uint InstallCount,
-    long TamperedBlock)
+    long TamperedBlock,
+    SlotSignature Signature = default)
 {
     public const int MaxVersionBytes = 128;
     public static readonly SlotInfo Empty = new(SlotState.Empty, 0, BadReason.None, 0, Digest.Zero, Digest.Zero, "", 0, -1);
@@ -73,6 +80,9 @@ public sealed record SlotInfo(
         BadReason.MerkleCorrupt => "Merkle tree corrupt",
         BadReason.RolledBack => "rolled back",
         BadReason.Manual => "marked bad",
+        BadReason.RootNotSigned => "root not signed",
+        BadReason.RootSignatureInvalid => "root signature does not verify",
+        BadReason.RootKeyUnknown => "root signed by an unknown key",
         _ => "unknown",
     };
 
@@ -83,15 +93,25 @@ public sealed record SlotInfo(
 /// <summary>
 /// One boot-control record: a generation counter, the primary slot and both slots' state.
 /// Serialized as 1024 bytes (two 512-byte sectors, so a torn write is possible and caught by the CRC32 in the last 4 bytes).
+/// Format 2 added each slot's root signature (A at 544, B at 672: algorithm byte, key id at +8, r‖s at +40); a format-1
+/// record (no signatures) is refused by its version field rather than read as "unsigned".
 /// </summary>
 public sealed record BootControlRecord(ulong Generation, SlotName? Primary, SlotInfo A, SlotInfo B)
 {
     public const int Size = 1024;
-    public const ushort FormatVersion = 1;
+    public const ushort FormatVersion = 2;
+    /// <summary>The format before root signatures; named in the refusal so an old disk is recognized as one.</summary>
+    public const ushort UnsignedFormatVersion = 1;
     private static readonly byte[] Magic = "HRBC"u8.ToArray();
     private const int SlotOffsetA = 32;
     private const int SlotOffsetB = 288;
     private const int SlotEntrySize = 256;
+    /// <summary>Per-slot root signature blocks: [0] algorithm (0 none, 1 ECDSA P-256 SHA-256), [8..40] key id, [40..104] r‖s.</summary>
+    private const int SignatureOffsetA = 544;
+    private const int SignatureStride = 128;
+    private const int SignatureBlockSize = 104;
+    private const byte AlgorithmNone = 0;
+    private const byte AlgorithmEcdsaP256 = 1;
     private const int CrcOffset = Size - 4;
 
     public static readonly BootControlRecord Empty = new(0, null, SlotInfo.Empty, SlotInfo.Empty);
@@ -110,6 +130,8 @@ public sealed record BootControlRecord(ulong Generation, SlotName? Primary, Slot
         b[16] = Primary is { } p ? (byte)p : (byte)0xFF;
         WriteSlot(b.AsSpan(SlotOffsetA, SlotEntrySize), A);
         WriteSlot(b.AsSpan(SlotOffsetB, SlotEntrySize), B);
+        WriteSignature(b.AsSpan(SignatureOffsetA, SignatureBlockSize), A.Signature);
+        WriteSignature(b.AsSpan(SignatureOffsetA + SignatureStride, SignatureBlockSize), B.Signature);
         BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(CrcOffset), Crc32.Compute(b.AsSpan(0, CrcOffset)));
         return b;
     }
@@ -129,6 +151,30 @@ public sealed record BootControlRecord(ulong Generation, SlotName? Primary, Slot
         s.Sha256.WriteTo(e[24..56]);
         s.MerkleRoot.WriteTo(e[56..88]);
         version.CopyTo(e[88..]);
+    }
+
+    private static void WriteSignature(Span<byte> e, SlotSignature sig)
+    {
+        if (sig.IsNone) return;
+        e[0] = AlgorithmEcdsaP256;
+        sig.KeyId.WriteTo(e[8..40]);
+        sig.R.WriteTo(e[40..72]);
+        sig.S.WriteTo(e[72..104]);
+    }
+
+    private static SlotSignature? TryParseSignature(ReadOnlySpan<byte> e, string name, int at, out string error)
+    {
+        error = "";
+        switch (e[0])
+        {
+            case AlgorithmNone:
+                return default(SlotSignature);
+            case AlgorithmEcdsaP256:
+                return new SlotSignature(Digest.FromSpan(e[8..40]), Digest.FromSpan(e[40..72]), Digest.FromSpan(e[72..104]));
+            default:
+                error = $"slot {name} root signature algorithm {e[0]} at byte {at} is not known (0 none, 1 ECDSA P-256)";
+                return null;
+        }
     }
 
     /// <summary>Parses one copy; on failure returns null and says what is wrong (for the "where", the caller adds the copy's offset).</summary>
@@ -153,6 +199,12 @@ public sealed record BootControlRecord(ulong Generation, SlotName? Primary, Slot
             return null;
         }
         var version = BinaryPrimitives.ReadUInt16LittleEndian(b[4..]);
+        if (version == UnsignedFormatVersion)
+        {
+            error = $"format version {version} at byte 4 is the old boot control without root signatures; this bootloader reads format {FormatVersion} " +
+                    "(re-create the disk with a current `hilrig disk create`, or install a signed release with a current updater from a board that still boots)";
+            return null;
+        }
         if (version != FormatVersion)
         {
             error = $"format version {version} at byte 4 is not supported (expected {FormatVersion})";
@@ -174,6 +226,10 @@ public sealed record BootControlRecord(ulong Generation, SlotName? Primary, Slot
         if (a is null) return null;
         var bb = TryParseSlot(b.Slice(SlotOffsetB, SlotEntrySize), "B", SlotOffsetB, out error);
         if (bb is null) return null;
+        if (TryParseSignature(b.Slice(SignatureOffsetA, SignatureBlockSize), "A", SignatureOffsetA, out error) is not { } sigA) return null;
+        if (TryParseSignature(b.Slice(SignatureOffsetA + SignatureStride, SignatureBlockSize), "B", SignatureOffsetA + SignatureStride, out error) is not { } sigB) return null;
+        a = a with { Signature = sigA };
+        bb = bb with { Signature = sigB };
         return new BootControlRecord(BinaryPrimitives.ReadUInt64LittleEndian(b[8..]), primaryByte == 0xFF ? null : (SlotName)primaryByte, a, bb);
     }
 
@@ -185,7 +241,7 @@ public sealed record BootControlRecord(ulong Generation, SlotName? Primary, Slot
             error = $"slot {name} state {e[0]} at byte {at} is not a known state";
             return null;
         }
-        if (e[2] > (byte)BadReason.Manual)
+        if (e[2] > (byte)BadReason.RootKeyUnknown)
         {
             error = $"slot {name} bad-reason {e[2]} at byte {at + 2} is not a known reason";
             return null;

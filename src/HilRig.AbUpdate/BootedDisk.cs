@@ -12,7 +12,8 @@ namespace HilRig.AbUpdate;
 /// Called when the power fails under a caller (<see cref="PowerCutException"/>), before the exception goes on: a device
 /// stops dead there (nothing after a power cut may run); an in-process test ends the simulated node.
 /// </param>
-public sealed class BootedDisk(AbDisk disk, SlotName slot, Action<PowerCutException>? powerLost = null)
+/// <param name="keyring">The release keys this boot trusted (null: roots are not signature-checked); every install checks against them.</param>
+public sealed class BootedDisk(AbDisk disk, SlotName slot, Action<PowerCutException>? powerLost = null, ReleaseKeyring? keyring = null)
 {
     private readonly Lock _gate = new();
 
@@ -21,6 +22,8 @@ public sealed class BootedDisk(AbDisk disk, SlotName slot, Action<PowerCutExcept
     /// <summary>The slot this boot runs from.</summary>
     public SlotName Slot => slot;
 
+    public ReleaseKeyring? Keyring => keyring;
+
     /// <summary>Runs <paramref name="action"/> with an updater for this boot, alone on the disk.</summary>
     public T Use<T>(Func<AbUpdater, T> action)
     {
@@ -28,7 +31,7 @@ public sealed class BootedDisk(AbDisk disk, SlotName slot, Action<PowerCutExcept
         {
             try
             {
-                return action(new AbUpdater(disk, slot));
+                return action(new AbUpdater(disk, slot) { Keyring = keyring });
             }
             catch (PowerCutException e) when (powerLost is not null)
             {

@@ -11,9 +11,15 @@ public enum TamperCheck
     Full,
 }
 
-/// <summary>How a boot checks the chosen slot.</summary>
+/// <summary>
+/// How a boot checks the chosen slot. With a <see cref="Keyring"/>, the slot's recorded Merkle root is trusted only when
+/// its signature verifies (before the tamper check uses the root); without one, roots are taken as recorded (offline
+/// tools, disks made without a release key).
+/// </summary>
 public sealed record BootPolicy(TamperCheck Check = TamperCheck.Sampled, int Samples = 16, ulong Seed = 0x4869_6C52_6967UL)
 {
+    public ReleaseKeyring? Keyring { get; init; }
+
     public static readonly BootPolicy Default = new();
     public static readonly BootPolicy NoCheck = new(TamperCheck.None);
     public static readonly BootPolicy FullCheck = new(TamperCheck.Full);
@@ -32,7 +38,8 @@ public sealed record BootResult(SlotName? Slot, SlotInfo? Info, IReadOnlyList<st
 
 /// <summary>
 /// Boot: read boot control (newest valid copy), decide (<see cref="BootSelector"/>), write the decision before booting,
-/// check the chosen slot against its Merkle tree by policy, and if it was tampered with mark it bad and decide again.
+/// check the chosen slot's root signature (with a keyring) and then its data against the Merkle tree by policy, and if
+/// either fails mark it bad (the reason says which) and decide again.
 /// Both copies unreadable: no boot and no write.
 /// </summary>
 public static class Bootloader
@@ -68,6 +75,18 @@ public static class Bootloader
                 return new BootResult(null, null, log, $"no bootable slot (A: {state.Record.A.Describe()}, B: {state.Record.B.Describe()})", state.Record.Generation);
 
             var info = state.Record[slot];
+            if (policy.Keyring is { } keyring)
+            {
+                var check = keyring.Check(slot, info);
+                if (!check.Ok)
+                {
+                    log.Add($"root signature check: {check.Detail}: marking slot {slot} bad");
+                    disk.Device.Reach("tamper-mark-bad");
+                    state = disk.BootControl.CommitAndReload(state, state.Record.With(slot, info.MarkBad(check.Reason)));
+                    continue;
+                }
+                log.Add($"root signature check: slot {slot}: Merkle root {info.MerkleRoot.Short} signed by key {info.Signature.KeyId.Short}");
+            }
             if (policy.Check != TamperCheck.None)
             {
                 var s = disk[slot];

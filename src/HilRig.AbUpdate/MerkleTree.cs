@@ -114,6 +114,17 @@ public static class MerkleTree
         return (tree, HashNode(tree.AsSpan((int)top, BlockSize)));
     }
 
+    /// <summary>The stored tree and root of a whole image held in memory (the last block zero-padded), as an install computes them.</summary>
+    public static (byte[] Tree, Digest Root) BuildFromImage(ReadOnlySpan<byte> image)
+    {
+        if (image.Length == 0) throw new ArgumentException("an empty image has no Merkle tree");
+        var padded = new byte[LeafCount(image.Length) * BlockSize];
+        image.CopyTo(padded);
+        var leaves = new byte[LeafCount(image.Length) * Digest.Size];
+        HashLeaves(padded, leaves);
+        return Build(leaves, image.Length);
+    }
+
     /// <summary>
     /// Full check: the stored tree against the root, level by level (a mismatch is a corrupt tree, reported by level and
     /// hash block), then every data block against its leaf (a mismatch is a tampered block, reported by index).

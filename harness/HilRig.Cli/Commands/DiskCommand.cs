@@ -34,6 +34,8 @@ public static class DiskCommand
         disk.Subcommands.Add(Boot());
         disk.Subcommands.Add(Status());
         disk.Subcommands.Add(Verify());
+        disk.Subcommands.Add(Keygen());
+        disk.Subcommands.Add(Sign());
         return disk;
     }
 
@@ -77,7 +79,9 @@ public static class DiskCommand
         var version = new Option<string?>("--version") { Description = "the version string recorded for the slot (a delta carries its own)" };
         var sha = new Option<string?>("--sha256") { Description = "the expected SHA-256 of the image; a mismatch leaves the target slot bad" };
         var tries = new Option<int>("--tries") { Description = "boot attempts before falling back", DefaultValueFactory = _ => 3 };
-        var c = new Command("install", "Install an image or a delta into the inactive slot and make it primary with tries") { img, image, version, sha, tries };
+        var signature = new Option<string?>("--signature") { Description = "the release's root signature (default: IMAGE.rootsig when it exists); kept in boot control for the boot to verify" };
+        var keyring = KeyringOption();
+        var c = new Command("install", "Install an image or a delta into the inactive slot and make it primary with tries") { img, image, version, sha, tries, signature, keyring };
         c.SetAction((p, _) => AbCli.Guard(() =>
         {
             var path = p.GetValue(img)!;
@@ -85,8 +89,13 @@ public static class DiskCommand
             if (!File.Exists(source)) throw new Loading.UsageException($"{source}: no such image or delta");
             if (p.GetValue(tries) is < 1 or > 255) throw new Loading.UsageException("--tries: between 1 and 255");
             using var dev = AbCli.OpenImage(path);
-            var request = new InstallRequest(p.GetValue(version), p.GetValue(sha) is { } h ? Digest.Parse(h) : null, null, (byte)p.GetValue(tries));
-            var r = new AbUpdater(AbDisk.Open(dev)).Install(source, request);
+            var sigPath = p.GetValue(signature) ?? (File.Exists(source + ".rootsig") ? source + ".rootsig" : null);
+            if (sigPath is not null && !File.Exists(sigPath)) throw new Loading.UsageException($"--signature: {sigPath}: no such file");
+            var request = new InstallRequest(p.GetValue(version), p.GetValue(sha) is { } h ? Digest.Parse(h) : null, null, (byte)p.GetValue(tries))
+            {
+                RootSignature = sigPath is null ? null : RootSignatureFile.Load(sigPath),
+            };
+            var r = new AbUpdater(AbDisk.Open(dev)) { Keyring = Keyring(p.GetValue(keyring)) }.Install(source, request);
             Terminal.Line($"{path}: {r.Message}");
             return ExitCodes.Passed;
         }));
@@ -97,7 +106,8 @@ public static class DiskCommand
     {
         var img = Img();
         var check = new Option<string>("--check") { Description = "tamper check of the chosen slot: none, sampled or full", DefaultValueFactory = _ => "sampled" };
-        var c = new Command("boot", "Run the bootloader's slot selection on the image (it writes what a boot writes) and print the boot log") { img, check };
+        var keyring = KeyringOption();
+        var c = new Command("boot", "Run the bootloader's slot selection on the image (it writes what a boot writes) and print the boot log") { img, check, keyring };
         c.SetAction((p, _) => AbCli.Guard(() =>
         {
             var policy = p.GetValue(check) switch
@@ -108,10 +118,56 @@ public static class DiskCommand
                 var other => throw new Loading.UsageException($"--check: '{other}' is not none, sampled or full"),
             };
             using var dev = AbCli.OpenImage(p.GetValue(img)!);
-            var r = Bootloader.Boot(AbDisk.Open(dev), policy);
+            var r = Bootloader.Boot(AbDisk.Open(dev), policy with { Keyring = Keyring(p.GetValue(keyring)) });
             foreach (var line in r.Log) Terminal.Line(line);
             if (!r.Booted) Terminal.Line(r.BootLine);
             return r.Booted ? ExitCodes.Passed : ExitCodes.Failed;
+        }));
+        return c;
+    }
+
+    private static Option<string?> KeyringOption() =>
+        new("--keyring") { Description = "PEM file of release public keys: slot roots must carry a signature by one of them, as on a device with ab.keyring" };
+
+    private static ReleaseKeyring? Keyring(string? path) => path is null ? null : ReleaseKeyring.Load(path);
+
+    private static Command Keygen()
+    {
+        var dir = new Argument<string>("DIR") { Description = "where release.key (private, mode 0600) and release-keys.pem (public: the devices' keyring) are written" };
+        var c = new Command("keygen", "Make a release key (ECDSA P-256) that signs slot roots; its public half is what devices trust") { dir };
+        c.SetAction((p, _) => AbCli.Guard(() =>
+        {
+            var d = p.GetValue(dir)!;
+            Directory.CreateDirectory(d);
+            var key = Path.Combine(d, "release.key");
+            if (File.Exists(key)) throw new Loading.UsageException($"{key} exists; a release key is not overwritten");
+            using var signer = ReleaseSigner.Generate();
+            File.WriteAllText(key, signer.PrivatePem + "\n");
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.WriteAllText(Path.Combine(d, "release-keys.pem"), signer.PublicPem + "\n");
+            Terminal.Line($"release key {signer.KeyId.ToHex()}: {key} (keep it off devices), keyring {Path.Combine(d, "release-keys.pem")} (give it to devices as ab.keyring)");
+            return ExitCodes.Passed;
+        }));
+        return c;
+    }
+
+    private static Command Sign()
+    {
+        var image = new Argument<string>("IMAGE") { Description = "the full release image (a delta is signed as the image it produces)" };
+        var key = new Option<string>("--key") { Description = "the release key (PEM, from `hilrig disk keygen`)", Required = true };
+        var version = new Option<string>("--version") { Description = "the version the signature binds", Required = true };
+        var output = new Option<string?>("--out") { Description = "where the signature goes (default IMAGE.rootsig)" };
+        var c = new Command("sign", "Sign a release image's Merkle root for both slots (slot, version, size, SHA-256, root, tree parameters)") { image, key, version, output };
+        c.SetAction((p, _) => AbCli.Guard(() =>
+        {
+            var path = p.GetValue(image)!;
+            if (!File.Exists(path)) throw new Loading.UsageException($"{path}: no such image");
+            using var signer = ReleaseSigner.Load(p.GetValue(key)!);
+            var sig = signer.SignImage(File.ReadAllBytes(path), p.GetValue(version)!);
+            var to = p.GetValue(output) ?? path + ".rootsig";
+            File.WriteAllText(to, sig.ToText());
+            Terminal.Line($"{to}: version {sig.Version}, sha256 {sig.Sha256.ToHex()}, Merkle root {sig.MerkleRoot.ToHex()}, key {sig.KeyId.Short}");
+            return ExitCodes.Passed;
         }));
         return c;
     }

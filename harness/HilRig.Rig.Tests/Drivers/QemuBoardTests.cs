@@ -1,10 +1,12 @@
 using System.Text.RegularExpressions;
+using HilRig.AbUpdate;
 using HilRig.Engine.Runtime;
 using HilRig.Rig.Boards;
 using HilRig.Rig.Drivers.Qemu;
 using HilRig.Rig.Images;
 using HilRig.Rig.Model;
 using HilRig.Rig.Protocols;
+using HilRig.Storage;
 using HilRig.Testing;
 using NUnit.Framework;
 
@@ -61,6 +63,46 @@ public class QemuBoardTests
         Assert.That(ProcessAlive(pid), Is.False, "QEMU is gone after a cut");
         await board.Power.OnAsync();
         await board.Console.ExpectAsync(new Regex(@"boot #2, reason: power-loss"), Boot);
+        await BootedAsync(board);
+    }
+
+    /// <summary>
+    /// Issue 13: the initramfs's boot selection (the NativeAOT agent, before any slot is mounted) verifies the slot's root
+    /// signature against the board's keyring (<c>/data/release-keys.pem</c>) as a process board does: a root signed by a
+    /// key the keyring lacks is refused with the reason and nothing boots; with the signing key in the keyring it boots.
+    /// </summary>
+    [Test]
+    public async Task Initramfs_VerifiesTheSlotRootSignature_AgainstTheBoardsKeyring()
+    {
+        ImageDirectory();
+        await using var board = NewBoard();
+        var storage = board.Get<IStorageProtocol>();
+        using var signer = ReleaseSigner.Generate();
+        using var stranger = ReleaseSigner.Generate();
+        var release = new ReleaseManifest("1.1").BuildOn(File.ReadAllBytes(storage.ReleaseRoot!));
+        void SignedDisk()
+        {
+            File.Delete(storage.DiskImage!);
+            RunningDisk.Create(storage.DiskImage!, AbLayout.ForSlot(BlockDevice.AlignUp(release.Length, AbLayout.MiB), ImageBuilder.DataBytes),
+                new MemoryStream(release), "1.1", null, signer.SignImage(release, "1.1"));
+        }
+        var keyring = Path.Combine(storage.DataDirectory, "release-keys.pem");
+
+        SignedDisk();
+        File.WriteAllText(keyring, stranger.PublicPem + "\n");
+        await board.Power.OnAsync();
+        await board.Console.ExpectAsync(new Regex($@"ab: root signature check: slot A's root is signed by key {signer.KeyId.Short}, which is not in \S*release-keys\.pem: marking slot A bad"), Boot);
+        await board.Console.ExpectAsync(new Regex("no bootable A/B slot"), Boot);
+        var health = board.Get<IBoardHealth>();
+        Assert.That(await Poll.UntilAsync(_ => Task.FromResult(health.StopReason is not null || board.Power.State == PowerState.Off), Boot, TimeSpan.FromMilliseconds(200), CancellationToken.None),
+            Is.True, "the board stops: nothing is booted unchecked");
+        if (board.Power.State == PowerState.On) await board.Power.CutAsync();
+
+        SignedDisk();
+        File.WriteAllText(keyring, signer.PublicPem + "\n");
+        await board.Power.OnAsync();
+        await board.Console.ExpectAsync(new Regex($@"ab: root signature check: slot A: Merkle root [0-9a-f]{{8}} signed by key {signer.KeyId.Short}"), Boot);
+        await board.Console.ExpectAsync(new Regex(@"ab: boot: slot A version 1\.1 "), Boot);
         await BootedAsync(board);
     }
 

@@ -9,9 +9,29 @@ namespace HilRig.Steps.Ab;
 /// a SHA-256 in this set: the promise is that a board always comes back on one of them, whatever the power does.
 /// A release is built for a board: on a process board any bytes with a manifest do; a QEMU board boots its slot, so
 /// its releases are its image's root filesystem carrying the manifest (<see cref="IStorageProtocol.ReleaseRoot"/>).
+/// Every release is signed with this scenario's release key (<see cref="Signer"/>: its private half stays in the harness,
+/// its public half is the keyring boards get with their disk), as a release build signs what it ships.
 /// </summary>
-public sealed class AbReleases
+public sealed class AbReleases : IDisposable
 {
+    /// <summary>The scenario's release key: made per scenario, never written to a board.</summary>
+    public ReleaseSigner Signer { get; } = ReleaseSigner.Generate();
+
+    /// <summary>What a board's boot trusts: the release key's public half, as a PEM keyring.</summary>
+    public string KeyringPem => Signer.PublicPem + "\n";
+
+    private readonly Dictionary<(string? Root, string Version, bool Healthy), RootSignatureFile> _signatures = new();
+
+    /// <summary>The root signature of a release built for <paramref name="board"/> (both slots).</summary>
+    public RootSignatureFile Signature(string version, Board board, bool healthy = true)
+    {
+        var root = RootOf(board);
+        if (_signatures.TryGetValue((root, version, healthy), out var sig)) return sig;
+        return _signatures[(root, version, healthy)] = Signer.SignImage(Get(version, root, healthy).Image, version);
+    }
+
+    public void Dispose() => Signer.Dispose();
+
     /// <summary>Process boards' release images are 2 MiB (two 1 MiB install chunks); their slots hold 4 MiB.</summary>
     public const long ImageSize = 2 << 20;
     public const long SlotCapacity = 4 << 20;
@@ -38,6 +58,16 @@ public sealed class AbReleases
         if (_roots.TryGetValue(path, out var bytes)) return bytes;
         if (!File.Exists(path)) throw new Engine.Runtime.RigFaultException($"{path}: the board's release root is missing; build the image with `./hilrig image build`");
         return _roots[path] = File.ReadAllBytes(path);
+    }
+
+    /// <summary>
+    /// An image built like a release for <paramref name="board"/> but never signed nor counted as one of the scenario's
+    /// releases (an attacker's image): a board running it does not run "a known release".
+    /// </summary>
+    public byte[] Unsigned(string version, Board board)
+    {
+        var manifest = new ReleaseManifest(version);
+        return RootOf(board) is { } root ? manifest.BuildOn(Root(root)) : manifest.Build(ImageSize);
     }
 
     public bool IsKnown(string sha256Hex, out string version)

@@ -25,7 +25,7 @@ public sealed class AbSteps(AbReleases releases, ScenarioRun scenario, ScenarioO
         board.Get<IStorageProtocol>().DiskImage ?? throw new RigFaultException($"board {board.Name} ({board.Kind}) has no disk image the harness can reach");
 
     [Given("board {board} has an A\\/B disk running release {string}")]
-    [StepSummary("before power-on: a GPT disk with the release installed in slot A and confirmed")]
+    [StepSummary("before power-on: a GPT disk with the release installed in slot A (its root signed) and confirmed; the board's keyring (release-keys.pem) trusts the scenario's release key")]
     public void HasDisk(Board board, string version)
     {
         if (board.Power.State == PowerState.On)
@@ -36,12 +36,14 @@ public sealed class AbSteps(AbReleases releases, ScenarioRun scenario, ScenarioO
             ? AbLayout.ForSlot(AbReleases.SlotCapacity, 2 << 20)
             : AbLayout.ForSlot(BlockDevice.AlignUp(release.Image.Length, AbLayout.MiB), Rig.Images.ImageBuilder.DataBytes);
         var slot = RunningDisk.Create(DiskPath(board), layout, new MemoryStream(release.Image), version,
-            SeededRng.GuidSource((ulong)scenario.SeedFor($"ab-disk/{board.Name}")));
+            SeededRng.GuidSource((ulong)scenario.SeedFor($"ab-disk/{board.Name}")), releases.Signature(version, board), releases.Signer.Keyring);
+        // Provisioning: the release keyring the board's boot verifies slot roots with (public keys only).
+        File.WriteAllText(Path.Combine(DataDirectory(board), "release-keys.pem"), releases.KeyringPem);
         output.WriteLine($"{board.Name}: A/B disk {DiskPath(board)} with release {version} (sha256 {release.Sha256.ToHex()}) in slot A ({slot.Label})");
     }
 
     [Given("release {string} is available on board {board}")]
-    [StepSummary("writes release-VERSION.img into the board's data directory")]
+    [StepSummary("writes release-VERSION.img and its root signature release-VERSION.img.rootsig into the board's data directory")]
     public void ReleaseAvailable(string version, Board board) => WriteRelease(version, board, healthy: true);
 
     [Given("a release {string} that fails its health check is available on board {board}")]
@@ -53,11 +55,12 @@ public sealed class AbSteps(AbReleases releases, ScenarioRun scenario, ScenarioO
         var r = releases.Get(version, board, healthy);
         var path = Path.Combine(DataDirectory(board), $"release-{version}.img");
         File.WriteAllBytes(path, r.Image);
+        File.WriteAllText(path + ".rootsig", releases.Signature(version, board, healthy).ToText());
         output.WriteLine($"release {version}{(healthy ? "" : " (fails its health check)")}: {path}, sha256 {r.Sha256.ToHex()}");
     }
 
     [Given("a delta from release {string} to {string} is available on board {board}")]
-    [StepSummary("writes FROM-to-TO.delta (a format-2 delta, as `hilrig delta create` makes) into the board's data directory")]
+    [StepSummary("writes FROM-to-TO.delta (a format-2 delta, as `hilrig delta create` makes) and the target's root signature FROM-to-TO.delta.rootsig into the board's data directory")]
     public void DeltaAvailable(string from, string to, Board board)
     {
         var a = releases.Get(from, board);
@@ -65,6 +68,7 @@ public sealed class AbSteps(AbReleases releases, ScenarioRun scenario, ScenarioO
         var path = Path.Combine(DataDirectory(board), $"{from}-to-{to}.delta");
         using var output1 = new FileStream(path, FileMode.Create, FileAccess.ReadWrite);
         var stats = FileDelta.Create(new MemoryStream(a.Image), new MemoryStream(b.Image), output1, new FileDeltaOptions { Version = to });
+        File.WriteAllText(path + ".rootsig", releases.Signature(to, board).ToText());
         output.WriteLine($"delta {from} → {to}: {path}, {stats}");
     }
 

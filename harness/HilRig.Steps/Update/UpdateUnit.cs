@@ -241,11 +241,17 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
             var content = new byte[ComponentSizes.GetValueOrDefault(id, ComponentSize)];
             random.NextBytes(content);
             System.Text.Encoding.ASCII.GetBytes($"{id} {version}\n").CopyTo(content, 0);
-            if (RootfsNode(id) is { } node) content = releases.Get(version, node).Image; // a rootfs-ab component is a bootable release
+            var annotations = annotationsJson;
+            if (RootfsNode(id) is { } node)
+            {
+                // A rootfs-ab component is a bootable release, carrying its root signature for the node's boot to verify.
+                content = releases.Get(version, node).Image;
+                annotations = WithRootSignature(annotationsJson, releases.Signature(version, node).ToText());
+            }
             var path = Path.Combine(dir, id);
             await File.WriteAllBytesAsync(path, content);
             UploadedHashes[id] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content));
-            builder.Add(new ComponentSource(id, version, path, AnnotationsJson: annotationsJson));
+            builder.Add(new ComponentSource(id, version, path, AnnotationsJson: annotations));
         }
         builder.AddRecipient(KeyFiles.LoadAgreementPublicKey(Path.Combine(fixtures, "test-only-unit.pub.pem")));
         var bundle = Path.Combine(dir, "bundle.tar");
@@ -255,6 +261,13 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
         LastAssigned = assigned;
         output.WriteLine($"uploaded bundle {version} as image version {assigned}");
         return assigned;
+    }
+
+    private static string WithRootSignature(string? annotationsJson, string signature)
+    {
+        var node = annotationsJson is null ? new System.Text.Json.Nodes.JsonObject() : System.Text.Json.Nodes.JsonNode.Parse(annotationsJson)!.AsObject();
+        node[HilRig.Update.Um.Modules.RootfsAbModule.RootSignatureAnnotation] = signature;
+        return node.ToJsonString();
     }
 
     /// <summary>The board's device settings, which the unit's steps configure before each node boots.</summary>

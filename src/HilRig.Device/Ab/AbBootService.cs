@@ -16,7 +16,10 @@ namespace HilRig.Device.Ab;
 /// when it exists), <c>ab.check</c> (none|sampled|full), <c>ab.auto_mark_good</c> (true|false; default true, but false
 /// when the board's UM has a <c>rootfs-ab</c> module: then the CM's ApplyUpdate commits the slot), for power-cut
 /// scenarios <c>ab.cut</c> / <c>ab.cut_seed</c>: a cut plan (<c>@bootctl-write#2</c>, <c>w17</c>) armed once, and
-/// <c>ab.booted</c> (A|B), set when a bootloader outside the agent (a QEMU board's initramfs) already chose the slot.
+/// <c>ab.booted</c> (A|B), set when a bootloader outside the agent (a QEMU board's initramfs) already chose the slot,
+/// and <c>ab.keyring</c> (PEM public keys, relative to the data directory; default <c>release-keys.pem</c>): the release
+/// keys whose signature a slot's Merkle root needs before the boot trusts it. Without that file roots are not
+/// signature-checked, and the boot says so.
 /// <c>ab.disk</c> may be a block device (<c>/dev/vda</c> on a QEMU board).
 /// </para>
 /// <para>
@@ -76,7 +79,7 @@ public sealed class AbBootService : IDeviceService
                 (slot, info) = (s, boot.Info!);
             }
             // A power cut under any later user of the disk is dead hardware: say so and stop until the harness removes power.
-            Booted = new BootedDisk(disk, slot, e => PowerLostAsync(e).GetAwaiter().GetResult());
+            Booted = new BootedDisk(disk, slot, e => PowerLostAsync(e).GetAwaiter().GetResult(), Keyring(config));
             Root = new AbUpdater(disk, slot).OpenRoot();
             Release = ReleaseManifest.Read(Root);
             device.Log($"ab: root: slot {slot} ({disk[slot].Partition.Name}) read-only, runtime changes in a volatile overlay");
@@ -114,9 +117,23 @@ public sealed class AbBootService : IDeviceService
             "full" => BootPolicy.FullCheck,
             _ => BootPolicy.Default with { Seed = (ulong)config.Seed },
         };
-        var boot = Bootloader.Boot(disk, policy);
+        var keyring = Keyring(config);
+        if (keyring is null) log($"ab: no release keyring ({KeyringPath(config)}): slot roots are not signature-checked");
+        var boot = Bootloader.Boot(disk, policy with { Keyring = keyring });
         foreach (var line in boot.Log) log($"ab: {line}");
         return boot;
+    }
+
+    public static string KeyringPath(BoardConfig config) => Path.Combine(config.DataDirectory, config.Setting("ab.keyring", "release-keys.pem"));
+
+    /// <summary>
+    /// The board's release keyring, or null when it has none. A keyring file that cannot be read or holds anything but
+    /// P-256 public keys is an <see cref="AbException"/>: the board does not boot rather than boot unchecked.
+    /// </summary>
+    public static ReleaseKeyring? Keyring(BoardConfig config)
+    {
+        var path = KeyringPath(config);
+        return File.Exists(path) ? ReleaseKeyring.Load(path) : null;
     }
 
     private void HealthCheck(DeviceHost device, SlotName slot, SlotInfo info)

@@ -16,20 +16,27 @@ internal static class AbShellCommands
             else ctx.Write(status.ToText());
             return 0;
         });
-        yield return Command(ab, "ab install", "install an image or delta (file or http URL) into the other slot", (ctx, args) =>
+        yield return Command(ab, "ab install", "install an image or delta (file or http URL) into the other slot, with its root signature (FILE.rootsig or --signature)", (ctx, args) =>
         {
             var positional = new List<string>();
             var options = new Dictionary<string, string>();
             for (var i = 0; i < args.Count; i++)
             {
-                if (args[i] is "--version" or "--sha256" && i + 1 < args.Count) options[args[i]] = args[++i];
+                if (args[i] is "--version" or "--sha256" or "--signature" && i + 1 < args.Count) options[args[i]] = args[++i];
                 else if (args[i].StartsWith("--", StringComparison.Ordinal)) return ctx.Fail("ab install", $"unknown option {args[i]}", 2);
                 else positional.Add(args[i]);
             }
-            if (positional.Count != 1) return ctx.Fail("ab install", "usage: ab install FILE|URL [--version V] [--sha256 HEX]", 2);
+            if (positional.Count != 1) return ctx.Fail("ab install", "usage: ab install FILE|URL [--version V] [--sha256 HEX] [--signature FILE.rootsig]", 2);
             string? Opt(string name) => options.GetValueOrDefault(name);
-            var request = new InstallRequest(Opt("--version"), Opt("--sha256") is { } h ? Digest.Parse(h) : null);
             var source = positional[0];
+            string InData(string p) => Path.IsPathRooted(p) ? p : Path.Combine(ab.Device.Config.DataDirectory, p);
+            // The root signature travels beside the image (IMAGE.rootsig) unless named; a device with a keyring needs one.
+            var signaturePath = Opt("--signature") is { } sp ? InData(sp) : source.Contains("://", StringComparison.Ordinal) ? null : InData(source) + ".rootsig";
+            if (Opt("--signature") is { } named && !File.Exists(signaturePath)) return ctx.Fail("ab install", $"{named}: no such file");
+            var request = new InstallRequest(Opt("--version"), Opt("--sha256") is { } h ? Digest.Parse(h) : null)
+            {
+                RootSignature = signaturePath is not null && File.Exists(signaturePath) ? RootSignatureFile.Load(signaturePath) : null,
+            };
             InstallResult result;
             if (source.StartsWith("http://", StringComparison.Ordinal) || source.StartsWith("https://", StringComparison.Ordinal))
             {
@@ -39,7 +46,7 @@ internal static class AbShellCommands
             }
             else
             {
-                var path = Path.IsPathRooted(source) ? source : Path.Combine(ab.Device.Config.DataDirectory, source);
+                var path = InData(source);
                 if (!File.Exists(path)) return ctx.Fail("ab install", $"{source}: no such file");
                 result = ab.Use(u => u.Install(path, request));
             }

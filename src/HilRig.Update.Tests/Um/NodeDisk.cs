@@ -16,9 +16,18 @@ internal sealed class NodeDisk
     public const long SlotCapacity = 2 << 20;
     public const long ReleaseSize = 1 << 20;
 
-    private NodeDisk(MemoryBlockDevice media) => Media = media;
+    private NodeDisk(MemoryBlockDevice media, ReleaseKeyring? keyring)
+    {
+        Media = media;
+        Keyring = keyring;
+    }
 
     public MemoryBlockDevice Media { get; }
+
+    /// <summary>The release keys the node's boot trusts; null: roots are not signature-checked.</summary>
+    public ReleaseKeyring? Keyring { get; }
+
+    private BootPolicy Policy => BootPolicy.FullCheck with { Keyring = Keyring };
 
     /// <summary>This boot's disk device: count its operations to prove a step wrote nothing; set its plan to cut power.</summary>
     public PowerLossDevice Device { get; private set; } = null!;
@@ -30,17 +39,21 @@ internal sealed class NodeDisk
 
     public static byte[] Release(string version, bool healthy = true) => new ReleaseManifest(version, healthy ? "ok" : "fail").Build(ReleaseSize);
 
-    /// <summary>A disk whose slot A runs <paramref name="version"/>, confirmed; slot B empty.</summary>
-    public static NodeDisk Running(string version)
+    /// <summary>
+    /// A disk whose slot A runs <paramref name="version"/>, confirmed; slot B empty. With <paramref name="signer"/>, the
+    /// release's root is signed and the node's boot trusts only that key's signatures.
+    /// </summary>
+    public static NodeDisk Running(string version, ReleaseSigner? signer = null)
     {
         var layout = AbLayout.ForSlot(SlotCapacity);
         var media = new MemoryBlockDevice(layout.DiskBytes, name: "node-disk");
         var n = 0;
         var disk = AbDisk.Create(media, layout, () => new Guid(n++, 0x4e44, 0x4b31, 0, 0, 0, 0, 0, 0, 0, 1));
-        new AbUpdater(disk).Install(new MemoryStream(Release(version)), new InstallRequest(version));
-        var boot = Bootloader.Boot(disk, BootPolicy.FullCheck);
+        var release = Release(version);
+        new AbUpdater(disk).Install(new MemoryStream(release), new InstallRequest(version) { RootSignature = signer?.SignImage(release, version) });
+        var boot = Bootloader.Boot(disk, BootPolicy.FullCheck with { Keyring = signer?.Keyring });
         new AbUpdater(disk, boot.Slot).MarkGood();
-        return new NodeDisk(media);
+        return new NodeDisk(media, signer?.Keyring);
     }
 
     /// <summary>Boots until a boot passes its health check; a power cut under a later caller ends the node via <paramref name="powerLost"/>.</summary>
@@ -50,12 +63,12 @@ internal sealed class NodeDisk
         {
             Device = new PowerLossDevice(Media);
             var disk = AbDisk.Open(Device);
-            var boot = Bootloader.Boot(disk, BootPolicy.FullCheck);
+            var boot = Bootloader.Boot(disk, Policy);
             Boots.Add(boot);
             var slot = boot.Slot ?? throw new InvalidOperationException($"the node did not boot: {boot.BootLine}");
             var release = ReleaseManifest.Read(new AbUpdater(disk, slot).OpenRoot());
             if (boot.Info!.State == SlotState.Pending && release is not { Healthy: true }) continue; // the health check reboots
-            return Booted = new BootedDisk(disk, slot, powerLost);
+            return Booted = new BootedDisk(disk, slot, powerLost, Keyring);
         }
         throw new InvalidOperationException("the node never came up: every boot failed its health check");
     }

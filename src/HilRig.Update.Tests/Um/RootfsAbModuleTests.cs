@@ -382,6 +382,38 @@ public class RootfsAbModuleTests
         Assert.That((disk.Record.Primary, node.Reboot.Reboots), Is.EqualTo(((SlotName?)SlotName.A, 0)));
     }
 
+    /// <summary>
+    /// Issue 13: the component's <c>hilrig.root-signature</c> annotation goes into boot control, and the node's boot
+    /// trusts the new slot's root because the release key signed it; without it, a node that trusts only signed roots
+    /// refuses the component in Prepare, before any write.
+    /// </summary>
+    [Test]
+    public async Task A_signed_root_travels_in_the_annotation_and_an_unsigned_one_is_refused_in_prepare()
+    {
+        using var signer = ReleaseSigner.Generate();
+        await using var node = new UmNode("rootfs-signed") { Disk = NodeDisk.Running("1.0", signer) };
+        node.Config = node.Config with { Modules = [Rootfs()] };
+        var disk = node.Disk!;
+        var h = await node.Boot();
+        var release = NodeDisk.Release("2.0");
+        var image = node.Image("rootfs-2.0.img", release);
+
+        var ops = disk.Device.OpCount;
+        var refused = await h.HandleAsync(UmNode.Prepare(2, UmNode.Component("rootfs", "2.0", image)), default);
+        Assert.That(refused.Error.Message, Does.Contain("no root signature: this device boots only releases whose Merkle root is signed by a key of keyring; nothing was written"));
+        Assert.That(disk.Device.OpCount, Is.EqualTo(ops), "nothing was written");
+        await h.HandleAsync(UmNode.Revert, default);
+
+        var signed = UmNode.Component("rootfs", "2.0", image);
+        signed.Annotations = new System.Text.Json.Nodes.JsonObject { [Update.Um.Modules.RootfsAbModule.RootSignatureAnnotation] = signer.SignImage(release, "2.0").ToText() }.ToJsonString();
+        Assert.That((await h.HandleAsync(UmNode.Prepare(3, signed), default)).UpdateState, Is.EqualTo(UpdateState.Prepared));
+        Assert.ThrowsAsync<SystemRebootException>(() => h.HandleAsync(UmNode.Start, default));
+        Assert.That(disk.Record.B.Signature.KeyId, Is.EqualTo(signer.KeyId));
+        h = await node.Boot();
+        Assert.That(disk.Booted.Slot, Is.EqualTo(SlotName.B));
+        Assert.That(disk.Boots[^1].Log, Has.Some.StartsWith("root signature check: slot B: Merkle root"));
+    }
+
     [Test]
     public async Task Prepare_WhileTheRunningSlotIsUnconfirmed_IsRefused()
     {

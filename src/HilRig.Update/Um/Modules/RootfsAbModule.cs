@@ -69,10 +69,11 @@ public sealed class RootfsAbModule(ModuleContext context) : IUpdateModule
             throw new InvalidOperationException(
                 $"rootfs-ab '{Id}': the running slot {running} is {info.Describe()}, not confirmed; an update would overwrite its only fallback (confirm it or let it fall back first)");
         // The handler checked the file against this digest; a full image's plan takes it instead of reading the image again.
-        var request = new InstallRequest(image.Version) { VerifiedSha256 = Digest.FromSpan(image.Sha256) };
+        var signature = RootSignatureOf(image);
+        var request = new InstallRequest(image.Version) { VerifiedSha256 = Digest.FromSpan(image.Sha256), RootSignature = signature };
         var plan = Disk.Use(u => u.Check(image.Path, request));
         ClearPlan();
-        Storage.Set(PlanKey, new RootfsAbPlan(image.Path, plan.FromDelta, running, plan.Target, plan.Sha256.ToHex(), plan.Size, image.Version).ToJson());
+        Storage.Set(PlanKey, new RootfsAbPlan(image.Path, plan.FromDelta, running, plan.Target, plan.Sha256.ToHex(), plan.Size, image.Version, signature?.ToText()).ToJson());
         return Task.CompletedTask;
     }
 
@@ -99,7 +100,10 @@ public sealed class RootfsAbModule(ModuleContext context) : IUpdateModule
         }
         Disk.Use(u =>
         {
-            var request = new InstallRequest(plan.Version, plan.Digest, plan.Delta ? null : plan.Size);
+            var request = new InstallRequest(plan.Version, plan.Digest, plan.Delta ? null : plan.Size)
+            {
+                RootSignature = plan.RootSignature is { } text ? RootSignatureFile.Parse(text, $"rootfs-ab '{Id}' plan") : null,
+            };
             var result = u.Install(plan.Image, request);
             if (result.Target != plan.Target)
                 throw new InvalidOperationException($"rootfs-ab '{Id}': the updater chose slot {result.Target}, Prepare planned slot {plan.Target}");
@@ -156,6 +160,25 @@ public sealed class RootfsAbModule(ModuleContext context) : IUpdateModule
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    /// <summary>The annotation that carries the release's root signature (the text of its <c>.rootsig</c>).</summary>
+    public const string RootSignatureAnnotation = "hilrig.root-signature";
+
+    /// <summary>
+    /// The component's root signature from its annotations (covered by the bundle's metadata signature on the way here);
+    /// null when it has none — refused by the updater when the node's boot trusts only signed roots.
+    /// </summary>
+    private RootSignatureFile? RootSignatureOf(StagedImage image)
+    {
+        if (image.Annotations is not { Length: > 0 } json) return null;
+        System.Text.Json.Nodes.JsonNode? node;
+        try { node = System.Text.Json.Nodes.JsonNode.Parse(json); }
+        catch (System.Text.Json.JsonException) { return null; }
+        if (node is not System.Text.Json.Nodes.JsonObject o || !o.TryGetPropertyValue(RootSignatureAnnotation, out var value)) return null;
+        if (value is not System.Text.Json.Nodes.JsonValue v || !v.TryGetValue<string>(out var text))
+            throw new InvalidOperationException($"rootfs-ab '{Id}': annotation '{RootSignatureAnnotation}' is not a string");
+        return RootSignatureFile.Parse(text, $"component '{Id}' annotation '{RootSignatureAnnotation}'");
+    }
 
     private void ClearPlan()
     {
