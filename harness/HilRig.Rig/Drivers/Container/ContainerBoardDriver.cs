@@ -228,6 +228,10 @@ public sealed class ContainerBoardDriver : IPowerProtocol, IStorageProtocol, ISe
             {
                 p.HostConfig ??= new HostConfig();
                 p.HostConfig.NetworkMode = networkMode;
+                // docker-init (tini) as PID 1, the agent under it: the kernel ignores even SIGKILL that PID 1 sends itself,
+                // and the agent dies that way at a CM fault point ("as if its power was cut"). tini forwards docker stop's
+                // SIGTERM to the agent and exits with its code (128+N when a signal ended it).
+                p.HostConfig.Init = true;
                 p.StopTimeout = _options.StopTimeout;
                 // A container in another's network namespace shares its hostname (the holder's).
                 if (_holder is null) p.Hostname = _name;
@@ -406,19 +410,33 @@ public sealed class ContainerBoardDriver : IPowerProtocol, IStorageProtocol, ISe
         else
         {
             var log = await CollectLogAsync();
+            var oomKilled = await OomKilledAsync();
             Record(PowerEventKind.UnexpectedExit, $"exit code {code}");
             Log.Annotate($"container exited unexpectedly with code {code}; see {Path.GetFileName(DiagnosticsPath)}");
             lock (_gate)
             {
-                // The agent's own failure is the device's (as on a process board), but a container that vanished, was killed by
-                // someone other than the harness (137 = SIGKILL), or refused its command line (2) is the rig's.
-                StopWasRigFault = !killedByFault && code is -1 or 137 or UsageExitCode;
+                // The agent's own failure (a crash, or SIGKILL at a fault point: 137) is the device's, as on a process board; a
+                // container that vanished or whose daemon went away (-1), that ran out of memory, or whose agent refused its
+                // command line (2) is the rig's.
+                StopWasRigFault = !killedByFault && (code is -1 or UsageExitCode || oomKilled);
                 StopReason = $"the container of board {_name} exited with code {code}" +
                              (killedByFault ? " (its device process was killed by a fault)" : "") + (log.Length > 0 ? $"; its log:\n{log}" : "");
             }
         }
         launch.Exited.TrySetResult(code);
         if (rebooting) await RestartAfterRebootAsync(launch);
+    }
+
+    private async Task<bool> OomKilledAsync()
+    {
+        try
+        {
+            return (await _client!.Containers.InspectContainerAsync(_container!.Id, CancellationToken.None)).State?.OOMKilled == true;
+        }
+        catch (Exception e) when (e is DockerApiException or IOException or HttpRequestException)
+        {
+            return false;
+        }
     }
 
     private async Task<string> CollectLogAsync()
