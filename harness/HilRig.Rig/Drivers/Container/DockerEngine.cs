@@ -22,20 +22,33 @@ namespace HilRig.Rig.Drivers.Container;
 /// </summary>
 public static class DockerEngine
 {
-    public const string SocketPath = "/var/run/docker.sock";
+    /// <summary>The daemon's socket: <c>/var/run/docker.sock</c>, or the one <c>DOCKER_HOST=unix://…</c> names (as for the docker CLI).</summary>
+    public static string SocketPath =>
+        Environment.GetEnvironmentVariable("DOCKER_HOST") is { } host && host.StartsWith("unix://", StringComparison.Ordinal) ? host["unix://".Length..] : "/var/run/docker.sock";
+
+    /// <summary>The dockerd a harness starts: <c>HILRIG_DOCKERD</c> when set, else <c>dockerd</c> on PATH (or /usr/sbin).</summary>
+    public static string? DaemonBinary =>
+        Environment.GetEnvironmentVariable("HILRIG_DOCKERD") is { Length: > 0 } configured
+            ? (File.Exists(configured) ? configured : null)
+            : Model.RigProbe.FindOnPath("dockerd");
+
+    private static string DaemonName => Environment.GetEnvironmentVariable("HILRIG_DOCKERD") is { Length: > 0 } configured ? configured + " (HILRIG_DOCKERD)" : "dockerd";
 
     /// <summary>Docker 20.10 (Debian 12's docker.io) speaks API 1.41; Testcontainers would ask for 1.44 (platform-infra §10b).</summary>
     public const string ApiVersion = "1.41";
 
     public const string StateDirectory = "/run/hilrig-docker";
-    public static string UsersLock => Path.Combine(StateDirectory, "users.lock");
+    /// <summary>Records are per socket, so a daemon on another socket (DOCKER_HOST) never touches the default one's.</summary>
+    private static string RecordPrefix => Path.Combine(StateDirectory, SocketPath.Trim('/').Replace('/', '_'));
+
+    public static string UsersLock => RecordPrefix + ".users.lock";
 
     /// <summary>The pid of the dockerd a harness started, while it runs; what the last user stops.</summary>
-    public static string OwnerRecord => Path.Combine(StateDirectory, "dockerd.pid");
+    public static string OwnerRecord => RecordPrefix + ".dockerd.pid";
 
-    public static string DaemonLog => Path.Combine(StateDirectory, "dockerd.log");
+    public static string DaemonLog => RecordPrefix + ".dockerd.log";
 
-    public static readonly string[] DaemonArguments =
+    public static string[] DaemonArguments =>
         ["--iptables=false", "--ip6tables=false", "--bridge=none", "--ip-forward=false", "--ip-masq=false", "--host", "unix://" + SocketPath];
 
     private static readonly SemaphoreSlim EnsureLock = new(1, 1);
@@ -57,8 +70,8 @@ public static class DockerEngine
             {
                 if (Libc.geteuid() != 0)
                     throw new RigFaultException($"no Docker daemon answers on {SocketPath}, and hilrig is not root so it cannot start its own: start dockerd, or run as root");
-                var dockerd = Model.RigProbe.FindOnPath("dockerd")
-                              ?? throw new RigFaultException($"no Docker daemon answers on {SocketPath} and dockerd is not installed (apt-get install docker.io; scripts/ensure-tools does it)");
+                var dockerd = DaemonBinary
+                              ?? throw new RigFaultException($"no Docker daemon answers on {SocketPath} and {DaemonName} is not installed (apt-get install docker.io; scripts/ensure-tools does it)");
                 await StartOwnAsync(dockerd, cancellation);
             }
             _ready = true;
@@ -74,7 +87,7 @@ public static class DockerEngine
         Directory.CreateDirectory(StateDirectory);
         TakeSharedLock();
         // Another harness may be starting one right now: the start lock makes that a wait for its daemon.
-        using (var starting = await OpenExclusiveAsync(Path.Combine(StateDirectory, "start.lock"), TimeSpan.FromSeconds(60), cancellation))
+        using (var starting = await OpenExclusiveAsync(RecordPrefix + ".start.lock", TimeSpan.FromSeconds(60), cancellation))
         {
             if (await PingAsync(cancellation) is not null) return;
             // Its output goes to a file, not a pipe of ours: the daemon may outlive this process by design (other users).
@@ -248,9 +261,9 @@ public static class DockerEngine
     {
         var answer = PingAsync().GetAwaiter().GetResult();
         if (answer is not null) return (true, $"{answer} answers on {SocketPath}");
-        var dockerd = Model.RigProbe.FindOnPath("dockerd");
+        var dockerd = DaemonBinary;
         if (Libc.geteuid() != 0) return (false, $"no Docker daemon answers on {SocketPath}, and as {Environment.UserName} hilrig cannot start one: start dockerd or run as root");
-        if (dockerd is null) return (false, $"no Docker daemon answers on {SocketPath} and dockerd is not on PATH: apt-get install docker.io");
+        if (dockerd is null) return (false, $"no Docker daemon answers on {SocketPath} and {DaemonName} is not installed: apt-get install docker.io");
         return (true, $"none answers on {SocketPath}; a run starts {dockerd} ({string.Join(' ', DaemonArguments.Take(5))}) and stops it at the end");
     }
 
