@@ -84,6 +84,7 @@ public class ContainerBoardTests
     }
 
     [Test]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public async Task SettingsNamingHostFiles_AndProvisionedFiles_ReachTheAgentInsideTheVolume()
     {
         RequireDocker();
@@ -128,9 +129,29 @@ public class ContainerBoardTests
         Assert.That(await Poll.UntilAsync(_ => Task.FromResult(health.StopReason is not null), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100), CancellationToken.None),
             Is.True, "the driver notices");
         Assert.That(health.StopWasRigFault, Is.True, health.StopReason);
-        Assert.That(health.StopReason, Does.Contain("container of board dut exited"));
+        Assert.That(health.StopReason, Does.Contain("container of board dut exited").And.Contain("removed by someone other than the harness"));
         Assert.That(board.Power.State, Is.EqualTo(PowerState.Off));
         Assert.That(board.Power.History.Last().Kind, Is.EqualTo(PowerEventKind.UnexpectedExit));
+    }
+
+    [Test]
+    public async Task ContainerKilledThroughDocker_MidScenario_IsARigFaultWithItsLog()
+    {
+        RequireDocker();
+        await using var board = NewBoard();
+        var driver = board.Drivers.OfType<ContainerBoardDriver>().Single();
+        await board.Power.OnAsync();
+        await BootedAsync(board);
+        Docker("kill", driver.ContainerId!);
+        var health = board.Get<IBoardHealth>();
+        Assert.That(await Poll.UntilAsync(_ => Task.FromResult(health.StopReason is not null), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100), CancellationToken.None),
+            Is.True, "the driver notices");
+        Assert.That(health.StopWasRigFault, Is.True, health.StopReason);
+        Assert.That(health.StopReason, Does.Contain("exited with code 137: Docker killed it").And.Contain("its log"));
+        Assert.That(board.Evidence().Select(e => e.Name), Does.Contain("dut container log"), "the log is the scenario's evidence");
+        // The board is off, not gone: the next power-on starts the same container and the agent knows it lost power.
+        await board.Power.OnAsync();
+        await board.Console.ExpectAsync(new Regex(@"boot #2, reason: power-loss"), Boot);
     }
 
     [Test]

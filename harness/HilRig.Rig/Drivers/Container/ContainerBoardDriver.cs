@@ -66,6 +66,8 @@ public sealed class ContainerBoardDriver : IPowerProtocol, IStorageProtocol, ISe
     /// <summary>One start of the container; power actions and the exit watcher act on a launch, never on "whatever runs now".</summary>
     private sealed class Launch
     {
+        public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow.AddSeconds(-1);
+
         public TaskCompletionSource<long> Exited { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         /// <summary>Set (under the gate) when a power action ended this launch on purpose.</summary>
@@ -410,32 +412,62 @@ public sealed class ContainerBoardDriver : IPowerProtocol, IStorageProtocol, ISe
         else
         {
             var log = await CollectLogAsync();
-            var oomKilled = await OomKilledAsync();
+            var outside = killedByFault ? null : await OutsideCauseAsync(launch, code);
             Record(PowerEventKind.UnexpectedExit, $"exit code {code}");
             Log.Annotate($"container exited unexpectedly with code {code}; see {Path.GetFileName(DiagnosticsPath)}");
             lock (_gate)
             {
-                // The agent's own failure (a crash, or SIGKILL at a fault point: 137) is the device's, as on a process board; a
-                // container that vanished or whose daemon went away (-1), that ran out of memory, or whose agent refused its
-                // command line (2) is the rig's.
-                StopWasRigFault = !killedByFault && (code is -1 or UsageExitCode || oomKilled);
+                // The agent's own failure (a crash, or its own SIGKILL at a fault point: 137) is the device's, as on a process
+                // board; a container ended from outside (removed, OOM, killed through Docker, daemon gone) or an agent that
+                // refused its command line (2) is the rig's.
+                StopWasRigFault = !killedByFault && (outside is not null || code == UsageExitCode);
                 StopReason = $"the container of board {_name} exited with code {code}" +
-                             (killedByFault ? " (its device process was killed by a fault)" : "") + (log.Length > 0 ? $"; its log:\n{log}" : "");
+                             (killedByFault ? " (its device process was killed by a fault)" : "") + (outside is null ? "" : $": {outside}") +
+                             (log.Length > 0 ? $"; its log:\n{log}" : "");
             }
         }
         launch.Exited.TrySetResult(code);
         if (rebooting) await RestartAfterRebootAsync(launch);
     }
 
-    private async Task<bool> OomKilledAsync()
+    /// <summary>
+    /// Why the container ended when the cause lies outside the agent — it was removed, ran out of memory, or Docker killed it
+    /// at someone else's request (a <c>kill</c> event the harness did not cause) — else null: the agent ended by itself.
+    /// </summary>
+    private async Task<string?> OutsideCauseAsync(Launch launch, long code)
     {
+        if (code == -1) return "the Docker daemon stopped answering";
         try
         {
-            return (await _client!.Containers.InspectContainerAsync(_container!.Id, CancellationToken.None)).State?.OOMKilled == true;
+            var inspect = await _client!.Containers.InspectContainerAsync(_container!.Id, CancellationToken.None);
+            if (inspect.State?.OOMKilled == true) return "the kernel killed it for lack of memory (OOM)";
+            string? signal = null;
+            using var window = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            var events = new ContainerEventsParameters
+            {
+                Since = launch.StartedAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture),
+                Until = (DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1).ToString(CultureInfo.InvariantCulture),
+                Filters = new Dictionary<string, IDictionary<string, bool>>
+                {
+                    ["container"] = new Dictionary<string, bool> { [_container.Id] = true },
+                    ["event"] = new Dictionary<string, bool> { ["kill"] = true },
+                },
+            };
+            await _client.System.MonitorEventsAsync(events,
+                new SyncProgress<Message>(m => signal ??= m.Actor?.Attributes is { } a && a.TryGetValue("signal", out var s) ? s : "?"), window.Token);
+            return signal is null ? null : $"Docker killed it (signal {signal}) at a request that was not the harness's";
         }
-        catch (Exception e) when (e is DockerApiException or IOException or HttpRequestException)
+        catch (DockerContainerNotFoundException)
         {
-            return false;
+            return "its container was removed by someone other than the harness";
+        }
+        catch (DockerApiException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return "its container was removed by someone other than the harness";
+        }
+        catch (Exception e) when (e is DockerApiException or IOException or HttpRequestException or OperationCanceledException)
+        {
+            return null;
         }
     }
 
@@ -445,8 +477,8 @@ public sealed class ContainerBoardDriver : IPowerProtocol, IStorageProtocol, ISe
         {
             var (stdout, stderr) = await _container!.GetLogsAsync(ct: CancellationToken.None);
             var text = (stdout + stderr).Trim();
-            await File.AppendAllTextAsync(DiagnosticsPath, text + "\n");
-            return string.Join('\n', text.Split('\n').TakeLast(15).Select(l => "    | " + l));
+            await File.AppendAllTextAsync(DiagnosticsPath, $"--- container {_container.Id[..12]} of board {_name}, {DateTimeOffset.Now:O}\n{(text.Length > 0 ? text : "(the agent wrote nothing to stdout or stderr)")}\n");
+            return text.Length == 0 ? "    (empty: the agent wrote nothing to stdout or stderr)" : string.Join('\n', text.Split('\n').TakeLast(15).Select(l => "    | " + l));
         }
         catch (Exception e) when (e is DockerApiException or IOException or HttpRequestException or InvalidOperationException)
         {

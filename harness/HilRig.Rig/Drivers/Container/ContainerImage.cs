@@ -51,7 +51,7 @@ public static class ContainerImage
             var errors = new List<string>();
             await using (var stream = File.OpenRead(tarball))
                 await client.Images.CreateImageAsync(new ImagesCreateParameters { FromSrc = "-", Repo = Repository, Tag = sha256 }, stream, null,
-                    new Progress<JSONMessage>(m => { if (m.Error?.Message is { } error) lock (errors) errors.Add(error); }), cancellation);
+                    new SyncProgress<JSONMessage>(m => { if (m.Error?.Message is { } error) lock (errors) errors.Add(error); }), cancellation);
             if (!await ExistsAsync(client, reference, cancellation))
                 throw new RigFaultException($"{tarball}: Docker did not import it as {reference}{(errors.Count > 0 ? ": " + string.Join("; ", errors) : "")}");
             return reference;
