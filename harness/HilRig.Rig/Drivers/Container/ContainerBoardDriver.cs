@@ -131,19 +131,8 @@ public sealed class ContainerBoardDriver : IPowerProtocol, IStorageProtocol, ISe
     /// <summary>Writes the file into the data volume; returns where the agent reads it (under <see cref="DataMount"/>).</summary>
     public string Provision(string relativePath, ReadOnlySpan<byte> content, UnixFileMode mode)
     {
-        var parts = relativePath.Split('/');
-        if (relativePath.Length == 0 || Path.IsPathRooted(relativePath) || parts.Any(p => p is "" or "." or ".."))
-            throw new ArgumentException($"board {_name}: provisioned file '{relativePath}' must be a relative path without '.', '..' or empty parts");
-        var path = Path.Combine([ProvisioningRoot, .. parts]);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temp = path + ".provisioning";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        // A key is never readable by others, not even between its creation and a chmod.
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = mode;
-        using (var file = new FileStream(temp, options)) file.Write(content);
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, mode);
-        File.Move(temp, path, overwrite: true);
-        return DataMount + "/provisioned/" + string.Join('/', parts);
+        ProvisionedFiles.Write(_name, ProvisioningRoot, relativePath, content, mode);
+        return DataMount + "/provisioned/" + string.Join('/', ProvisionedFiles.Parts(_name, relativePath));
     }
 
     public void Configure(string key, string value)
