@@ -118,7 +118,7 @@ public class RigLoaderTests
     {
         var error = SingleError("boards:\n  dut:\n    kind: fpga\n");
         Assert.That((error.Line, error.Column, error.KeyPath), Is.EqualTo((3, 11, "boards.dut.kind")));
-        Assert.That(error.Reason, Does.Contain("process|qemu|physical"));
+        Assert.That(error.Reason, Does.Contain("process|qemu|container|physical"));
     }
 
     [Test]

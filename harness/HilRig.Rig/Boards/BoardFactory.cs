@@ -1,5 +1,6 @@
 using HilRig.Rig.Drivers.Boot;
 using HilRig.Rig.Drivers.Console;
+using HilRig.Rig.Drivers.Container;
 using HilRig.Rig.Drivers.Power;
 using HilRig.Rig.Drivers.ProcessBoard;
 using HilRig.Rig.Drivers.Qemu;
@@ -23,6 +24,7 @@ public static class BoardFactory
             BoardKind.Process => CreateProcessBoard(definition, stateDirectory, randomFor, seed, time),
             BoardKind.Physical => CreatePhysicalBoard(definition, stateDirectory, randomFor, time, sessions),
             BoardKind.Qemu => CreateQemuBoard(definition, stateDirectory, randomFor, seed, time),
+            BoardKind.Container => CreateContainerBoard(definition, stateDirectory, randomFor, seed, time),
             _ => throw new RigFaultException($"board {definition.Name}: unknown kind {definition.Kind}"),
         };
     }
@@ -71,6 +73,27 @@ public static class BoardFactory
         var timeScale = qemu.Int("time_scale");
         if (timeScale < 1) throw new RigFaultException($"board {definition.Name}: {qemu.LocationOf("time_scale")}: time_scale {timeScale}: a multiplier of 1 or more");
         var board = new Board(definition) { BootTimeout = options.BootTimeout, BootCompleteMarker = "boot complete", TimeScale = timeScale };
+        board.AddDriver(driver);
+        board.AddDriver(driver.Console);
+        board.AddDriver(Shell(definition, driver.Console, randomFor));
+        return board;
+    }
+
+    private static Board CreateContainerBoard(BoardDefinition definition, string stateDirectory, Func<string, Random> randomFor, int seed, TimeProvider? time)
+    {
+        var container = definition.Driver("container")!;
+        var options = new ContainerBoardOptions
+        {
+            ImageDirectory = container.String("image"),
+            Rootfs = container.String("rootfs"),
+            Firmware = container.String("firmware")!,
+            BootTimeout = container.Duration("boot_timeout"),
+            StopTimeout = container.Duration("stop_timeout"),
+            Roles = definition.Roles,
+            Settings = container.Map("settings"),
+        };
+        var driver = new ContainerBoardDriver(definition.Name, options, stateDirectory, seed, time);
+        var board = new Board(definition) { BootTimeout = options.BootTimeout, BootCompleteMarker = "boot complete" };
         board.AddDriver(driver);
         board.AddDriver(driver.Console);
         board.AddDriver(Shell(definition, driver.Console, randomFor));

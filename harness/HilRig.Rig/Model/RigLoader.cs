@@ -118,12 +118,12 @@ public sealed class RigLoader
         BoardKind kind;
         if (kindText is null)
         {
-            Error(map, path + ".kind", "missing: one of process|qemu|physical");
+            Error(map, path + ".kind", "missing: one of process|qemu|container|physical");
             return null;
         }
         if (!Enum.TryParse(kindText, ignoreCase: true, out kind) || int.TryParse(kindText, out _))
         {
-            Error(Child(map, "kind")!, path + ".kind", $"'{kindText}' is not a board kind; expected one of process|qemu|physical");
+            Error(Child(map, "kind")!, path + ".kind", $"'{kindText}' is not a board kind; expected one of process|qemu|container|physical");
             return null;
         }
         var roles = Child(map, "roles") is { } rolesNode ? ReadStringList(rolesNode, path + ".roles") : [];

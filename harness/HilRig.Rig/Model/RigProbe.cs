@@ -41,6 +41,15 @@ public static class RigProbe
                     results.Add(QemuImage(subject, qemu));
                     results.Add(Accelerator(subject, qemu.String("accel")!));
                     break;
+                case BoardKind.Container:
+                    var container = board.Driver("container")!;
+                    results.Add(ContainerRootfs(subject, container));
+                    if (!results.Any(r => r.Check == "dockerd"))
+                    {
+                        var (ok, detail) = Drivers.Container.DockerEngine.Probe();
+                        results.Add(new ProbeResult(subject, "dockerd", ok, detail));
+                    }
+                    break;
             }
         }
         if (rig.Network.Type == "simnet")
@@ -87,6 +96,14 @@ public static class RigProbe
         {
             throw new IOException(e.Message, e);
         }
+    });
+
+    /// <summary>The root filesystem tarball a container board imports: present and matching the image manifest's SHA-256.</summary>
+    private static ProbeResult ContainerRootfs(string subject, OptionValues container) => Try(subject, "container rootfs", () =>
+    {
+        var options = new Drivers.Container.ContainerBoardOptions { ImageDirectory = container.String("image"), Rootfs = container.String("rootfs") };
+        var (path, sha) = Drivers.Container.ContainerImage.Rootfs(subject["board ".Length..], options);
+        return $"{path} (SHA-256 {sha[..12]}…, imported as {Drivers.Container.ContainerImage.Repository}:{sha[..12]}…)";
     });
 
     /// <summary>KVM when it can be used; otherwise TCG, which works everywhere and is what the boot budget is measured on.</summary>

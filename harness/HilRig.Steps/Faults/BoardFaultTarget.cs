@@ -1,5 +1,6 @@
 using HilRig.Rig.Boards;
 using HilRig.Rig.Drivers.ProcessBoard;
+using HilRig.Rig.Protocols;
 using HilRig.Engine.Runtime;
 using HilRig.Simulators.Faults;
 
@@ -39,6 +40,13 @@ public sealed class BoardFaultTarget(string name, Func<Board> resolve, TimeProvi
 
     public async Task KillProcessAsync(string? process, CancellationToken cancellationToken)
     {
+        if (board.TryGet<IDeviceProcessProtocol>(out var device))
+        {
+            if (process is not (null or "device"))
+                throw new ArgumentException($"board {board.Name}: its one process is 'device' (got '{process}')");
+            await device!.KillDeviceProcessAsync(cancellationToken);
+            return;
+        }
         var driver = board.Drivers.OfType<ProcessBoardDriver>().SingleOrDefault()
             ?? throw new RigFaultException($"board {board.Name} is not a process board: killing a process needs its process driver");
         if (process is not (null or "device"))

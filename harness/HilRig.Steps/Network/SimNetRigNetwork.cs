@@ -1,6 +1,7 @@
 using System.Net;
 using HilRig.Capture.Assertions;
 using HilRig.Rig.Boards;
+using HilRig.Rig.Drivers.Container;
 using HilRig.Rig.Drivers.ProcessBoard;
 using HilRig.Rig.Drivers.Qemu;
 using HilRig.Rig.Protocols;
@@ -11,7 +12,7 @@ using HilRig.Simulators.SimNet;
 namespace HilRig.Steps.Network;
 
 /// <summary>
-/// <c>network: {type: simnet}</c>: every process board — and the cloud, when a scenario starts one — runs in its own
+/// <c>network: {type: simnet}</c>: every process or container board — and the cloud, when a scenario starts one — runs in its own
 /// network namespace whose eth0 is a TAP port on one SimNet switch per scenario, seeded from the scenario's seed.
 /// Addresses come from <c>network.address</c> (a board) or <c>cloud.address</c>, else from <c>subnet</c> (the cloud
 /// .1, boards .2 upwards in rig-file order, so a board's address does not depend on which boards a scenario uses).
@@ -106,6 +107,16 @@ public sealed class SimNetRigNetwork : IRigNetwork
                 process.LaunchPrefix = ["ip", "netns", "exec", host.Namespace];
                 return Task.CompletedTask;
             });
+        // A container board: its TAP goes into the namespace of the board's network holder container, configured there.
+        foreach (var container in board.Drivers.OfType<ContainerBoardDriver>())
+        {
+            driver.JoinProcess = container.EnsureNetworkHolder;
+            container.BeforeFirstPowerOn.Add(_ =>
+            {
+                driver.EnsureHost();
+                return Task.CompletedTask;
+            });
+        }
         if (qemu is null) return;
         qemu.GuestAddresses.Add(address);
         qemu.BeforeFirstPowerOn.Add(_ =>
@@ -142,11 +153,11 @@ public sealed class SimNetRigNetwork : IRigNetwork
             return Hosts.FirstOrDefault(h => h.Name == name) ?? AddHost(name, address ?? AssignedAddress(name));
     }
 
-    internal NamespaceHost AddHost(string name, string address)
+    internal NamespaceHost AddHost(string name, string address, int? joinProcess = null)
     {
         try
         {
-            return Switch.AddNamespaceHost(new NamespaceHostOptions(name, [address]));
+            return Switch.AddNamespaceHost(new NamespaceHostOptions(name, [address]) { JoinProcess = joinProcess });
         }
         catch (SimNetRequiresRootException e)
         {
@@ -212,7 +223,13 @@ public sealed class SimNetRigNetwork : IRigNetwork
         private NamespaceHost? _host;
         private StreamPort? _port;
 
-        /// <summary>The board's namespace host, created on first use; null for a QEMU board (whose port this creates instead).</summary>
+        /// <summary>For a container board: starts its network holder and returns the pid whose namespace the host is.</summary>
+        public Func<int>? JoinProcess { get; set; }
+
+        /// <summary>
+        /// The board's namespace host, created on first use (in the network holder's namespace for a container board);
+        /// null for a QEMU board (whose port this creates instead).
+        /// </summary>
         public NamespaceHost? EnsureHost()
         {
             if (qemu is not null)
@@ -221,7 +238,7 @@ public sealed class SimNetRigNetwork : IRigNetwork
                 return null;
             }
             lock (this)
-                return _host ??= network.AddHost(host, address);
+                return _host ??= network.AddHost(host, address, JoinProcess?.Invoke());
         }
 
         public StreamPort EnsurePort()

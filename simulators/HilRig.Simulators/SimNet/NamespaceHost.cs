@@ -18,6 +18,12 @@ public sealed record NamespaceHostOptions(string Name, IReadOnlyList<string> Add
     /// </summary>
     /// <value>true.</value>
     public bool Offloads { get; init; } = true;
+
+    /// <summary>
+    /// When set, the host is the network namespace of this process (a container board's network holder) instead of a new
+    /// one: it is given a SimNet name (<c>ip netns attach</c>), so everything that reaches hosts by namespace name works on it.
+    /// </summary>
+    public int? JoinProcess { get; init; }
 }
 
 /// <summary>

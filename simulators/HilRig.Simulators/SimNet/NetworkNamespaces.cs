@@ -26,6 +26,17 @@ public static class NetworkNamespaces
         IpCommand.Run("netns", "add", name);
     }
 
+    /// <summary>
+    /// Names the network namespace of process <paramref name="pid"/> (a container's) as <paramref name="name"/>. Deleting it
+    /// later only removes the name; the namespace lives on until its last process (the container) is gone.
+    /// </summary>
+    internal static void Attach(string name, int pid)
+    {
+        Directory.CreateDirectory(OwnerDirectory);
+        File.WriteAllText(Path.Combine(OwnerDirectory, name), $"{Environment.ProcessId} {StartTime(Environment.ProcessId)}");
+        IpCommand.Run("netns", "attach", name, pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     internal static void Delete(string name)
     {
         if (!name.StartsWith(Prefix, StringComparison.Ordinal)) throw new ArgumentException($"refusing to delete namespace '{name}': not SimNet's");

@@ -38,7 +38,8 @@ public sealed partial class SimNetSwitch
         var mac = options.Mac ?? MacFor(options.Name);
         // A temporary, unique name in the harness's namespace; renamed to eth0 once moved.
         var tapName = $"hrsnt{Convert.ToHexString(RandomNumberGenerator.GetBytes(4)).ToLowerInvariant()}";
-        NetworkNamespaces.Create(netns);
+        if (options.JoinProcess is { } pid) NetworkNamespaces.Attach(netns, pid);
+        else NetworkNamespaces.Create(netns);
         TapPort? port = null;
         try
         {

@@ -119,22 +119,8 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, ISett
     /// <summary>Where provisioned files live: the board's state directory is its storage, so the device reads them in place.</summary>
     public string ProvisioningRoot => Path.Combine(_stateDirectory, "provisioned");
 
-    public string Provision(string relativePath, ReadOnlySpan<byte> content, UnixFileMode mode)
-    {
-        var parts = relativePath.Split('/');
-        if (relativePath.Length == 0 || Path.IsPathRooted(relativePath) || parts.Any(p => p is "" or "." or ".."))
-            throw new ArgumentException($"board {_name}: provisioned file '{relativePath}' must be a relative path without '.', '..' or empty parts");
-        var path = Path.Combine([ProvisioningRoot, .. parts]);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temp = path + ".provisioning";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        // A key is never readable by others, not even between its creation and a chmod.
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = mode;
-        using (var file = new FileStream(temp, options)) file.Write(content);
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, mode);
-        File.Move(temp, path, overwrite: true);
-        return path;
-    }
+    public string Provision(string relativePath, ReadOnlySpan<byte> content, UnixFileMode mode) =>
+        ProvisionedFiles.Write(_name, ProvisioningRoot, relativePath, content, mode);
 
     /// <summary>Sets a device setting for the next boot (the device reads its settings at boot).</summary>
     public void Configure(string key, string value)

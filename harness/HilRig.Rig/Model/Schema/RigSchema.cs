@@ -96,7 +96,16 @@ public static class RigSchema
             OptionSpec.Int("time_scale", "multiplies the waits a scenario states for this board (\"boots within 30 seconds\"): an emulated CPU under TCG runs the guest several times slower than the hardware those figures are for (as Zephyr twister's --timeout-multiplier)", 1),
             OptionSpec.Map("settings", "extra key/value settings handed to the agent"),
         ]),
-        new("shell", "runs commands at the board's shell prompt over its console", [BoardKind.Process, BoardKind.Qemu, BoardKind.Physical],
+        new("container", "a Docker container (Testcontainers) running the board image's agent from its rootfs.tar, imported locally; needs dockerd (started when none runs and hilrig is root)", [BoardKind.Container],
+        [
+            OptionSpec.Path("image", "directory of the built board image (default: .tools/image/x86_64 in the repository)"),
+            OptionSpec.Path("rootfs", "root filesystem tarball to import instead of the image's rootfs.tar (the agent at /bin/hilrig-device)"),
+            OptionSpec.String("firmware", "firmware version the agent reports", "1.0.0"),
+            OptionSpec.Duration("boot_timeout", "how long a boot may take before the board counts as not booting", TimeSpan.FromSeconds(30)),
+            OptionSpec.Duration("stop_timeout", "orderly power-off: how long the agent has after SIGTERM before Docker kills it", TimeSpan.FromSeconds(10)),
+            OptionSpec.Map("settings", "extra key/value settings handed to the agent"),
+        ]),
+        new("shell", "runs commands at the board's shell prompt over its console", [BoardKind.Process, BoardKind.Qemu, BoardKind.Container, BoardKind.Physical],
         [
             OptionSpec.String("prompt", "regular expression matching the prompt", @"root@[\w.-]+:[^\n#]*# "),
             OptionSpec.String("login_prompt", "regular expression matching the login prompt, when the board asks for a login"),
@@ -125,6 +134,7 @@ public static class RigSchema
     {
         BoardKind.Process => ["process", "shell"],
         BoardKind.Qemu => ["qemu", "shell"],
+        BoardKind.Container => ["container", "shell"],
         _ => ["shell"],
     };
 
