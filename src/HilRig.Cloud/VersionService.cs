@@ -112,9 +112,8 @@ public sealed class VersionService(CloudOptions options, CloudStore store, Signi
         var direction = decision.Direction == UpdateDirection.Next ? UpdateOffer.Next : UpdateOffer.Previous;
         // The reported version is signed too: the unit checks that the direction was decided from what it said it runs.
         var offer = new UpdateOffer(request.UnitId, request.Nonce, version, direction, decision.Manual, digest!, request.ImageVersion);
-        using var signed = JsonDocument.Parse(offer.Sign(cloudKey));
         return new CheckInResponse(CheckInResponse.Update, decision.Reason, version, direction, decision.Manual,
-            MetadataPath(request.PlatformId, version), signed.RootElement.Clone());
+            MetadataPath(request.PlatformId, version), JsonElement.Parse(offer.Sign(cloudKey)));
     }
 
     private string MetadataDigest(CloudStore.Session s, string platformId, long version) =>

@@ -31,10 +31,11 @@ public static class BenchUpdate
         var units = new Option<int>("--units") { Description = "simulated units checking in, each with its own certificate and connection", DefaultValueFactory = _ => 10_000 };
         var unitWarmup = new Option<int>("--unit-warmup") { Description = "other units checking in untimed first, against each server", DefaultValueFactory = _ => 2000 };
         var concurrency = new Option<int>("--concurrency") { Description = "check-ins in flight at once", DefaultValueFactory = _ => 32 };
+        var keptRounds = new Option<int>("--kept-rounds") { Description = "rounds of check-ins on the kept connections; the median is reported", DefaultValueFactory = _ => 5 };
         var skipGrpc = new Option<bool>("--checkins-only") { Description = "measure only the cloud's check-ins (no gRPC round trips)" };
         var command = new Command("update", "CM↔UM gRPC round trip and fan-out vs grpc-js; cloud check-ins per second over mutual TLS")
         {
-            json, warmup, iterations, fanout, rounds, units, unitWarmup, concurrency, skipGrpc,
+            json, warmup, iterations, fanout, rounds, units, unitWarmup, concurrency, keptRounds, skipGrpc,
         };
         command.SetAction((parse, ct) => Loading.GuardAsync(async () =>
         {
@@ -55,8 +56,9 @@ public static class BenchUpdate
                 (rtt, fan) = await UpdateBenchmark.MeasureCmAsync(w, n, f, r, ct);
             }
             var concurrencyValue = parse.GetValue(concurrency);
-            if (u < 1 || concurrencyValue < 1) throw new Loading.UsageException("--units and --concurrency: at least 1");
-            var checkIns = await CheckInsAsync(root, u, Math.Max(0, parse.GetValue(unitWarmup)), concurrencyValue, Say, ct);
+            var keptRoundsValue = parse.GetValue(keptRounds);
+            if (u < 1 || concurrencyValue < 1 || keptRoundsValue < 1) throw new Loading.UsageException("--units, --concurrency and --kept-rounds: at least 1");
+            var checkIns = await CheckInsAsync(root, u, Math.Max(0, parse.GetValue(unitWarmup)), concurrencyValue, keptRoundsValue, Say, ct);
 
             var result = new UpdateBenchResult(rtt, jsRtt, fan, jsFanout, Math.Round(checkIns.Cloud.KeptPerS), u, f, w)
             {
@@ -68,6 +70,9 @@ public static class BenchUpdate
                 EchoCpuUsPerCheckin = Math.Round(checkIns.Echo.KeptServerCpuUs, 1),
                 EchoCpuUsPerFirstCheckin = Math.Round(checkIns.Echo.FirstServerCpuUs, 1),
                 Concurrency = concurrencyValue,
+                KeptRounds = keptRoundsValue,
+                ClientCpuUsPerCheckin = Math.Round(checkIns.Cloud.KeptClientCpuUs, 1),
+                LoadAverage = checkIns.LoadAverage,
             };
             if (quiet)
             {
@@ -80,6 +85,7 @@ public static class BenchUpdate
                 Terminal.Line($"fan-out to {f,3} UMs   ours {fan,10:0.00} ms   grpc-js {jsFanout,10:0.00} ms   ratio {result.FanoutRatio:0.00}");
             }
             Terminal.Line($"check-ins on kept mTLS connections   cloud {result.CheckinsPerS,7:0} /s ({result.CloudCpuUsPerCheckin,6:0.0} µs CPU each)   TLS echo {result.EchoCheckinsPerS,7:0} /s ({result.EchoCpuUsPerCheckin,6:0.0} µs)   {u} units");
+            Terminal.Line($"  median of {keptRoundsValue} rounds; the units' own CPU {result.ClientCpuUsPerCheckin:0.0} µs per check-in; load average {result.LoadAverage:0.0}");
             Terminal.Line($"check-ins on new mTLS connections    cloud {result.FirstCheckinsPerS,7:0} /s ({result.CloudCpuUsPerFirstCheckin,6:0.0} µs CPU each)   TLS echo {result.EchoFirstCheckinsPerS,7:0} /s ({result.EchoCpuUsPerFirstCheckin,6:0.0} µs)");
             return ExitCodes.Passed;
         }));
@@ -107,7 +113,7 @@ public static class BenchUpdate
         return command;
     }
 
-    private sealed record CheckInFigures(UpdateBenchmark.CheckInRates Cloud, UpdateBenchmark.CheckInRates Echo);
+    private sealed record CheckInFigures(UpdateBenchmark.CheckInRates Cloud, UpdateBenchmark.CheckInRates Echo, double LoadAverage);
 
     /// <summary>
     /// A fresh cloud (its own process, as in a deployment) with one image; every simulated unit — enrolled like a real
@@ -115,7 +121,7 @@ public static class BenchUpdate
     /// units then do the same against the TLS echo server (also its own process). Untimed warm-up units go first each time.
     /// Cloud and units are separate processes because 10,000 connections need 10,000 descriptors at each end.
     /// </summary>
-    private static async Task<CheckInFigures> CheckInsAsync(string root, int units, int warmup, int concurrency, Action<string> say, CancellationToken ct)
+    private static async Task<CheckInFigures> CheckInsAsync(string root, int units, int warmup, int concurrency, int keptRounds, Action<string> say, CancellationToken ct)
     {
         var dir = Path.Combine(Path.GetTempPath(), $"hilrig-bench-cloud-{Guid.NewGuid():N}");
         var fixtures = Path.Combine(root, "fixtures", "update");
@@ -135,6 +141,7 @@ public static class BenchUpdate
                 var (measured, warm) = (fleet[..units], fleet[units..]);
 
                 UpdateBenchmark.CheckInRates cloud, echo;
+                double load;
                 await using (var server = await ChildServer.StartAsync("cloud", DeviceLocator.DotnetHost(),
                     [DeviceLocator.FindProgram("HilRig.Cloud", "HILRIG_CLOUD"), "--data", data.Root,
                      "--key", Path.Combine(fixtures, "test-only-cloud-signing.pem"), "--upload-trust", Path.Combine(fixtures, "test-only-oem-trust.json"),
@@ -143,16 +150,17 @@ public static class BenchUpdate
                     await UploadAsync(server.Address, data, fixtures, dir, ct);
                     say($"cloud: {warm.Count} warm-up units, then {units} units check in, {concurrency} at a time…");
                     if (warm.Count > 0) await UpdateBenchmark.CheckInsAsync(server.Address, "bench", warm, concurrency, ct);
-                    cloud = await UpdateBenchmark.CheckInsAsync(server.Address, "bench", measured, concurrency, ct, server.Cpu);
+                    cloud = await UpdateBenchmark.CheckInsAsync(server.Address, "bench", measured, concurrency, ct, server.Cpu, keptRounds, say);
+                    load = LoadAverage();
                 }
                 await using (var server = await ChildServer.StartAsync("tls-echo", DeviceLocator.DotnetHost(),
                     [typeof(BenchUpdate).Assembly.Location, "bench", "tls-echo", "--data", data.Root], "tls-echo listening on ", ct))
                 {
                     say("TLS echo: the same units…");
                     if (warm.Count > 0) await UpdateBenchmark.CheckInsAsync(server.Address, "bench", warm, concurrency, ct);
-                    echo = await UpdateBenchmark.CheckInsAsync(server.Address, "bench", measured, concurrency, ct, server.Cpu);
+                    echo = await UpdateBenchmark.CheckInsAsync(server.Address, "bench", measured, concurrency, ct, server.Cpu, keptRounds, say);
                 }
-                return new CheckInFigures(cloud, echo);
+                return new CheckInFigures(cloud, echo, load);
             }
             finally
             {
@@ -163,6 +171,13 @@ public static class BenchUpdate
         {
             if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         }
+    }
+
+    /// <summary>The 1-minute load average (Linux /proc/loadavg; NaN elsewhere).</summary>
+    private static double LoadAverage()
+    {
+        try { return double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture); }
+        catch (IOException) { return double.NaN; }
     }
 
     private static async Task UploadAsync(Uri cloud, CloudDataDirectory data, string fixtures, string dir, CancellationToken ct)

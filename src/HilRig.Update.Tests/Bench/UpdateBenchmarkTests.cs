@@ -48,11 +48,14 @@ public class UpdateBenchmarkTests
             return handler;
         }))).ToList();
 
-        var rates = await UpdateBenchmark.CheckInsAsync(rig.Cloud.Address, UnitRig.Platform, fleet, 8, default);
+        var progress = new List<string>();
+        var rates = await UpdateBenchmark.CheckInsAsync(rig.Cloud.Address, UnitRig.Platform, fleet, 8, default, keptRounds: 3, say: progress.Add);
 
         Assert.That(rates.FirstPerS, Is.GreaterThan(0));
         Assert.That(rates.KeptPerS, Is.GreaterThan(0));
-        Assert.That(handshakes, Is.EqualTo(60), "one connection per unit, kept for its second check-in");
+        Assert.That(rates.KeptClientCpuUs, Is.GreaterThan(0), "the units' own CPU per check-in is measured");
+        Assert.That(handshakes, Is.EqualTo(60), "one connection per unit, kept for all three rounds after its first check-in");
+        Assert.That(progress, Has.Some.Contains("now 3 round(s) on the kept connections").And.Some.Contains("median of 3"));
         var dashboard = await rig.Cloud.Service.DashboardAsync();
         Assert.That(dashboard.Units, Is.EqualTo(60));
         Assert.That(dashboard.InProgressNow, Is.EqualTo(40), "units on version 1 are current; the rest were offered 1");
@@ -65,6 +68,7 @@ public class UpdateBenchmarkTests
         var json = JsonSerializer.Serialize(new UpdateBenchResult(80, 76, 9, 10, 5000, 10000, 100, 20000));
         using var doc = JsonDocument.Parse(json);
         Assert.That(doc.RootElement.EnumerateObject().Select(p => p.Name),
-            Is.SupersetOf(new[] { "cmd_rtt_us", "grpcjs_rtt_us", "fanout100_ms", "checkins_per_s" }));
+            Is.SupersetOf(new[] { "cmd_rtt_us", "grpcjs_rtt_us", "fanout100_ms", "checkins_per_s", "tls_echo_checkins_per_s",
+                "cloud_cpu_us_per_checkin", "client_cpu_us_per_checkin", "load_average", "kept_rounds" }));
     }
 }

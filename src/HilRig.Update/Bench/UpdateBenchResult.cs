@@ -50,6 +50,18 @@ public sealed record UpdateBenchResult(
     [JsonPropertyName("concurrency")]
     public int Concurrency { get; init; }
 
+    /// <summary>CPU of the bench's own clients (the simulated units) per kept check-in against the cloud: on two cores, what they take the cloud cannot have.</summary>
+    [JsonPropertyName("client_cpu_us_per_checkin")]
+    public double ClientCpuUsPerCheckin { get; init; }
+
+    /// <summary>The machine's 1-minute load average when the check-ins were measured (other work on it makes the rates noisy).</summary>
+    [JsonPropertyName("load_average")]
+    public double LoadAverage { get; init; }
+
+    /// <summary>Rounds on the kept connections; the kept figures are their medians.</summary>
+    [JsonPropertyName("kept_rounds")]
+    public int KeptRounds { get; init; }
+
     /// <summary>Ours over the TLS echo on kept connections: the share of the transport's rate the cloud's work leaves.</summary>
     [JsonPropertyName("checkins_vs_echo")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

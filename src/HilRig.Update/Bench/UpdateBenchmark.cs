@@ -100,22 +100,41 @@ public static class UpdateBenchmark
     /// Check-ins of a fleet over mutual TLS, <paramref name="concurrency"/> at a time. Every unit is its own client —
     /// its own certificate, so its own connection, as on a real fleet — and checks in twice: first on a new connection
     /// (the TLS handshake and the server's certificate checks are part of it: a unit's first contact, or its daily one),
-    /// then again on the connection it keeps (a unit that stays connected, as AosEdge units do). Returns both rates.
+    /// then again on the connection it keeps (a unit that stays connected, as AosEdge units do), <paramref name="keptRounds"/>
+    /// times. Returns the first rate and the median kept one.
     /// Unit <c>i</c> reports image version <c>i % 3</c>, so against one uploaded image two units in three are offered it.
     /// With <paramref name="serverCpu"/> (the server process's CPU time so far), each round's server CPU per check-in too.
     /// </summary>
     public static async Task<CheckInRates> CheckInsAsync(Uri cloud, string platformId,
-        IReadOnlyList<(string UnitId, Func<HttpMessageHandler> Handler)> units, int concurrency, CancellationToken ct, Func<TimeSpan>? serverCpu = null)
+        IReadOnlyList<(string UnitId, Func<HttpMessageHandler> Handler)> units, int concurrency, CancellationToken ct, Func<TimeSpan>? serverCpu = null,
+        int keptRounds = 1, Action<string>? say = null)
     {
+        if (keptRounds < 1) throw new ArgumentOutOfRangeException(nameof(keptRounds), keptRounds, "at least one round on kept connections");
         var clients = new HttpClient?[units.Count];
         try
         {
             var cpu0 = serverCpu?.Invoke() ?? TimeSpan.Zero;
             var first = await RoundAsync(i => clients[i] = new HttpClient(units[i].Handler()) { BaseAddress = cloud });
             var cpu1 = serverCpu?.Invoke() ?? TimeSpan.Zero;
-            var kept = await RoundAsync(i => clients[i]!);
-            var cpu2 = serverCpu?.Invoke() ?? TimeSpan.Zero;
-            return new CheckInRates(first, kept, (cpu1 - cpu0).TotalMicroseconds / units.Count, (cpu2 - cpu1).TotalMicroseconds / units.Count);
+            say?.Invoke($"  new connections: {first:0} /s; now {keptRounds} round(s) on the kept connections…");
+            // Several rounds on the kept connections, the median of each figure: the machine is shared, one round is noisy.
+            // The clients' own CPU too: on two cores they compete with the server they measure.
+            var kept = new List<double>();
+            var keptCpu = new List<double>();
+            var clientCpu = new List<double>();
+            using var self = Process.GetCurrentProcess();
+            for (var round = 0; round < keptRounds; round++)
+            {
+                var before = serverCpu?.Invoke() ?? TimeSpan.Zero;
+                self.Refresh();
+                var clientBefore = self.TotalProcessorTime;
+                kept.Add(await RoundAsync(i => clients[i]!));
+                keptCpu.Add(((serverCpu?.Invoke() ?? TimeSpan.Zero) - before).TotalMicroseconds / units.Count);
+                self.Refresh();
+                clientCpu.Add((self.TotalProcessorTime - clientBefore).TotalMicroseconds / units.Count);
+            }
+            say?.Invoke($"  kept connections: {Median(kept):0} /s ({(serverCpu is null ? "" : $"server {Median(keptCpu):0.0} µs, ")}units {Median(clientCpu):0.0} µs CPU per check-in), median of {keptRounds}");
+            return new CheckInRates(first, Median(kept), (cpu1 - cpu0).TotalMicroseconds / units.Count, Median(keptCpu)) { KeptClientCpuUs = Median(clientCpu) };
         }
         finally
         {
@@ -142,7 +161,11 @@ public static class UpdateBenchmark
     }
 
     /// <summary>Check-ins per second on new and on kept connections, and the server's CPU µs per check-in in each (0 when not measured).</summary>
-    public sealed record CheckInRates(double FirstPerS, double KeptPerS, double FirstServerCpuUs, double KeptServerCpuUs);
+    public sealed record CheckInRates(double FirstPerS, double KeptPerS, double FirstServerCpuUs, double KeptServerCpuUs)
+    {
+        /// <summary>CPU µs of this process (the simulated units) per check-in on kept connections.</summary>
+        public double KeptClientCpuUs { get; init; }
+    }
 
     private static async Task EchoUm(UMService.UMServiceClient client, string nodeId, CancellationToken ct)
     {

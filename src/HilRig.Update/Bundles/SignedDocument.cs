@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -35,19 +36,30 @@ public sealed class SignedDocument
     public static byte[] Create(string payloadName, JsonNode payload, SigningKey key, string purpose)
     {
         using var parsed = JsonDocument.Parse(payload.ToJsonString());
-        var element = parsed.RootElement.Clone();
-        var signature = key.Sign(SignedBytes(purpose, element));
-        var envelope = new JsonObject
+        return Create(payloadName, parsed.RootElement, key, purpose);
+    }
+
+    /// <summary>
+    /// Signs <paramref name="payload"/>'s canonical form and writes the envelope (indented) around the payload as it is:
+    /// one writer, no tree of nodes built and serialised again (the cloud signs one offer per check-in).
+    /// </summary>
+    public static byte[] Create(string payloadName, JsonElement payload, SigningKey key, string purpose)
+    {
+        var signature = key.Sign(SignedBytes(purpose, payload));
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
         {
-            [payloadName] = JsonNode.Parse(element.GetRawText()),
-            ["signature"] = new JsonObject
-            {
-                ["algorithm"] = Algorithm,
-                ["keyId"] = key.Id,
-                ["value"] = Convert.ToBase64String(signature),
-            },
-        };
-        return Encoding.UTF8.GetBytes(envelope.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            writer.WriteStartObject();
+            writer.WritePropertyName(payloadName);
+            payload.WriteTo(writer);
+            writer.WriteStartObject("signature");
+            writer.WriteString("algorithm", Algorithm);
+            writer.WriteString("keyId", key.Id);
+            writer.WriteString("value", Convert.ToBase64String(signature));
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>Parses the envelope; malformed JSON is refused with its line and byte.</summary>

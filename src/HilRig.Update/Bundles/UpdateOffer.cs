@@ -1,5 +1,5 @@
+using System.Buffers;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 
 namespace HilRig.Update.Bundles;
 
@@ -16,16 +16,25 @@ public sealed record UpdateOffer(string UnitId, string Nonce, long ImageVersion,
     public const string Next = "next";
     public const string Previous = "previous";
 
-    public byte[] Sign(SigningKey key) => SignedDocument.Create(PayloadName, new JsonObject
+    public byte[] Sign(SigningKey key)
     {
-        ["unitId"] = UnitId,
-        ["nonce"] = Nonce,
-        ["imageVersion"] = ImageVersion,
-        ["direction"] = Direction,
-        ["manual"] = Manual,
-        ["metadataSha256"] = MetadataSha256,
-        ["reportedImageVersion"] = ReportedImageVersion,
-    }, key, Purpose);
+        // Written straight to UTF-8 and read back once as the element to sign: no node tree (one offer per check-in).
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("unitId", UnitId);
+            writer.WriteString("nonce", Nonce);
+            writer.WriteNumber("imageVersion", ImageVersion);
+            writer.WriteString("direction", Direction);
+            writer.WriteBoolean("manual", Manual);
+            writer.WriteString("metadataSha256", MetadataSha256);
+            writer.WriteNumber("reportedImageVersion", ReportedImageVersion);
+            writer.WriteEndObject();
+        }
+        using var payload = JsonDocument.Parse(buffer.WrittenMemory);
+        return SignedDocument.Create(PayloadName, payload.RootElement, key, Purpose);
+    }
 
     /// <summary>
     /// Checks signature, unit, nonce and the reported version; throws <see cref="BundleRejection.InvalidOffer"/> (or a key
