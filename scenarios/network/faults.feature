@@ -1,7 +1,7 @@
 @network
 Feature: Power and process faults go through the board's own protocols and into the fault timeline
-  A fault plan or a step cuts power through the board's Power protocol and kills the board's main process through its
-  driver; both are recorded in the scenario's fault timeline, next to the network faults.
+  A fault plan or a step cuts power through the board's Power protocol and kills the board's main process through its device-process protocol
+  (process and container boards; a QEMU board runs a kernel of its own and has none); both are recorded in the scenario's fault timeline, next to the network faults.
 
   Scenario: A power cut restored by the fault itself, and a killed device process
     Given board "node-2" is running

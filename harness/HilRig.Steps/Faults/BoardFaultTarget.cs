@@ -1,5 +1,4 @@
 using HilRig.Rig.Boards;
-using HilRig.Rig.Drivers.ProcessBoard;
 using HilRig.Rig.Protocols;
 using HilRig.Engine.Runtime;
 using HilRig.Simulators.Faults;
@@ -40,23 +39,11 @@ public sealed class BoardFaultTarget(string name, Func<Board> resolve, TimeProvi
 
     public async Task KillProcessAsync(string? process, CancellationToken cancellationToken)
     {
-        if (board.TryGet<IDeviceProcessProtocol>(out var device))
-        {
-            if (process is not (null or "device"))
-                throw new ArgumentException($"board {board.Name}: its one process is 'device' (got '{process}')");
-            await device!.KillDeviceProcessAsync(cancellationToken);
-            return;
-        }
-        var driver = board.Drivers.OfType<ProcessBoardDriver>().SingleOrDefault()
-            ?? throw new RigFaultException($"board {board.Name} is not a process board: killing a process needs its process driver");
+        var device = board.TryGet<IDeviceProcessProtocol>(out var d) ? d!
+            : throw new RigFaultException($"board {board.Name} has no device process a fault can kill (its kind runs a kernel of its own: cut its power instead)");
         if (process is not (null or "device"))
-            throw new ArgumentException($"board {board.Name} is a process board: its one process is 'device' (got '{process}')");
-        var pid = driver.ProcessId ?? throw new InvalidOperationException($"board {board.Name} is not running: there is no device process to kill");
-        var exited = driver.NextExit;
-        // The launcher (`ip netns exec`) and the device under it: SIGKILL to both, and no power event is recorded, so
-        // the driver sees an unexpected exit. Waiting on the driver, not the Process: the device's pipes close with it.
-        using (var p = System.Diagnostics.Process.GetProcessById(pid)) p.Kill(entireProcessTree: true);
-        await exited.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+            throw new ArgumentException($"board {board.Name}: its one process is 'device' (got '{process}')");
+        await device.KillDeviceProcessAsync(cancellationToken);
     }
 
     /// <summary>Waits for pending power restores (errors surface here), or stops them when the scenario ends first.</summary>

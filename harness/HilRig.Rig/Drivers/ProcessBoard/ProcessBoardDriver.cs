@@ -22,7 +22,7 @@ public sealed record ProcessBoardOptions
 /// and when the device exits with its reboot code the driver boots it again, as a reset circuit would.
 /// The pty and its log outlive the process, so one console log spans every boot of a scenario.
 /// </summary>
-public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, ISettingsProtocol, IProvisioningProtocol, IBoardHealth, Boards.IHasEvidence, IAsyncDisposable
+public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, ISettingsProtocol, IProvisioningProtocol, IBoardHealth, IDeviceProcessProtocol, Boards.IHasEvidence, IAsyncDisposable
 {
     private readonly string _name;
     private readonly ProcessBoardOptions _options;
@@ -167,6 +167,16 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, ISett
         {
             lock (_gate) return _current is { Running_NeedsLock: true } c ? c.Exited.Task : _nextLaunchExit.Task;
         }
+    }
+
+    public async Task KillDeviceProcessAsync(CancellationToken cancellation)
+    {
+        var pid = ProcessId ?? throw new InvalidOperationException($"board {_name} is not running: there is no device process to kill");
+        var exited = NextExit;
+        // The launcher (`ip netns exec`) and the device under it: SIGKILL to both, and no power event is recorded, so
+        // the driver sees an unexpected exit. Waiting on the exit task, not the Process: the device's pipes close with it.
+        using (var p = Process.GetProcessById(pid)) p.Kill(entireProcessTree: true);
+        await exited.WaitAsync(TimeSpan.FromSeconds(10), cancellation);
     }
 
     public async Task OnAsync(CancellationToken cancellation = default)
