@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -50,7 +51,8 @@ public static class UpdateBenchmark
         using var channel = UmChannel.Create(host.Address, link);
         var client = new UMService.UMServiceClient(channel);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var ums = new List<Task> { EchoUm(client, "um-0", stop.Token) };
+        var lost = new ConcurrentQueue<string>();
+        var ums = new List<Task> { EchoUm(client, "um-0", lost, stop.Token) };
         await registry.WaitAsync(s => s.Count == 1, TimeSpan.FromSeconds(30), "the first UM", ct);
 
         async Task<double> RoundTripAsync()
@@ -65,7 +67,7 @@ public static class UpdateBenchmark
         var rtts = new List<double>(iterations);
         for (var i = 0; i < iterations; i++) rtts.Add(await RoundTripAsync());
 
-        for (var i = 1; i < fanout; i++) ums.Add(EchoUm(client, $"um-{i}", stop.Token));
+        for (var i = 1; i < fanout; i++) ums.Add(EchoUm(client, $"um-{i}", lost, stop.Token));
         await registry.WaitAsync(s => s.Count == fanout, TimeSpan.FromSeconds(60), $"{fanout} UMs", ct);
         var nodes = registry.Statuses.Keys.ToList();
         var fanouts = new List<double>(rounds);
@@ -74,7 +76,14 @@ public static class UpdateBenchmark
             var target = Interlocked.Read(ref registry.StatusesReceived) + nodes.Count;
             var start = Stopwatch.GetTimestamp();
             await Task.WhenAll(nodes.Select(n => registry.SendAsync(n, Prepare, ct)));
-            await registry.WaitAsync(_ => Interlocked.Read(ref registry.StatusesReceived) >= target, TimeSpan.FromSeconds(60), "every reply", ct);
+            try
+            {
+                await registry.WaitAsync(_ => Interlocked.Read(ref registry.StatusesReceived) >= target, TimeSpan.FromSeconds(60), "every reply", ct);
+            }
+            catch (TimeoutException e) when (!lost.IsEmpty)
+            {
+                throw new TimeoutException($"{e.Message}; UM streams lost: {string.Join("; ", lost.Take(10))}", e);
+            }
             fanouts.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
         await stop.CancelAsync();
@@ -167,20 +176,36 @@ public static class UpdateBenchmark
         public double KeptClientCpuUs { get; init; }
     }
 
-    private static async Task EchoUm(UMService.UMServiceClient client, string nodeId, CancellationToken ct)
+    /// <summary>
+    /// A UM that answers every command with "prepared". Like the real UM it registers again when its stream ends (a
+    /// keep-alive that timed out closes the connection and every stream on it); each end is kept in <paramref name="lost"/>
+    /// so a wait that times out can say why the UMs were gone.
+    /// </summary>
+    private static async Task EchoUm(UMService.UMServiceClient client, string nodeId, ConcurrentQueue<string> lost, CancellationToken ct)
     {
         var idle = new UpdateStatus { NodeId = nodeId, UpdateState = UpdateState.Idle, ImageVersion = 1 };
         idle.Components.Add(new ComponentStatus { ComponentId = "rootfs", ComponentType = "rootfs-ab", Version = "1.0" });
         var prepared = idle.Clone();
         prepared.UpdateState = UpdateState.Prepared;
         prepared.ImageVersion = 2;
-        try
+        while (!ct.IsCancellationRequested)
         {
-            using var call = client.RegisterUM(deadline: DateTime.UtcNow.AddHours(1), cancellationToken: ct);
-            await call.RequestStream.WriteAsync(idle, ct);
-            while (await call.ResponseStream.MoveNext(ct)) await call.RequestStream.WriteAsync(prepared, ct);
+            try
+            {
+                using var call = client.RegisterUM(deadline: DateTime.UtcNow.AddHours(1), cancellationToken: ct);
+                await call.RequestStream.WriteAsync(idle, ct);
+                while (await call.ResponseStream.MoveNext(ct)) await call.RequestStream.WriteAsync(prepared, ct);
+                lost.Enqueue($"{nodeId}: the CM ended the stream");
+            }
+            catch (Exception) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is RpcException or IOException or InvalidOperationException)
+            {
+                lost.Enqueue($"{nodeId}: {e.GetType().Name}: {e.Message}");
+            }
         }
-        catch (Exception) when (ct.IsCancellationRequested) { }
     }
 
     private static double Median(IEnumerable<double> values)
