@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using HilRig.Engine.Runtime;
 using HilRig.Rig.Boards;
 using HilRig.Rig.Drivers.ProcessBoard;
 using HilRig.Rig.Protocols;
@@ -223,6 +224,28 @@ public class ProcessBoardTests(string build)
         Assert.That(e.Message, Does.Contain("board dut was released at the end of its scenario"));
         Assert.That(driver.ProcessId, Is.Null);
         Assert.That(ChildProcesses.Count, Is.EqualTo(before), "no device process was started");
+    }
+
+    /// <summary>
+    /// A new power-on starts from a clean bill of health: after the device refused how it was started (exit 2, a rig
+    /// fault), a good start must not still be reported as the harness's fault (found by reading; this failed before:
+    /// power-on cleared the reason but not the rig-fault flag).
+    /// </summary>
+    [Test]
+    public async Task PowerOn_AfterARigFaultStop_ClearsTheFault()
+    {
+        await using var board = NewBoard();
+        var driver = board.Drivers.OfType<ProcessBoardDriver>().Single();
+        var health = board.Get<IBoardHealth>();
+        driver.LaunchPrefix = ["sh", "-c", $"exit {ProcessBoardDriver.UsageExitCode}", "refusing-launcher"];
+        await board.Power.OnAsync();
+        Assert.That(await Poll.UntilAsync(_ => Task.FromResult(health.StopReason is not null), Boot, TimeSpan.FromMilliseconds(50), CancellationToken.None),
+            Is.True, "the driver notices the refused start");
+        Assert.That(health.StopWasRigFault, Is.True, health.StopReason);
+        driver.LaunchPrefix = [];
+        await board.Power.OnAsync();
+        Assert.That((health.StopReason, health.StopWasRigFault), Is.EqualTo(((string?)null, false)));
+        await BootedAsync(board);
     }
 
     private static bool ProcessExists(int pid)

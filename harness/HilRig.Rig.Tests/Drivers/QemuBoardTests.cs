@@ -121,6 +121,23 @@ public class QemuBoardTests
         Assert.That(board.Get<IBoardHealth>().StopReason, Is.Null);
     }
 
+    /// <summary>
+    /// As for every board HilRig starts: a step that outlived its scenario must not start a QEMU its scenario already
+    /// released, which nobody would stop (found by reading; this failed before: the QEMU driver had no such check and
+    /// went on to start the machine).
+    /// </summary>
+    [Test]
+    public async Task PowerOn_AfterTheBoardWasReleased_IsRefused_NoQemuStarts()
+    {
+        var missing = Path.Combine(RepoPaths.NewTempDirectory("qemu-released"), "vmlinux");
+        var board = NewBoard($", kernel: {missing}");
+        var driver = board.Drivers.OfType<QemuBoardDriver>().Single();
+        await board.DisposeAsync();
+        var e = Assert.ThrowsAsync<TestDefectException>(() => driver.OnAsync())!;
+        Assert.That(e.Message, Does.Contain("board dut was released at the end of its scenario"));
+        Assert.That(driver.ProcessId, Is.Null);
+    }
+
     [Test]
     public async Task MissingKernel_IsARigFaultNamingTheFile()
     {

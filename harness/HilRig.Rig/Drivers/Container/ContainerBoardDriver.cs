@@ -34,7 +34,7 @@ namespace HilRig.Rig.Drivers.Container;
 /// </list>
 /// Every container is labelled with the run id; see <see cref="ContainerReaper"/> for how none outlives the harness.
 /// </summary>
-public sealed class ContainerBoardDriver : IPowerProtocol, IStorageProtocol, ISettingsProtocol, IProvisioningProtocol, IBoardHealth, IDeviceProcessProtocol,
+public sealed class ContainerBoardDriver : PoweredBoardDriver<ContainerBoardDriver.Launch>, IStorageProtocol, ISettingsProtocol, IProvisioningProtocol, IDeviceProcessProtocol,
     Boards.IHasEvidence, IAsyncDisposable
 {
     /// <summary>Where the board's data directory appears inside the container.</summary>
@@ -51,20 +51,15 @@ public sealed class ContainerBoardDriver : IPowerProtocol, IStorageProtocol, ISe
     private readonly string _stateDirectory;
     private readonly int _seed;
     private readonly Pty _pty;
-    private readonly SemaphoreSlim _powerLock = new(1, 1);
-    private readonly List<PowerEvent> _history = new();
-    private readonly object _gate = new();
     private readonly Dictionary<string, string> _settings;
     private readonly string _containerName;
     private DockerClient? _client;
     private IContainer? _container;
     private IContainer? _holder;
     private Launch? _current;
-    private bool _firstPowerOnDone;
-    private bool _disposed;
 
     /// <summary>One start of the container; power actions and the exit watcher act on a launch, never on "whatever runs now".</summary>
-    private sealed class Launch
+    public sealed class Launch
     {
         public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow.AddSeconds(-1);
 
@@ -83,6 +78,7 @@ public sealed class ContainerBoardDriver : IPowerProtocol, IStorageProtocol, ISe
     }
 
     public ContainerBoardDriver(string name, ContainerBoardOptions options, string stateDirectory, int seed, TimeProvider? time = null)
+        : base(name)
     {
         _name = name;
         _options = options;
@@ -107,6 +103,8 @@ public sealed class ContainerBoardDriver : IPowerProtocol, IStorageProtocol, ISe
 
     public FdConsole Console { get; }
 
+    protected override IConsoleProtocol BoardConsole => Console;
+
     public ConsoleLog Log { get; }
 
     public string DataDirectory { get; }
@@ -116,9 +114,6 @@ public sealed class ContainerBoardDriver : IPowerProtocol, IStorageProtocol, ISe
 
     /// <summary>The container's log (the agent's stdout and stderr) as collected when it stopped unexpectedly.</summary>
     public string DiagnosticsPath => Path.Combine(_stateDirectory, "container.log");
-
-    /// <summary>Work to do once before the first power-on.</summary>
-    public List<Func<CancellationToken, Task>> BeforeFirstPowerOn { get; } = new();
 
     /// <summary>The board container's id once created (tests and the report).</summary>
     public string? ContainerId => _container?.Id;
@@ -137,78 +132,31 @@ public sealed class ContainerBoardDriver : IPowerProtocol, IStorageProtocol, ISe
 
     public void Configure(string key, string value)
     {
-        lock (_gate) _settings[key] = value;
+        lock (Gate) _settings[key] = value;
     }
 
     public IReadOnlyDictionary<string, string> Settings
     {
         get
         {
-            lock (_gate) return new Dictionary<string, string>(_settings);
+            lock (Gate) return new Dictionary<string, string>(_settings);
         }
     }
 
-    public PowerState State
+    public override PowerState State
     {
         get
         {
-            lock (_gate) return _current is { } c && (!c.Finished || c.RestartPending) ? PowerState.On : PowerState.Off;
+            lock (Gate) return _current is { } c && (!c.Finished || c.RestartPending) ? PowerState.On : PowerState.Off;
         }
     }
 
-    public IReadOnlyList<PowerEvent> History
-    {
-        get
-        {
-            lock (_gate) return _history.ToList();
-        }
-    }
-
-    public string? StopReason { get; private set; }
-
-    public bool StopWasRigFault { get; private set; }
-
-    public async Task OnAsync(CancellationToken cancellation = default)
-    {
-        await _powerLock.WaitAsync(cancellation);
-        try
-        {
-            ThrowIfReleased();
-            if (State == PowerState.On) return;
-            if (!_firstPowerOnDone)
-            {
-                await PrepareAsync(cancellation);
-                _firstPowerOnDone = true;
-            }
-            ThrowIfReleased();
-            Console.ReadPosition = Log.Length;
-            lock (_gate)
-            {
-                StopReason = null;
-                StopWasRigFault = false;
-            }
-            Record(PowerEventKind.On);
-            await StartAsync("power-on", cancellation);
-        }
-        finally
-        {
-            _powerLock.Release();
-        }
-    }
-
-    private void ThrowIfReleased()
-    {
-        lock (_gate)
-            if (_disposed)
-                throw new TestDefectException(
-                    $"board {_name} was released at the end of its scenario; a step that outlived the scenario tried to power it on");
-    }
 
     /// <summary>The daemon, the image, then (after <see cref="BeforeFirstPowerOn"/>) the board container, created at its first start.</summary>
-    private async Task PrepareAsync(CancellationToken cancellation)
+    protected override async Task PrepareFirstPowerOnAsync(CancellationToken cancellation)
     {
         var image = await ImageAsync(cancellation);
-        foreach (var setup in BeforeFirstPowerOn) await setup(cancellation);
+        await base.PrepareFirstPowerOnAsync(cancellation);
         var networkMode = _holder is null ? "none" : "container:" + _holder.Id;
         _container = Build(image, _containerName)
             .WithEntrypoint(Agent)
@@ -307,12 +255,12 @@ public sealed class ContainerBoardDriver : IPowerProtocol, IStorageProtocol, ISe
 
     public const string ConfigFileName = "board.json";
 
-    private async Task StartAsync(string bootReason, CancellationToken cancellation)
+    protected override async Task StartAsync(string bootReason, CancellationToken cancellation)
     {
         WriteConfig(bootReason);
         var launch = new Launch();
         Launch? previous;
-        lock (_gate)
+        lock (Gate)
         {
             previous = _current;
             _current = launch;
@@ -344,7 +292,7 @@ public sealed class ContainerBoardDriver : IPowerProtocol, IStorageProtocol, ISe
     private void WriteConfig(string bootReason)
     {
         Dictionary<string, string> settings;
-        lock (_gate) settings = new Dictionary<string, string>(_settings);
+        lock (Gate) settings = new Dictionary<string, string>(_settings);
         foreach (var (key, value) in settings.ToList())
         {
             if (!Path.IsPathFullyQualified(value) || value.StartsWith(DataMount + "/", StringComparison.Ordinal)) continue;
@@ -380,7 +328,7 @@ public sealed class ContainerBoardDriver : IPowerProtocol, IStorageProtocol, ISe
             code = -1;
         }
         bool expected, rebooting, killedByFault;
-        lock (_gate)
+        lock (Gate)
         {
             expected = launch.StopExpected;
             killedByFault = launch.KilledByFault;
@@ -404,7 +352,7 @@ public sealed class ContainerBoardDriver : IPowerProtocol, IStorageProtocol, ISe
             var outside = killedByFault ? null : await OutsideCauseAsync(launch, code);
             Record(PowerEventKind.UnexpectedExit, $"exit code {code}");
             Log.Annotate($"container exited unexpectedly with code {code}; see {Path.GetFileName(DiagnosticsPath)}");
-            lock (_gate)
+            lock (Gate)
             {
                 // The agent's own failure (a crash, or its own SIGKILL at a fault point: 137) is the device's, as on a process
                 // board; a container ended from outside (removed, OOM, killed through Docker, daemon gone) or an agent that
@@ -475,16 +423,15 @@ public sealed class ContainerBoardDriver : IPowerProtocol, IStorageProtocol, ISe
         }
     }
 
-    private async Task RestartAfterRebootAsync(Launch launch)
+    private Task RestartAfterRebootAsync(Launch launch) => UnderPowerLockAsync(async () =>
     {
-        await _powerLock.WaitAsync();
         try
         {
             bool restart;
-            lock (_gate) restart = !_disposed && !launch.StopExpected && ReferenceEquals(_current, launch);
+            lock (Gate) restart = !Released && !launch.StopExpected && ReferenceEquals(_current, launch);
             if (!restart)
             {
-                lock (_gate) launch.RestartPending = false;
+                lock (Gate) launch.RestartPending = false;
                 Log.Annotate("not restarting after the reboot: power was switched off meanwhile");
                 return;
             }
@@ -494,27 +441,23 @@ public sealed class ContainerBoardDriver : IPowerProtocol, IStorageProtocol, ISe
             }
             finally
             {
-                lock (_gate) launch.RestartPending = false;
+                lock (Gate) launch.RestartPending = false;
             }
         }
         catch (RigFaultException e)
         {
             Log.Annotate($"restart after reboot failed: {e.Message}");
-            lock (_gate)
+            lock (Gate)
             {
                 StopReason = e.Message;
                 StopWasRigFault = true;
             }
         }
-        finally
-        {
-            _powerLock.Release();
-        }
-    }
+    });
 
-    private Launch? EndCurrentLaunch()
+    protected override Launch? EndCurrentLaunch()
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (_current is null || (_current.Finished && !_current.RestartPending)) return null;
             _current.StopExpected = true;
@@ -523,46 +466,19 @@ public sealed class ContainerBoardDriver : IPowerProtocol, IStorageProtocol, ISe
         }
     }
 
-    public async Task OffAsync(CancellationToken cancellation = default)
+    /// <summary>docker stop: SIGTERM through tini to the agent, SIGKILL after the board's stop timeout.</summary>
+    protected override async Task StopOrderlyAsync(Launch launch, CancellationToken cancellation)
     {
-        await _powerLock.WaitAsync(cancellation);
-        try
-        {
-            var launch = EndCurrentLaunch();
-            if (launch is null) return;
-            Record(PowerEventKind.Off);
-            if (!launch.Finished)
-                await _client!.Containers.StopContainerAsync(_container!.Id,
-                    new ContainerStopParameters { WaitBeforeKillSeconds = (uint)_options.StopTimeout.TotalSeconds }, cancellation);
-            await launch.Exited.Task.WaitAsync(cancellation);
-        }
-        finally
-        {
-            _powerLock.Release();
-        }
+        if (!launch.Finished)
+            await _client!.Containers.StopContainerAsync(_container!.Id,
+                new ContainerStopParameters { WaitBeforeKillSeconds = (uint)_options.StopTimeout.TotalSeconds }, cancellation);
+        await launch.Exited.Task.WaitAsync(cancellation);
     }
 
-    public async Task CycleAsync(CancellationToken cancellation = default)
+    protected override async Task CutPowerAsync(Launch launch, CancellationToken cancellation)
     {
-        await OffAsync(cancellation);
-        await OnAsync(cancellation);
-    }
-
-    public async Task CutAsync(CancellationToken cancellation = default)
-    {
-        await _powerLock.WaitAsync(cancellation);
-        try
-        {
-            var launch = EndCurrentLaunch();
-            if (launch is null) return;
-            Record(PowerEventKind.Cut);
-            if (!launch.Finished) await KillAsync(cancellation);
-            await launch.Exited.Task.WaitAsync(cancellation);
-        }
-        finally
-        {
-            _powerLock.Release();
-        }
+        if (!launch.Finished) await KillAsync(cancellation);
+        await launch.Exited.Task.WaitAsync(cancellation);
     }
 
     private async Task KillAsync(CancellationToken cancellation)
@@ -581,7 +497,7 @@ public sealed class ContainerBoardDriver : IPowerProtocol, IStorageProtocol, ISe
     public async Task KillDeviceProcessAsync(CancellationToken cancellation)
     {
         Launch launch;
-        lock (_gate)
+        lock (Gate)
         {
             if (_current is not { Finished: false } current)
                 throw new InvalidOperationException($"board {_name} is not running: there is no device process to kill");
@@ -603,16 +519,10 @@ public sealed class ContainerBoardDriver : IPowerProtocol, IStorageProtocol, ISe
         if (File.Exists(DiagnosticsPath) && new FileInfo(DiagnosticsPath).Length > 0) yield return ($"{_name} container log", DiagnosticsPath);
     }
 
-    private void Record(PowerEventKind kind, string? detail = null)
-    {
-        lock (_gate) _history.Add(new PowerEvent(DateTimeOffset.Now, kind, detail));
-        if (kind is PowerEventKind.On or PowerEventKind.Off or PowerEventKind.Cut) Log.Annotate($"power {kind.ToString().ToLowerInvariant()}");
-    }
-
     /// <summary>Cuts the power, then removes the board's containers (the holder last: its namespace carries the TAP).</summary>
     public async ValueTask DisposeAsync()
     {
-        lock (_gate) _disposed = true;
+        MarkReleased();
         try
         {
             if (_client is not null) await CutAsync();

@@ -22,27 +22,22 @@ public sealed record ProcessBoardOptions
 /// and when the device exits with its reboot code the driver boots it again, as a reset circuit would.
 /// The pty and its log outlive the process, so one console log spans every boot of a scenario.
 /// </summary>
-public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, ISettingsProtocol, IProvisioningProtocol, IBoardHealth, IDeviceProcessProtocol, Boards.IHasEvidence, IAsyncDisposable
+public sealed class ProcessBoardDriver : PoweredBoardDriver<ProcessBoardDriver.Launch>, IStorageProtocol, ISettingsProtocol, IProvisioningProtocol, IDeviceProcessProtocol, Boards.IHasEvidence, IAsyncDisposable
 {
     private readonly string _name;
     private readonly ProcessBoardOptions _options;
     private readonly string _stateDirectory;
     private readonly int _seed;
     private readonly Pty _pty;
-    private readonly SemaphoreSlim _powerLock = new(1, 1);
-    private readonly List<PowerEvent> _history = new();
-    private readonly object _gate = new();
     private readonly Dictionary<string, string> _settings;
     private Launch? _current;
     private TaskCompletionSource<int> _nextLaunchExit = NewExitSignal();
-    private bool _firstPowerOnDone;
-    private bool _disposed;
 
     /// <summary>
     /// One start of the device process. Power actions and the exit watcher act on a launch, never on "whatever runs
     /// now", so a cut racing a self-reboot, or the exit of a previous launch, cannot be mistaken for the current one.
     /// </summary>
-    private sealed class Launch(System.Diagnostics.Process process, TaskCompletionSource<int> exited)
+    public sealed class Launch(System.Diagnostics.Process process, TaskCompletionSource<int> exited)
     {
         public System.Diagnostics.Process Process { get; } = process;
 
@@ -70,6 +65,7 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, ISett
     private static TaskCompletionSource<int> NewExitSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ProcessBoardDriver(string name, ProcessBoardOptions options, string stateDirectory, int seed, TimeProvider? time = null)
+        : base(name)
     {
         _name = name;
         _options = options;
@@ -96,6 +92,8 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, ISett
 
     public FdConsole Console { get; }
 
+    protected override IConsoleProtocol BoardConsole => Console;
+
     public ConsoleLog Log { get; }
 
     public string DevicePath { get; }
@@ -113,9 +111,6 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, ISett
     /// <summary>Prepended to the device command, e.g. <c>ip netns exec NS</c> when the board lives in a network namespace.</summary>
     public IReadOnlyList<string> LaunchPrefix { get; set; } = [];
 
-    /// <summary>Work to do once before the first power-on (e.g. create the board's network namespace).</summary>
-    public List<Func<CancellationToken, Task>> BeforeFirstPowerOn { get; } = new();
-
     /// <summary>Where provisioned files live: the board's state directory is its storage, so the device reads them in place.</summary>
     public string ProvisioningRoot => Path.Combine(_stateDirectory, "provisioned");
 
@@ -125,30 +120,22 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, ISett
     /// <summary>Sets a device setting for the next boot (the device reads its settings at boot).</summary>
     public void Configure(string key, string value)
     {
-        lock (_gate) _settings[key] = value;
+        lock (Gate) _settings[key] = value;
     }
 
     public IReadOnlyDictionary<string, string> Settings
     {
         get
         {
-            lock (_gate) return new Dictionary<string, string>(_settings);
+            lock (Gate) return new Dictionary<string, string>(_settings);
         }
     }
 
-    public PowerState State
+    public override PowerState State
     {
         get
         {
-            lock (_gate) return _current is { PoweredOn_NeedsLock: true } ? PowerState.On : PowerState.Off;
-        }
-    }
-
-    public IReadOnlyList<PowerEvent> History
-    {
-        get
-        {
-            lock (_gate) return _history.ToList();
+            lock (Gate) return _current is { PoweredOn_NeedsLock: true } ? PowerState.On : PowerState.Off;
         }
     }
 
@@ -156,7 +143,7 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, ISett
     {
         get
         {
-            lock (_gate) return _current is { Running_NeedsLock: true } c ? c.Process.Id : null;
+            lock (Gate) return _current is { Running_NeedsLock: true } c ? c.Process.Id : null;
         }
     }
 
@@ -165,7 +152,7 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, ISett
     {
         get
         {
-            lock (_gate) return _current is { Running_NeedsLock: true } c ? c.Exited.Task : _nextLaunchExit.Task;
+            lock (Gate) return _current is { Running_NeedsLock: true } c ? c.Exited.Task : _nextLaunchExit.Task;
         }
     }
 
@@ -179,111 +166,50 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, ISett
         await exited.WaitAsync(TimeSpan.FromSeconds(10), cancellation);
     }
 
-    public async Task OnAsync(CancellationToken cancellation = default)
+    protected override Task StartAsync(string bootReason, CancellationToken cancellation)
     {
-        await _powerLock.WaitAsync(cancellation);
+        Start(bootReason);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>SIGTERM (the device shuts down cleanly), then SIGKILL if it has not ended within 10 s.</summary>
+    protected override async Task StopOrderlyAsync(Launch launch, CancellationToken cancellation)
+    {
+        if (!IsRunning(launch))
+        {
+            await launch.Exited.Task;
+            return;
+        }
+        Libc.kill(launch.Process.Id, Libc.SIGTERM);
+        using var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        grace.CancelAfter(TimeSpan.FromSeconds(10));
         try
         {
-            ThrowIfReleased();
-            if (State == PowerState.On) return;
-            if (!_firstPowerOnDone)
-            {
-                foreach (var setup in BeforeFirstPowerOn) await setup(cancellation);
-                _firstPowerOnDone = true;
-            }
-            ThrowIfReleased();
-            // A new power-on starts a new boot: expectations look at this boot's output only.
-            Console.ReadPosition = Log.Length;
-            lock (_gate) StopReason = null;
-            Record(PowerEventKind.On);
-            Start("power-on");
+            await launch.Exited.Task.WaitAsync(grace.Token);
         }
-        finally
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
         {
-            _powerLock.Release();
-        }
-    }
-
-    /// <summary>
-    /// Once the scenario's teardown released the board, nothing powers it on again: a step that outlived its scenario
-    /// (it ignored its cancellation) would otherwise start a device, or a namespace, that nobody stops.
-    /// </summary>
-    private void ThrowIfReleased()
-    {
-        lock (_gate)
-            if (_disposed)
-                throw new TestDefectException(
-                    $"board {_name} was released at the end of its scenario; a step that outlived the scenario tried to power it on");
-    }
-
-    public async Task OffAsync(CancellationToken cancellation = default)
-    {
-        await _powerLock.WaitAsync(cancellation);
-        try
-        {
-            var launch = EndCurrentLaunch();
-            if (launch is null) return;
-            Record(PowerEventKind.Off);
-            if (!IsRunning(launch))
-            {
-                await launch.Exited.Task;
-                return;
-            }
-            Libc.kill(launch.Process.Id, Libc.SIGTERM);
-            using var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-            grace.CancelAfter(TimeSpan.FromSeconds(10));
-            try
-            {
-                await launch.Exited.Task.WaitAsync(grace.Token);
-            }
-            catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
-            {
-                Log.Annotate("device ignored SIGTERM for 10 s; killing it");
-                launch.Process.Kill(entireProcessTree: true);
-                await launch.Exited.Task;
-            }
-        }
-        finally
-        {
-            _powerLock.Release();
-        }
-    }
-
-    public async Task CycleAsync(CancellationToken cancellation = default)
-    {
-        await OffAsync(cancellation);
-        await OnAsync(cancellation);
-    }
-
-    public async Task CutAsync(CancellationToken cancellation = default)
-    {
-        await _powerLock.WaitAsync(cancellation);
-        try
-        {
-            var launch = EndCurrentLaunch();
-            if (launch is null) return;
-            Record(PowerEventKind.Cut);
-            if (IsRunning(launch)) launch.Process.Kill(entireProcessTree: true);
+            Log.Annotate("device ignored SIGTERM for 10 s; killing it");
+            launch.Process.Kill(entireProcessTree: true);
             await launch.Exited.Task;
         }
-        finally
-        {
-            _powerLock.Release();
-        }
     }
 
-    /// <summary>
-    /// Marks the current launch as ended on purpose and returns it, or null when the board is off. A launch that
-    /// has just exited to reboot counts as current: cutting it must keep the board off, not let the reboot win.
-    /// </summary>
+    protected override async Task CutPowerAsync(Launch launch, CancellationToken cancellation)
+    {
+        if (IsRunning(launch)) launch.Process.Kill(entireProcessTree: true);
+        await launch.Exited.Task;
+    }
+
     private bool IsRunning(Launch launch)
     {
-        lock (_gate) return launch.Running_NeedsLock;
+        lock (Gate) return launch.Running_NeedsLock;
     }
 
-    private Launch? EndCurrentLaunch()
+    /// <summary>A launch that has just exited to reboot counts as current: cutting it must keep the board off, not let the reboot win.</summary>
+    protected override Launch? EndCurrentLaunch()
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (_current is null || (_current.Finished && !_current.RestartPending)) return null;
             _current.StopExpected = true;
@@ -296,7 +222,7 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, ISett
     {
         var configPath = Path.Combine(_stateDirectory, "board.json");
         Dictionary<string, string> settings;
-        lock (_gate) settings = new Dictionary<string, string>(_settings);
+        lock (Gate) settings = new Dictionary<string, string>(_settings);
         BoardConfigFile.Write(configPath, _name, _options.Firmware, _options.Roles, DataDirectory, bootReason, _seed, settings);
 
         // The JIT build (a .dll) runs on the harness's dotnet; a NativeAOT agent (the board image's) runs by itself.
@@ -330,7 +256,7 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, ISett
         process.BeginErrorReadLine();
         Launch launch;
         Launch? previous;
-        lock (_gate)
+        lock (Gate)
         {
             launch = new Launch(process, _nextLaunchExit);
             _nextLaunchExit = NewExitSignal();
@@ -350,7 +276,7 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, ISett
         ChildProcesses.Forget(process);
         var code = process.ExitCode;
         bool expected, rebooting;
-        lock (_gate)
+        lock (Gate)
         {
             expected = launch.StopExpected;
             rebooting = !expected && code == RebootExitCode;
@@ -377,7 +303,7 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, ISett
             Record(PowerEventKind.UnexpectedExit, $"exit code {code}");
             Log.Annotate($"device process exited unexpectedly with code {code}; see {Path.GetFileName(DiagnosticsPath)}");
             var tail = File.Exists(DiagnosticsPath) ? string.Join('\n', File.ReadLines(DiagnosticsPath).TakeLast(15)) : "";
-            lock (_gate)
+            lock (Gate)
             {
                 StopReason = $"the device process of {_name} exited with code {code}" + (tail.Length > 0 ? $"; its stderr:\n{tail}" : "");
                 // Exit 2 is the device refusing its command line: the harness started it wrongly.
@@ -398,22 +324,21 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, ISett
     /// The reset circuit: boot the device again, under the power lock and only if nobody switched the board off
     /// meanwhile, so a cut that races a reboot leaves the board off.
     /// </summary>
-    private async Task RestartAfterRebootAsync(Launch launch)
+    private Task RestartAfterRebootAsync(Launch launch) => UnderPowerLockAsync(() =>
     {
-        await _powerLock.WaitAsync();
         try
         {
             bool restart;
-            lock (_gate)
+            lock (Gate)
             {
-                restart = !_disposed && !launch.StopExpected && ReferenceEquals(_current, launch);
+                restart = !Released && !launch.StopExpected && ReferenceEquals(_current, launch);
                 // Stays set through Start when restarting: until the new launch is current, the board is still rebooting.
                 if (!restart) launch.RestartPending = false;
             }
             if (!restart)
             {
                 Log.Annotate("not restarting after the reboot: power was switched off meanwhile");
-                return;
+                return Task.CompletedTask;
             }
             try
             {
@@ -421,18 +346,15 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, ISett
             }
             finally
             {
-                lock (_gate) launch.RestartPending = false;
+                lock (Gate) launch.RestartPending = false;
             }
         }
         catch (RigFaultException e)
         {
             Log.Annotate($"restart after reboot failed: {e.Message}");
         }
-        finally
-        {
-            _powerLock.Release();
-        }
-    }
+        return Task.CompletedTask;
+    });
 
     /// <summary>HilRig.Device's reboot exit code (src/HilRig.Device/DeviceExitCode.cs).</summary>
     public const int RebootExitCode = 82;
@@ -440,24 +362,14 @@ public sealed class ProcessBoardDriver : IPowerProtocol, IStorageProtocol, ISett
     /// <summary>HilRig.Device's exit code for a command line or config it cannot use.</summary>
     public const int UsageExitCode = 2;
 
-    public string? StopReason { get; private set; }
-
-    public bool StopWasRigFault { get; private set; }
-
     public IEnumerable<(string Name, string Path)> Evidence()
     {
         if (File.Exists(DiagnosticsPath) && new FileInfo(DiagnosticsPath).Length > 0) yield return ($"{_name} device stderr", DiagnosticsPath);
     }
 
-    private void Record(PowerEventKind kind, string? detail = null)
-    {
-        lock (_gate) _history.Add(new PowerEvent(DateTimeOffset.Now, kind, detail));
-        if (kind is PowerEventKind.On or PowerEventKind.Off or PowerEventKind.Cut) Log.Annotate($"power {kind.ToString().ToLowerInvariant()}");
-    }
-
     public async ValueTask DisposeAsync()
     {
-        lock (_gate) _disposed = true;
+        MarkReleased();
         try
         {
             await CutAsync();

@@ -28,21 +28,17 @@ namespace HilRig.Rig.Drivers.Qemu;
 /// a QEMU that dies on its own is a rig fault carrying its stderr.</item>
 /// </list>
 /// </summary>
-public sealed partial class QemuBoardDriver : IPowerProtocol, IStorageProtocol, ISettingsProtocol, IBoardHealth, Boards.IHasEvidence, IAsyncDisposable
+public sealed partial class QemuBoardDriver : PoweredBoardDriver<QemuBoardDriver.Instance>, IStorageProtocol, ISettingsProtocol, Boards.IHasEvidence, IAsyncDisposable
 {
     private readonly string _name;
     private readonly QemuBoardOptions _options;
     private readonly string _stateDirectory;
     private readonly int _seed;
-    private readonly SemaphoreSlim _powerLock = new(1, 1);
-    private readonly List<PowerEvent> _history = new();
-    private readonly object _gate = new();
     private readonly Dictionary<string, string> _settings;
     private Instance? _current;
-    private bool _firstPowerOnDone;
 
     /// <summary>One QEMU process: its power actions and exit watcher act on it, never on "whatever runs now".</summary>
-    private sealed class Instance(Process process, TaskCompletionSource<int> exited)
+    public sealed class Instance(Process process, TaskCompletionSource<int> exited)
     {
         public Process Process { get; } = process;
         public TaskCompletionSource<int> Exited { get; } = exited;
@@ -54,6 +50,7 @@ public sealed partial class QemuBoardDriver : IPowerProtocol, IStorageProtocol, 
     }
 
     public QemuBoardDriver(string name, QemuBoardOptions options, string stateDirectory, int seed, TimeProvider? time = null)
+        : base(name)
     {
         _name = name;
         _options = options;
@@ -71,6 +68,8 @@ public sealed partial class QemuBoardDriver : IPowerProtocol, IStorageProtocol, 
     }
 
     public QemuConsole Console { get; }
+
+    protected override IConsoleProtocol BoardConsole => Console;
 
     public ConsoleLog Log { get; }
 
@@ -90,9 +89,6 @@ public sealed partial class QemuBoardDriver : IPowerProtocol, IStorageProtocol, 
     /// <summary>Addresses (CIDR) the guest gives its eth0 at boot, set by a network layer with <see cref="NetworkArguments"/>.</summary>
     public List<string> GuestAddresses { get; } = new();
 
-    /// <summary>Work to do once before the first power-on (e.g. create the board's SimNet port).</summary>
-    public List<Func<CancellationToken, Task>> BeforeFirstPowerOn { get; } = new();
-
     /// <summary>This machine's own directory for sockets (QMP, a network port), unique per board instance.</summary>
     public string RuntimeDirectory { get; }
 
@@ -100,7 +96,7 @@ public sealed partial class QemuBoardDriver : IPowerProtocol, IStorageProtocol, 
 
     public void Configure(string key, string value)
     {
-        lock (_gate) _settings[key] = value;
+        lock (Gate) _settings[key] = value;
         // The guest reads its settings at every boot, including the reboots QEMU performs without asking the harness.
         if (State == PowerState.On) WriteConfig("reboot");
     }
@@ -109,36 +105,24 @@ public sealed partial class QemuBoardDriver : IPowerProtocol, IStorageProtocol, 
     {
         get
         {
-            lock (_gate) return new Dictionary<string, string>(_settings);
+            lock (Gate) return new Dictionary<string, string>(_settings);
         }
     }
 
-    public PowerState State
+    public override PowerState State
     {
         get
         {
-            lock (_gate) return _current is { Exited.Task.IsCompleted: false } ? PowerState.On : PowerState.Off;
+            lock (Gate) return _current is { Exited.Task.IsCompleted: false } ? PowerState.On : PowerState.Off;
         }
     }
-
-    public IReadOnlyList<PowerEvent> History
-    {
-        get
-        {
-            lock (_gate) return _history.ToList();
-        }
-    }
-
-    public string? StopReason { get; private set; }
-
-    public bool StopWasRigFault { get; private set; }
 
     /// <summary>The QEMU process running now, for tests that check nothing outlives a run.</summary>
     public int? ProcessId
     {
         get
         {
-            lock (_gate) return _current is { Exited.Task.IsCompleted: false } c ? c.Process.Id : null;
+            lock (Gate) return _current is { Exited.Task.IsCompleted: false } c ? c.Process.Id : null;
         }
     }
 
@@ -170,93 +154,40 @@ public sealed partial class QemuBoardDriver : IPowerProtocol, IStorageProtocol, 
         return files;
     }
 
-    public async Task OnAsync(CancellationToken cancellation = default)
+    /// <summary>The ACPI power button first (the guest shuts down cleanly), QMP quit after 10 s, SIGKILL if QEMU does not answer.</summary>
+    protected override async Task StopOrderlyAsync(Instance instance, CancellationToken cancellation)
     {
-        await _powerLock.WaitAsync(cancellation);
         try
         {
-            if (State == PowerState.On) return;
-            if (!_firstPowerOnDone)
-            {
-                foreach (var setup in BeforeFirstPowerOn) await setup(cancellation);
-                _firstPowerOnDone = true;
-            }
-            Console.ReadPosition = Log.Length;
-            lock (_gate)
-            {
-                StopReason = null;
-                StopWasRigFault = false;
-            }
-            Record(PowerEventKind.On);
-            await StartAsync(cancellation);
+            if (instance.Qmp is { } qmp) await qmp.ExecuteAsync("system_powerdown", null, cancellation);
+            await instance.Exited.Task.WaitAsync(TimeSpan.FromSeconds(10), cancellation);
+            return;
         }
-        finally
+        catch (Exception e) when (e is TimeoutException or QmpException or IOException)
         {
-            _powerLock.Release();
+            Log.Annotate($"the guest did not power off within 10 s of the power button ({e.Message}); QMP quit");
         }
-    }
-
-    public async Task OffAsync(CancellationToken cancellation = default)
-    {
-        await _powerLock.WaitAsync(cancellation);
         try
         {
-            var instance = EndCurrent();
-            if (instance is null) return;
-            Record(PowerEventKind.Off);
-            try
-            {
-                if (instance.Qmp is { } qmp) await qmp.ExecuteAsync("system_powerdown", null, cancellation);
-                await instance.Exited.Task.WaitAsync(TimeSpan.FromSeconds(10), cancellation);
-                return;
-            }
-            catch (Exception e) when (e is TimeoutException or QmpException or IOException)
-            {
-                Log.Annotate($"the guest did not power off within 10 s of the power button ({e.Message}); QMP quit");
-            }
-            try
-            {
-                if (instance.Qmp is { } qmp) await qmp.ExecuteAsync("quit", null, cancellation);
-                await instance.Exited.Task.WaitAsync(TimeSpan.FromSeconds(5), cancellation);
-            }
-            catch (Exception e) when (e is TimeoutException or QmpException or IOException)
-            {
-                Kill(instance);
-                await instance.Exited.Task;
-            }
+            if (instance.Qmp is { } qmp) await qmp.ExecuteAsync("quit", null, cancellation);
+            await instance.Exited.Task.WaitAsync(TimeSpan.FromSeconds(5), cancellation);
         }
-        finally
+        catch (Exception e) when (e is TimeoutException or QmpException or IOException)
         {
-            _powerLock.Release();
-        }
-    }
-
-    public async Task CycleAsync(CancellationToken cancellation = default)
-    {
-        await OffAsync(cancellation);
-        await OnAsync(cancellation);
-    }
-
-    public async Task CutAsync(CancellationToken cancellation = default)
-    {
-        await _powerLock.WaitAsync(cancellation);
-        try
-        {
-            var instance = EndCurrent();
-            if (instance is null) return;
-            Record(PowerEventKind.Cut);
             Kill(instance);
             await instance.Exited.Task;
         }
-        finally
-        {
-            _powerLock.Release();
-        }
     }
 
-    private Instance? EndCurrent()
+    protected override async Task CutPowerAsync(Instance instance, CancellationToken cancellation)
     {
-        lock (_gate)
+        Kill(instance);
+        await instance.Exited.Task;
+    }
+
+    protected override Instance? EndCurrentLaunch()
+    {
+        lock (Gate)
         {
             if (_current is null || _current.Exited.Task.IsCompleted) return null;
             _current.StopExpected = true;
@@ -278,7 +209,7 @@ public sealed partial class QemuBoardDriver : IPowerProtocol, IStorageProtocol, 
     private void WriteConfig(string bootReason)
     {
         Dictionary<string, string> settings;
-        lock (_gate) settings = new Dictionary<string, string>(_settings);
+        lock (Gate) settings = new Dictionary<string, string>(_settings);
         // The guest mounts this directory at /data and boots from /dev/vda.
         settings.TryAdd("ab.disk", "/dev/vda");
         BoardConfigFile.Write(Path.Combine(DataDirectory, GuestScripts.ConfigFile), _name, _options.Firmware, _options.Roles, "/data", bootReason, _seed, settings);
@@ -287,11 +218,11 @@ public sealed partial class QemuBoardDriver : IPowerProtocol, IStorageProtocol, 
         else File.WriteAllText(network, string.Concat(GuestAddresses.Select(a => $"address {a}\n")));
     }
 
-    private async Task StartAsync(CancellationToken cancellation)
+    protected override async Task StartAsync(string bootReason, CancellationToken cancellation)
     {
         var (kernel, initrd, disk) = ImageFiles();
         if (!File.Exists(DiskImage)) File.Copy(disk, DiskImage!);
-        WriteConfig("power-on");
+        WriteConfig(bootReason);
         Directory.CreateDirectory(RuntimeDirectory);
         var qmpSocket = Path.Combine(RuntimeDirectory, "qmp.sock");
         if (File.Exists(qmpSocket)) File.Delete(qmpSocket);
@@ -332,7 +263,7 @@ public sealed partial class QemuBoardDriver : IPowerProtocol, IStorageProtocol, 
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.WriteLine(e.Data); };
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
-        lock (_gate) _current = instance;
+        lock (Gate) _current = instance;
         Log.Annotate($"power-on: started QEMU (pid {process.Id}, {accel}): {string.Join(' ', command)}");
         _ = WatchAsync(instance, stderr);
 
@@ -392,7 +323,7 @@ public sealed partial class QemuBoardDriver : IPowerProtocol, IStorageProtocol, 
         switch (e.Name)
         {
             case "SHUTDOWN" when e.ByGuest:
-                lock (_gate) instance.GuestShutdown = true;
+                lock (Gate) instance.GuestShutdown = true;
                 _ = QuitAfterConsoleDrainsAsync(instance);
                 break;
             case "RESET" when e.ByGuest:
@@ -453,7 +384,7 @@ public sealed partial class QemuBoardDriver : IPowerProtocol, IStorageProtocol, 
 
     private void Fail(string reason, bool rigFault)
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (StopReason is not null) return;
             StopReason = reason;
@@ -472,7 +403,7 @@ public sealed partial class QemuBoardDriver : IPowerProtocol, IStorageProtocol, 
         if (instance.Qmp is { } qmp) await qmp.DisposeAsync();
         lock (stderr) stderr.Dispose();
         bool expected, guestShutdown;
-        lock (_gate) (expected, guestShutdown) = (instance.StopExpected, instance.GuestShutdown);
+        lock (Gate) (expected, guestShutdown) = (instance.StopExpected, instance.GuestShutdown);
         if (expected) Log.Annotate($"QEMU stopped (exit {code})");
         else if (guestShutdown)
         {
@@ -495,14 +426,9 @@ public sealed partial class QemuBoardDriver : IPowerProtocol, IStorageProtocol, 
         if (File.Exists(StderrPath) && new FileInfo(StderrPath).Length > 0) yield return ($"{_name} qemu stderr", StderrPath);
     }
 
-    private void Record(PowerEventKind kind, string? detail = null)
-    {
-        lock (_gate) _history.Add(new PowerEvent(DateTimeOffset.Now, kind, detail));
-        if (kind is PowerEventKind.On or PowerEventKind.Off or PowerEventKind.Cut) Log.Annotate($"power {kind.ToString().ToLowerInvariant()}");
-    }
-
     public async ValueTask DisposeAsync()
     {
+        MarkReleased();
         try
         {
             await CutAsync();
