@@ -75,6 +75,15 @@ public class RigLoaderTests
     }
 
     [Test]
+    public void Parse_IntBelowItsMinimum_IsRefusedAtLoad_WithWhere()
+    {
+        var error = SingleError("boards:\n  dut:\n    kind: qemu\n    drivers:\n      qemu:\n        time_scale: -2\n");
+        Assert.That(error.ToString(), Is.EqualTo("rig.yaml:6:21: boards.dut.drivers.qemu.time_scale: -2 is below the smallest value, 1"));
+        Assert.That(RigLoader.Parse("boards:\n  dut:\n    kind: qemu\n    drivers:\n      qemu: {time_scale: 3}\n", "rig.yaml").Boards[0].Driver("qemu")!.Int("time_scale"),
+            Is.EqualTo(3));
+    }
+
+    [Test]
     public void Parse_UnknownTopLevelKey_IsNamed()
     {
         var error = SingleError("boards:\n  dut: {kind: process}\nboard_count: 3\n");

@@ -41,11 +41,7 @@ public static class BoardFactory
             Settings = process.Map("settings"),
         };
         var driver = new ProcessBoardDriver(definition.Name, options, stateDirectory, seed, time);
-        var board = new Board(definition) { BootTimeout = options.BootTimeout, BootCompleteMarker = "boot complete" };
-        board.AddDriver(driver);
-        board.AddDriver(driver.Console);
-        board.AddDriver(Shell(definition, driver.Console, randomFor));
-        return board;
+        return AgentBoard(definition, driver, driver.Console, options.BootTimeout, randomFor);
     }
 
     private static Board CreateQemuBoard(BoardDefinition definition, string stateDirectory, Func<string, Random> randomFor, int seed, TimeProvider? time)
@@ -70,13 +66,7 @@ public static class BoardFactory
             Settings = qemu.Map("settings"),
         };
         var driver = new QemuBoardDriver(definition.Name, options, stateDirectory, seed, time);
-        var timeScale = qemu.Int("time_scale");
-        if (timeScale < 1) throw new RigFaultException($"board {definition.Name}: {qemu.LocationOf("time_scale")}: time_scale {timeScale}: a multiplier of 1 or more");
-        var board = new Board(definition) { BootTimeout = options.BootTimeout, BootCompleteMarker = "boot complete", TimeScale = timeScale };
-        board.AddDriver(driver);
-        board.AddDriver(driver.Console);
-        board.AddDriver(Shell(definition, driver.Console, randomFor));
-        return board;
+        return AgentBoard(definition, driver, driver.Console, options.BootTimeout, randomFor, timeScale: qemu.Int("time_scale"));
     }
 
     private static Board CreateContainerBoard(BoardDefinition definition, string stateDirectory, Func<string, Random> randomFor, int seed, TimeProvider? time)
@@ -93,10 +83,17 @@ public static class BoardFactory
             Settings = container.Map("settings"),
         };
         var driver = new ContainerBoardDriver(definition.Name, options, stateDirectory, seed, time);
-        var board = new Board(definition) { BootTimeout = options.BootTimeout, BootCompleteMarker = "boot complete" };
-        board.AddDriver(driver);
-        board.AddDriver(driver.Console);
-        board.AddDriver(Shell(definition, driver.Console, randomFor));
+        return AgentBoard(definition, driver, driver.Console, options.BootTimeout, randomFor);
+    }
+
+    /// <summary>A board HilRig starts itself, running the device agent: its power driver, the agent's console, a shell on it.</summary>
+    private static Board AgentBoard(BoardDefinition definition, object powerDriver, IConsoleProtocol console, TimeSpan bootTimeout, Func<string, Random> randomFor,
+        int timeScale = 1)
+    {
+        var board = new Board(definition) { BootTimeout = bootTimeout, BootCompleteMarker = "boot complete", TimeScale = timeScale };
+        board.AddDriver(powerDriver);
+        board.AddDriver(console);
+        board.AddDriver(Shell(definition, console, randomFor));
         return board;
     }
 

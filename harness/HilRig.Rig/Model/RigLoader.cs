@@ -289,11 +289,11 @@ public sealed class RigLoader
                 // Relative to the rig file, once, here: every user of the option (run, rig check) sees the same file.
                 return Path.IsPathRooted(text) ? text : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(_file))!, text));
             case OptionType.Int when int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i):
-                return i;
+                return AtLeastMinimum(i);
             // Bus addresses are written in hex (0x20), as in datasheets and i2cdetect.
             case OptionType.Int when text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
                                      && int.TryParse(text.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var h):
-                return h;
+                return AtLeastMinimum(h);
             case OptionType.Bool when text is "true" or "yes" or "on":
                 return true;
             case OptionType.Bool when text is "false" or "no" or "off":
@@ -307,6 +307,13 @@ public sealed class RigLoader
         }
         Error(node, path, $"expected a {spec.TypeName}, got '{text}'");
         return spec.Default;
+
+        object? AtLeastMinimum(int value)
+        {
+            if (spec.Minimum is not { } minimum || value >= minimum) return value;
+            Error(node, path, $"{value} is below the smallest value, {minimum}");
+            return spec.Default;
+        }
     }
 
     private IReadOnlyList<string> ReadStringList(YamlNode node, string path)

@@ -20,9 +20,13 @@ public enum OptionType
 /// <summary>One option of a driver or section: its name, type, whether it is required and its default.</summary>
 public sealed record OptionSpec(string Name, OptionType Type, string Description, bool Required = false, object? Default = null, IReadOnlyList<string>? Values = null)
 {
+    /// <summary>The smallest value an <see cref="OptionType.Int"/> option takes; the rig file is refused below it, at load.</summary>
+    public int? Minimum { get; init; }
+
     public static OptionSpec String(string name, string description, string? @default = null) => new(name, OptionType.String, description, Default: @default);
     public static OptionSpec RequiredString(string name, string description) => new(name, OptionType.String, description, Required: true);
-    public static OptionSpec Int(string name, string description, int? @default = null) => new(name, OptionType.Int, description, Default: @default);
+    public static OptionSpec Int(string name, string description, int? @default = null, int? minimum = null) =>
+        new(name, OptionType.Int, description, Default: @default) { Minimum = minimum };
     public static OptionSpec Bool(string name, string description, bool @default) => new(name, OptionType.Bool, description, Default: @default);
     public static OptionSpec Duration(string name, string description, TimeSpan? @default = null) => new(name, OptionType.Duration, description, Default: @default);
     public static OptionSpec Size(string name, string description, long? @default = null) => new(name, OptionType.Size, description, Default: @default);

@@ -93,7 +93,7 @@ public static class RigSchema
             OptionSpec.List("extra_args", "more QEMU arguments"),
             OptionSpec.String("firmware", "firmware version the agent reports", "1.0.0"),
             OptionSpec.Duration("boot_timeout", "how long a boot may take before the board counts as not booting", TimeSpan.FromSeconds(60)),
-            OptionSpec.Int("time_scale", "multiplies the waits a scenario states for this board (\"boots within 30 seconds\"): an emulated CPU under TCG runs the guest several times slower than the hardware those figures are for (as Zephyr twister's --timeout-multiplier)", 1),
+            OptionSpec.Int("time_scale", "multiplies the waits a scenario states for this board (\"boots within 30 seconds\"): an emulated CPU under TCG runs the guest several times slower than the hardware those figures are for (as Zephyr twister's --timeout-multiplier)", 1, minimum: 1),
             OptionSpec.Map("settings", "extra key/value settings handed to the agent"),
         ]),
         new("container", "a Docker container (Testcontainers) running the board image's agent from its rootfs.tar, imported locally; needs dockerd (started when none runs and hilrig is root)", [BoardKind.Container],
