@@ -85,21 +85,7 @@ public abstract class PoweredBoardDriver<TLaunch> : IPowerProtocol, IBoardHealth
         }
     }
 
-    public async Task OffAsync(CancellationToken cancellation = default)
-    {
-        await _powerLock.WaitAsync(cancellation);
-        try
-        {
-            var launch = EndCurrentLaunch();
-            if (launch is null) return;
-            Record(PowerEventKind.Off);
-            await StopOrderlyAsync(launch, cancellation);
-        }
-        finally
-        {
-            _powerLock.Release();
-        }
-    }
+    public Task OffAsync(CancellationToken cancellation = default) => EndLaunchAsync(PowerEventKind.Off, StopOrderlyAsync, cancellation);
 
     public async Task CycleAsync(CancellationToken cancellation = default)
     {
@@ -107,15 +93,18 @@ public abstract class PoweredBoardDriver<TLaunch> : IPowerProtocol, IBoardHealth
         await OnAsync(cancellation);
     }
 
-    public async Task CutAsync(CancellationToken cancellation = default)
+    public Task CutAsync(CancellationToken cancellation = default) => EndLaunchAsync(PowerEventKind.Cut, CutPowerAsync, cancellation);
+
+    /// <summary>Ends the current launch, if any, recording why; returns once it has ended.</summary>
+    private async Task EndLaunchAsync(PowerEventKind kind, Func<TLaunch, CancellationToken, Task> end, CancellationToken cancellation)
     {
         await _powerLock.WaitAsync(cancellation);
         try
         {
             var launch = EndCurrentLaunch();
             if (launch is null) return;
-            Record(PowerEventKind.Cut);
-            await CutPowerAsync(launch, cancellation);
+            Record(kind);
+            await end(launch, cancellation);
         }
         finally
         {
