@@ -29,10 +29,12 @@ public sealed class CheckInMitm : IAsyncDisposable
     private readonly HttpClient _upstream;
     private readonly TextWriter _log;
     private readonly TimeProvider _time;
+    private readonly X509Certificate2 _certificate;
     private KestrelHost? _host;
 
-    private CheckInMitm(HttpClient upstream, OfferForgery forgery, TextWriter log, TimeProvider time)
+    private CheckInMitm(HttpClient upstream, X509Certificate2 certificate, OfferForgery forgery, TextWriter log, TimeProvider time)
     {
+        _certificate = certificate;
         _upstream = upstream;
         Forgery = forgery;
         _log = log;
@@ -54,7 +56,7 @@ public sealed class CheckInMitm : IAsyncDisposable
     public static async Task<CheckInMitm> StartAsync(IPEndPoint endpoint, Func<IPEndPoint, Socket> bind, X509Certificate2 serverCertificate, Uri cloud,
         HttpMessageHandler cloudHandler, OfferForgery forgery, TextWriter log, TimeProvider time, CancellationToken ct)
     {
-        var mitm = new CheckInMitm(new HttpClient(cloudHandler) { BaseAddress = cloud, Timeout = TimeSpan.FromSeconds(60) }, forgery, log, time);
+        var mitm = new CheckInMitm(new HttpClient(cloudHandler) { BaseAddress = cloud, Timeout = TimeSpan.FromSeconds(60) }, serverCertificate, forgery, log, time);
         try
         {
             mitm._host = await KestrelHost.StartAsync(endpoint, HttpProtocols.Http1AndHttp2, app => app.Run(context => mitm.RelayAsync(context)), maxRequestBodySize: null, ct: ct,
@@ -135,6 +137,7 @@ public sealed class CheckInMitm : IAsyncDisposable
     {
         if (_host is not null) await _host.DisposeAsync();
         _upstream.Dispose();
+        _certificate.Dispose();
         Forgery.Dispose();
         lock (_log) _log.Dispose();
     }

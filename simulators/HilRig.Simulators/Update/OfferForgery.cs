@@ -7,12 +7,24 @@ namespace HilRig.Simulators.Update;
 /// <summary>
 /// What a man in the middle of a unit's check-ins does to the cloud's answers (issue 13's attacks): relays them and keeps
 /// the last one that carried an offer; plays that one back instead of the cloud's answer (<see cref="Replay"/>); or
-/// re-signs each offer, changed by <see cref="Change"/>, with the cloud's signing key, which the attacker is assumed to
-/// hold (an insider, a stolen key). Only the CM's checks of the offer's content then stand in the way.
+/// re-signs each offer, changed by <see cref="Change"/>, with the cloud's signing key (<see cref="CloudKey"/>), which the
+/// attacker is assumed to hold (an insider, a stolen key). Only the CM's checks of the offer's content then stand in the way.
 /// </summary>
-public sealed class OfferForgery(SigningKey? cloudKey = null) : IDisposable
+public sealed class OfferForgery : IDisposable
 {
     private string? _recorded;
+    private SigningKey? _cloudKey;
+
+    /// <summary>The cloud's offer-signing key, once the attacker holds it (owned from then on); none at first.</summary>
+    public SigningKey? CloudKey
+    {
+        get => _cloudKey;
+        set
+        {
+            if (!ReferenceEquals(_cloudKey, value)) _cloudKey?.Dispose();
+            _cloudKey = value;
+        }
+    }
 
     /// <summary>How each offer is changed before it is re-signed; null relays offers as the cloud signed them.</summary>
     public Func<UpdateOffer, UpdateOffer>? Change { get; set; }
@@ -39,7 +51,7 @@ public sealed class OfferForgery(SigningKey? cloudKey = null) : IDisposable
         var done = $"relayed ({Describe(offer)})";
         if (Change is { } change)
         {
-            var key = cloudKey ?? throw new InvalidOperationException("re-signing an offer needs the cloud's signing key, and this attacker has none");
+            var key = _cloudKey ?? throw new InvalidOperationException("re-signing an offer needs the cloud's signing key, and this attacker has none");
             var forged = change(offer);
             answer = answer with { Offer = JsonElement.Parse(forged.Sign(key)) };
             cloudAnswer = JsonSerializer.Serialize(answer, CloudApi.Json);
@@ -79,5 +91,5 @@ public sealed class OfferForgery(SigningKey? cloudKey = null) : IDisposable
     private static string Describe(UpdateOffer o) =>
         $"image {o.ImageVersion} {o.Direction}, for unit '{o.UnitId}' at image {o.ReportedImageVersion}, nonce {o.Nonce}";
 
-    public void Dispose() => cloudKey?.Dispose();
+    public void Dispose() => _cloudKey?.Dispose();
 }

@@ -117,7 +117,7 @@ public class DowngradeTests
     /// </summary>
     internal sealed class OfferForger() : DelegatingHandler(new HttpClientHandler())
     {
-        private readonly OfferForgery _forgery = new(SigningKey.Load(RepoPaths.Fixtures("update", "test-only-cloud-signing.pem")));
+        private readonly OfferForgery _forgery = new() { CloudKey = SigningKey.Load(RepoPaths.Fixtures("update", "test-only-cloud-signing.pem")) };
 
         public Func<UpdateOffer, UpdateOffer>? Change
         {
