@@ -12,6 +12,7 @@ namespace HilRig.Simulators.Update;
 /// </summary>
 public sealed class OfferForgery : IDisposable
 {
+    private readonly Lock _gate = new();
     private string? _recorded;
     private SigningKey? _cloudKey;
 
@@ -41,26 +42,30 @@ public sealed class OfferForgery : IDisposable
     /// </summary>
     public (string Answer, string Done) Answer(string cloudAnswer)
     {
-        if (Replay)
-            return (_recorded ?? throw new InvalidOperationException("nothing to replay: no check-in answer with an offer was relayed yet"),
-                $"replaced by the recorded answer ({Describe(RecordedOffer!)})");
-        var answer = JsonSerializer.Deserialize<CheckInResponse>(cloudAnswer, CloudApi.Json)
-                     ?? throw new InvalidDataException($"the cloud's check-in answer is not a JSON object: {cloudAnswer}");
-        if (answer.Offer is not { } signed) return (cloudAnswer, $"relayed ({answer.Action}: {answer.Reason})");
-        var offer = UpdateOffer.ReadUnverified(signed);
-        var done = $"relayed ({Describe(offer)})";
-        if (Change is { } change)
+        // Check-ins on several connections at once must not interleave their recording.
+        lock (_gate)
         {
-            var key = _cloudKey ?? throw new InvalidOperationException("re-signing an offer needs the cloud's signing key, and this attacker has none");
-            var forged = change(offer);
-            answer = answer with { Offer = JsonElement.Parse(forged.Sign(key)) };
-            cloudAnswer = JsonSerializer.Serialize(answer, CloudApi.Json);
-            done = $"re-signed with the cloud's key: {Describe(offer)} became {Describe(forged)}";
-            offer = forged;
+            if (Replay)
+                return (_recorded ?? throw new InvalidOperationException("nothing to replay: no check-in answer with an offer was relayed yet"),
+                    $"replaced by the recorded answer ({Describe(RecordedOffer!)})");
+            var answer = JsonSerializer.Deserialize<CheckInResponse>(cloudAnswer, CloudApi.Json)
+                         ?? throw new InvalidDataException($"the cloud's check-in answer is not a JSON object: {cloudAnswer}");
+            if (answer.Offer is not { } signed) return (cloudAnswer, $"relayed ({answer.Action}: {answer.Reason})");
+            var offer = UpdateOffer.ReadUnverified(signed);
+            var done = $"relayed ({Describe(offer)})";
+            if (Change is { } change)
+            {
+                var key = _cloudKey ?? throw new InvalidOperationException("re-signing an offer needs the cloud's signing key, and this attacker has none");
+                var forged = change(offer);
+                answer = answer with { Offer = JsonElement.Parse(forged.Sign(key)) };
+                cloudAnswer = JsonSerializer.Serialize(answer, CloudApi.Json);
+                done = $"re-signed with the cloud's key: {Describe(offer)} became {Describe(forged)}";
+                offer = forged;
+            }
+            _recorded = cloudAnswer;
+            RecordedOffer = offer;
+            return (cloudAnswer, done);
         }
-        _recorded = cloudAnswer;
-        RecordedOffer = offer;
-        return (cloudAnswer, done);
     }
 
     /// <summary>A change that sets one field of the offer (its JSON name) to <paramref name="value"/>.</summary>
