@@ -9,7 +9,10 @@ public sealed record CloudSettings(string DataDirectory, TimeSpan Throttle, int 
     public static string Fixtures =>
         Path.Combine(DeviceLocator.RepositoryRoot() ?? throw new RigFaultException("cannot find the repository's fixtures/update"), "fixtures", "update");
 
-    public string SigningKeyPath => Path.Combine(Fixtures, "test-only-cloud-signing.pem");
+    /// <summary>The repository's test-only key every scenario's cloud signs metadata and offers with.</summary>
+    public static string TestSigningKeyPath => Path.Combine(Fixtures, "test-only-cloud-signing.pem");
+
+    public string SigningKeyPath => TestSigningKeyPath;
 
     public string UploadTrustPath => Path.Combine(Fixtures, "test-only-oem-trust.json");
 }

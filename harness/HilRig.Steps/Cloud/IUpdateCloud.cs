@@ -17,6 +17,9 @@ public interface IUpdateCloud : IAsyncDisposable
     /// <summary>A handler whose connections reach the operator API at <see cref="CloudApiClient.BaseAddress"/> (TLS left to the caller).</summary>
     SocketsHttpHandler OperatorHandler();
 
+    /// <summary>A TCP socket bound to <paramref name="endpoint"/> on the cloud's host (its network namespace on SimNet), for another service on that machine.</summary>
+    System.Net.Sockets.Socket BindOnHost(System.Net.IPEndPoint endpoint);
+
     /// <summary>Where it runs, for the scenario log.</summary>
     string Where { get; }
 }

@@ -1,5 +1,8 @@
+using System.Net;
+using System.Net.Sockets;
 using HilRig.Cloud;
 using HilRig.Cloud.Security;
+using HilRig.Simulators.SimNet;
 
 namespace HilRig.Steps.Cloud;
 
@@ -23,6 +26,8 @@ public sealed class LoopbackCloud : IUpdateCloud
     public CloudDataDirectory Data => _host.Data;
 
     public SocketsHttpHandler OperatorHandler() => new();
+
+    public Socket BindOnHost(IPEndPoint endpoint) => NamespaceSockets.BoundTcp(null, endpoint);
 
     public Uri UnitUrl => _host.Address;
 

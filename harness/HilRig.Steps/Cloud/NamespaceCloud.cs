@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using HilRig.Cloud;
 using HilRig.Cloud.Security;
 using HilRig.Rig.Drivers.ProcessBoard;
@@ -45,6 +47,8 @@ public sealed class NamespaceCloud : IUpdateCloud
     public static string TlsKeyLogPath(CloudSettings settings) => Path.Combine(Path.GetFullPath(settings.DataDirectory), "tls-keys.log");
 
     public SocketsHttpHandler OperatorHandler() => NamespaceSockets.Handler(Host.Namespace);
+
+    public Socket BindOnHost(IPEndPoint endpoint) => NamespaceSockets.BoundTcp(Host.Namespace, endpoint);
 
     /// <summary>Once the cloud listens, its data directory holds the CA and the admin token the operator client needs.</summary>
     private void ConnectOperator()

@@ -240,6 +240,15 @@ public sealed class UpdateSteps(UpdateUnit unit, ScenarioOutput output)
         if (!Regex.IsMatch(outcome, $@"^failed \d+ {Regex.Escape(reason)}:")) throw new AssertionFailedException($"expected the update to fail with {reason}:\n{c.Output}");
     }
 
+    [Then("the update failed with reason {string} saying {string}")]
+    [StepSummary("the same, and the CM's detail of the refusal contains that text")]
+    public void FailedSaying(string reason, string detail)
+    {
+        Failed(reason);
+        var outcome = UpdateUnit.Field(LastCheckIn(), "outcome")!;
+        if (!outcome.Contains(detail, StringComparison.Ordinal)) throw new AssertionFailedException($"the refusal does not say \"{detail}\": {outcome}");
+    }
+
     [Then("the unit installed image version {int}")]
     [StepSummary("the CM holds that image and every UM is IDLE on it")]
     public Task Installed(int version, CancellationToken ct) => InstalledWithin(version, 30, ct);

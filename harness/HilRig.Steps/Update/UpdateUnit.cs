@@ -69,6 +69,9 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
     /// <summary>A check-in started in the background ("When the unit starts checking in"), awaited by a later step.</summary>
     public Task<ShellResult>? PendingCheckIn { get; set; }
 
+    /// <summary>Where the CM is told the cloud is (<c>update.cloud</c>): the cloud's unit URL, unless a step put something in between.</summary>
+    public Uri? CmCloudUrl { get; set; }
+
     public IUpdateCloud Cloud => _cloud ?? throw new InvalidOperationException("the cloud is not running; start it with \"Given the update cloud …\"");
 
     /// <summary>The rig's SimNet, when the rig is on one.</summary>
@@ -163,7 +166,7 @@ public sealed class UpdateUnit(ScenarioRig rig, ScenarioRun scenario, ScenarioOu
         m.Configure("update.unit_key", Fixture("test-only-unit.pem"));
         m.Configure("update.cm_port", _cmPort.ToString());
         m.Configure("update.cm_listen", onSimNet ? "0.0.0.0" : "127.0.0.1");
-        m.Configure("update.cloud", cloud.UnitUrl.AbsoluteUri);
+        m.Configure("update.cloud", (CmCloudUrl ?? cloud.UnitUrl).AbsoluteUri);
         m.Configure("update.cloud_credentials", await EnrollAsync(main, UnitId));
         m.Configure("update.unit", UnitId);
         m.Configure("update.platform", Platform);

@@ -32,6 +32,22 @@ public static class NamespaceSockets
         return socket ?? throw new IOException($"cannot create a socket in network namespace '{netns}': {error?.Message}", error);
     }
 
+    /// <summary>A TCP socket bound to <paramref name="endpoint"/> inside <paramref name="netns"/> (the harness's own namespace when null), for a listener.</summary>
+    public static Socket BoundTcp(string? netns, IPEndPoint endpoint)
+    {
+        var socket = netns is null ? new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) : Create(netns, endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.Bind(endpoint);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>An <see cref="HttpClient"/> whose connections are made from inside <paramref name="netns"/>.</summary>
     public static HttpClient HttpClient(string netns, TimeSpan timeout) => new(Handler(netns)) { Timeout = timeout };
 

@@ -1,5 +1,4 @@
-using System.Net.Http.Json;
-using System.Text.Json;
+using HilRig.Simulators.Update;
 using HilRig.Testing;
 using HilRig.Update.Bundles;
 using HilRig.Update.Cloud;
@@ -76,13 +75,11 @@ public class DowngradeTests
     public async Task ReplayedOffer_Refused()
     {
         // The answer to an earlier check-in, cloud-signed and valid then, played back to a later one.
-        // The first check-in installs image 1; its answer, replayed to the unit on image 1, fails the unit's checks.
-        var forger = new OfferForger { Change = o => o };
+        // The first check-in installs image 1; its answer (kept as relayed), replayed to the unit on image 1, fails the unit's checks.
+        var forger = new OfferForger();
         await using var rig = await RigAsync("down-replay", forger);
         await rig.UploadAsync(await rig.MakeBundleAsync("2.0"));
-        forger.Record = true;
         Assert.That((await rig.Cm.CheckInAsync(default)).Outcome, Is.EqualTo(UpdateOutcome.Installed(1)));
-        forger.Record = false;
         forger.Replay = true;
         await rig.Cloud.Service.TriggerAsync(UnitRig.UnitId);
         var outcome = (await rig.Cm.CheckInAsync(default)).Outcome;
@@ -114,41 +111,38 @@ public class DowngradeTests
     }
 
     /// <summary>
-    /// Between the CM and the cloud: re-signs each offer the cloud makes, changed by <see cref="Change"/>, with the cloud's
-    /// own (test-only) key, so only the CM's checks of the offer's content stand in the way. Can also play back the
-    /// check-in answer it recorded.
+    /// Between the CM and the cloud, in process: each check-in answer goes through the <see cref="OfferForgery"/> the
+    /// scenarios' man in the middle uses, with the cloud's own (test-only) key, so only the CM's checks of the offer's
+    /// content stand in the way.
     /// </summary>
     internal sealed class OfferForger() : DelegatingHandler(new HttpClientHandler())
     {
-        private readonly SigningKey _cloudKey = SigningKey.Load(RepoPaths.Fixtures("update", "test-only-cloud-signing.pem"));
-        private string? _recorded;
+        private readonly OfferForgery _forgery = new() { CloudKey = SigningKey.Load(RepoPaths.Fixtures("update", "test-only-cloud-signing.pem")) };
 
-        public Func<UpdateOffer, UpdateOffer>? Change { get; set; }
-        public bool Record { get; set; }
-        public bool Replay { get; set; }
+        public Func<UpdateOffer, UpdateOffer>? Change
+        {
+            get => _forgery.Change;
+            set => _forgery.Change = value;
+        }
+
+        public bool Replay
+        {
+            get => _forgery.Replay;
+            set => _forgery.Replay = value;
+        }
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
         {
             var response = await base.SendAsync(request, ct);
-            if (request.RequestUri!.AbsolutePath != CloudApi.CheckInPath) return response;
-            if (Replay && _recorded is not null) return new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new StringContent(_recorded, System.Text.Encoding.UTF8, "application/json") };
-            var answer = await response.Content.ReadFromJsonAsync<CheckInResponse>(CloudApi.Json, ct);
-            if (answer?.Offer is { } signed && Change is { } change)
-            {
-                var p = signed.GetProperty(UpdateOffer.PayloadName);
-                var offer = change(new UpdateOffer(p.GetProperty("unitId").GetString()!, p.GetProperty("nonce").GetString()!, p.GetProperty("imageVersion").GetInt64(),
-                    p.GetProperty("direction").GetString()!, p.GetProperty("manual").GetBoolean(), p.GetProperty("metadataSha256").GetString()!, p.GetProperty("reportedImageVersion").GetInt64()));
-                using var resigned = JsonDocument.Parse(offer.Sign(_cloudKey));
-                answer = answer with { Offer = resigned.RootElement.Clone() };
-            }
-            var json = JsonSerializer.Serialize(answer, CloudApi.Json);
-            if (Record) _recorded = json;
-            return new HttpResponseMessage(response.StatusCode) { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") };
+            if (request.RequestUri!.AbsolutePath != CloudApi.CheckInPath || !response.IsSuccessStatusCode) return response;
+            var (answer, _) = _forgery.Answer(await response.Content.ReadAsStringAsync(ct));
+            response.Dispose();
+            return new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new StringContent(answer, System.Text.Encoding.UTF8, "application/json") };
         }
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing) _cloudKey.Dispose();
+            if (disposing) _forgery.Dispose();
             base.Dispose(disposing);
         }
     }

@@ -47,15 +47,7 @@ public sealed record UpdateOffer(string UnitId, string Nonce, long ImageVersion,
         catch (BundleRejectedException e) when (e.Reason is BundleRejection.InvalidMetadata or BundleRejection.MalformedMetadata)
         { throw new BundleRejectedException(BundleRejection.InvalidOffer, e.Detail, e); }
         doc.Verify(trust, now, Purpose);
-        var p = doc.Payload;
-        string S(string name) => p.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()!
-            : throw new BundleRejectedException(BundleRejection.InvalidOffer, $"offer: $.offer.{name}: missing or not a string");
-        long L(string name) => p.TryGetProperty(name, out var v) && v.TryGetInt64(out var l) ? l
-            : throw new BundleRejectedException(BundleRejection.InvalidOffer, $"offer: $.offer.{name}: missing or not an integer");
-        var offer = new UpdateOffer(
-            S("unitId"), S("nonce"), L("imageVersion"), S("direction"),
-            p.TryGetProperty("manual", out var m) && m.ValueKind is JsonValueKind.True,
-            S("metadataSha256"), L("reportedImageVersion"));
+        var offer = FromPayload(doc.Payload);
         if (offer.UnitId != unitId)
             throw new BundleRejectedException(BundleRejection.InvalidOffer, $"offer is for unit '{offer.UnitId}', this is '{unitId}'");
         if (offer.Nonce != nonce)
@@ -65,6 +57,27 @@ public sealed record UpdateOffer(string UnitId, string Nonce, long ImageVersion,
                 $"offer answers a check-in that reported image {offer.ReportedImageVersion}, this unit has image {installedImageVersion} installed");
         offer.CheckDirection(installedImageVersion);
         return offer;
+    }
+
+    /// <summary>
+    /// What a signed offer (<c>{"offer": {…}, "signatures": […]}</c>) says, with its signature not checked: for a man in
+    /// the middle that re-signs it (issue 13's attacks in tests and scenarios). A unit reads offers with <see cref="ReadVerified"/>.
+    /// </summary>
+    public static UpdateOffer ReadUnverified(JsonElement signedOffer) =>
+        signedOffer.ValueKind == JsonValueKind.Object && signedOffer.TryGetProperty(PayloadName, out var payload) && payload.ValueKind == JsonValueKind.Object
+            ? FromPayload(payload)
+            : throw new BundleRejectedException(BundleRejection.InvalidOffer, $"offer: $.{PayloadName}: missing or not an object");
+
+    private static UpdateOffer FromPayload(JsonElement p)
+    {
+        string S(string name) => p.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()!
+            : throw new BundleRejectedException(BundleRejection.InvalidOffer, $"offer: $.offer.{name}: missing or not a string");
+        long L(string name) => p.TryGetProperty(name, out var v) && v.TryGetInt64(out var l) ? l
+            : throw new BundleRejectedException(BundleRejection.InvalidOffer, $"offer: $.offer.{name}: missing or not an integer");
+        return new UpdateOffer(
+            S("unitId"), S("nonce"), L("imageVersion"), S("direction"),
+            p.TryGetProperty("manual", out var m) && m.ValueKind is JsonValueKind.True,
+            S("metadataSha256"), L("reportedImageVersion"));
     }
 
     /// <summary>Next must go up from the installed version, previous down; nothing else moves a unit (seed 001).</summary>
