@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
@@ -90,7 +91,8 @@ public sealed class CloudAccessMiddleware(CloudStore store, UnitCertificateCheck
         }
         if (verdict.Refusal is { } refusal) throw Unauthorized(context, null, refusal);
         var unitId = verdict.UnitId!;
-        var issued = await store.ReadAsync(s => s.UnitCertificate(verdict.Serial));
+        // Read on every request, not cached with the verdict: `hilrig cloud revoke` (another process) takes effect at once.
+        var issued = await store.QueryAsync(s => s.UnitCertificate(verdict.Serial));
         if (issued is null || issued.UnitId != unitId)
             throw Unauthorized(context, null, $"certificate {verdict.Serial} of unit '{unitId}' is not in this cloud's records of issued certificates; enroll the unit again");
         if (issued.RevokedAt is { } revoked)
@@ -108,15 +110,17 @@ public sealed class CloudAccessMiddleware(CloudStore store, UnitCertificateCheck
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } max) max.MaxRequestBodySize = limit;
         if (limit > BufferedBodyLimit) return;
         // Read a small body whole (one byte past the limit tells): a chunked body over the limit is refused here too.
-        var buffer = new MemoryStream();
-        var chunk = new byte[8192];
-        int n;
+        // Into a pooled buffer, given back when the request ends: a fresh one per check-in was most of its allocation.
+        var buffer = ArrayPool<byte>.Shared.Rent((int)limit + 1);
+        context.Response.RegisterForDispose(new Returned(buffer));
+        var length = 0;
         try
         {
-            while ((n = await request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+            int n;
+            while ((n = await request.Body.ReadAsync(buffer.AsMemory(length, (int)limit + 1 - length), context.RequestAborted)) > 0)
             {
-                buffer.Write(chunk, 0, n);
-                if (buffer.Length > limit) throw TooLarge(context, $"request body is over the {limit}-byte limit of {Route(context)}");
+                length += n;
+                if (length > limit) throw TooLarge(context, $"request body is over the {limit}-byte limit of {Route(context)}");
             }
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
@@ -124,8 +128,13 @@ public sealed class CloudAccessMiddleware(CloudStore store, UnitCertificateCheck
             // Kestrel counted first (the limit set above): the same answer.
             throw TooLarge(context, $"request body is over the {limit}-byte limit of {Route(context)}");
         }
-        buffer.Position = 0;
-        request.Body = buffer;
+        request.Body = new MemoryStream(buffer, 0, length, writable: false);
+    }
+
+    /// <summary>Gives a pooled body buffer back to the pool.</summary>
+    private sealed class Returned(byte[] buffer) : IDisposable
+    {
+        public void Dispose() => ArrayPool<byte>.Shared.Return(buffer);
     }
 
     private static string Route(HttpContext context) => $"{context.Request.Method} {context.Request.Path}";
