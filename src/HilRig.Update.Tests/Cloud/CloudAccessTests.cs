@@ -54,6 +54,28 @@ public class CloudAccessTests
     private static IReadOnlyList<SecurityLogEntry> Log(UnitRig rig) => SecurityLogEntry.ReadAll(rig.Cloud.Data.SecurityLog);
 
     [Test]
+    public async Task ChunkedBody_OfExactlyTheLimit_Accepted_OneByteMore_413()
+    {
+        await using var rig = await UnitRig.StartAsync("acc-limit", startUnit: false);
+        var unit = rig.UnitClient("unit-1");
+        HttpRequestMessage Sized(int bytes)
+        {
+            // JSON allows trailing white space: pad a real check-in to the exact size.
+            var json = System.Text.Json.JsonSerializer.Serialize(CheckIn("unit-1"), CloudApi.Json);
+            var content = new ByteArrayContent(Encoding.UTF8.GetBytes(json.PadRight(bytes)));
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            var request = new HttpRequestMessage(HttpMethod.Post, CloudApi.CheckInPath) { Content = content };
+            request.Headers.TransferEncodingChunked = true;
+            return request;
+        }
+
+        using var atLimit = await unit.SendAsync(Sized((int)CloudAccess.SmallBody));
+        Assert.That(atLimit.StatusCode, Is.EqualTo(HttpStatusCode.OK), await atLimit.Content.ReadAsStringAsync());
+        var (status, error) = await Refusal(await unit.SendAsync(Sized((int)CloudAccess.SmallBody + 1)));
+        Assert.That((status, error), Is.EqualTo((HttpStatusCode.RequestEntityTooLarge, "request body is over the 4096-byte limit of POST /api/checkin")));
+    }
+
+    [Test]
     public async Task CheckIn_WithoutACertificate_401_Logged_NothingWritten()
     {
         await using var rig = await UnitRig.StartAsync("acc-nocert", startUnit: false);
