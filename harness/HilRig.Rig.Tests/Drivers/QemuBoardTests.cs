@@ -67,6 +67,33 @@ public class QemuBoardTests
     }
 
     /// <summary>
+    /// Issue 10's boot budget (≤ 3 s power-on → prompt under TCG): the kernel must not spend ~1.5 s gunzipping the
+    /// initramfs, so the image carries it as a plain newc cpio, which the kernel reads in place.
+    /// </summary>
+    [Test]
+    public void Image_InitramfsIsAnUncompressedNewcCpio()
+    {
+        var image = new BoardImage(ImageDirectory());
+        var magic = new byte[6];
+        using (var file = File.OpenRead(image.PathOf(BoardImage.Initramfs))) file.ReadExactly(magic);
+        Assert.That(System.Text.Encoding.ASCII.GetString(magic), Is.EqualTo("070701"), $"{BoardImage.Initramfs} starts with the newc magic");
+    }
+
+    /// <summary>The boot-budget levers that live on QEMU's command line: qboot instead of SeaBIOS, and the kernel options.</summary>
+    [Test]
+    public async Task PowerOn_UsesQbootAndTheFastKernelCommandLine_ByDefault()
+    {
+        ImageDirectory();
+        await using var board = NewBoard();
+        await board.Power.OnAsync();
+        await BootedAsync(board);
+        var driver = board.Drivers.OfType<QemuBoardDriver>().Single();
+        var launch = File.ReadAllText(driver.Log.FilePath!);
+        Assert.That(launch, Does.Contain("-bios qboot.rom"));
+        Assert.That(launch, Does.Contain("console=ttyS0 quiet tsc=reliable no_timer_check cryptomgr.notests rcupdate.rcu_expedited=1"));
+    }
+
+    /// <summary>
     /// Issue 13: the initramfs's boot selection (the NativeAOT agent, before any slot is mounted) verifies the slot's root
     /// signature against the board's keyring (<c>/data/release-keys.pem</c>) as a process board does: a root signed by a
     /// key the keyring lacks is refused with the reason and nothing boots; with the signing key in the keyring it boots.

@@ -59,6 +59,7 @@ public static class BoardFactory
             Cpu = qemu.String("cpu")!,
             Memory = qemu.Size("memory"),
             Append = qemu.String("append")!,
+            Bios = qemu.String("bios") ?? "",
             ExtraArgs = qemu.List("extra_args"),
             Firmware = qemu.String("firmware")!,
             BootTimeout = qemu.Duration("boot_timeout"),

@@ -27,7 +27,7 @@ internal sealed partial class ImageJson : JsonSerializerContext;
 public sealed class BoardImage
 {
     public const string Kernel = "vmlinux";
-    public const string Initramfs = "initramfs.cpio.gz";
+    public const string Initramfs = "initramfs.cpio";
     public const string Rootfs = "rootfs.ext4";
     public const string Disk = "disk.img";
     public const string ContainerRootfs = "rootfs.tar";

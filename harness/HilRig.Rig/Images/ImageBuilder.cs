@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Formats.Tar;
-using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using HilRig.AbUpdate;
@@ -18,7 +17,7 @@ namespace HilRig.Rig.Images;
 public sealed class ImageBuilder(string repository, string outDirectory, Action<string> progress)
 {
     /// <summary>Bumped when what the builder makes from the same inputs changes.</summary>
-    private const string LayoutVersion = "hilrig-image/1";
+    private const string LayoutVersion = "hilrig-image/2";
 
     /// <summary>The slot root filesystem's size: the agent (~15 MiB), libc and OpenSSL, busybox, and room to spare.</summary>
     public const long RootfsBytes = 40L << 20;
@@ -96,9 +95,10 @@ public sealed class ImageBuilder(string repository, string outDirectory, Action<
         foreach (var module in modules) File.Copy(module, Path.Combine(initramfs, "lib", "modules", Path.GetFileName(module)));
         Write(Path.Combine(initramfs, "etc", "modules"), string.Concat(modules.Select(m => Path.GetFileName(m) + "\n")));
         foreach (var dir in new[] { "ro", "rw", "newroot" }) Directory.CreateDirectory(Path.Combine(initramfs, dir));
+        // Not compressed: under TCG the kernel took ~1.5 s to gunzip the 16 MB archive (36 MB of cpio) and QEMU loads
+        // the uncompressed one in a blink, so an uncompressed initramfs reached the prompt ~1.6 s sooner (measured).
         using (var file = File.Create(Temp(BoardImage.Initramfs)))
-        using (var gzip = new GZipStream(file, CompressionLevel.Optimal))
-            Cpio.Write(initramfs, gzip, [("dev/console", 5, 1)]);
+            Cpio.Write(initramfs, file, [("dev/console", 5, 1)]);
 
         progress("disk: GPT with boot control, slots A/B and data; release " + BoardImage.BaseRelease + " installed into slot A");
         var slotCapacity = BlockDevice.AlignUp(release.Length, AbLayout.MiB);

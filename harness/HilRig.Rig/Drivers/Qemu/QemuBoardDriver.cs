@@ -240,7 +240,7 @@ public sealed partial class QemuBoardDriver : PoweredBoardDriver<QemuBoardDriver
             "-drive", $"file={DiskImage},format=raw,if=virtio,cache=writeback",
             "-fsdev", $"local,id=data,path={DataDirectory},security_model=none",
             "-device", $"virtio-9p-pci,fsdev=data,mount_tag={GuestScripts.DataTag}",
-        ]).Concat(NetworkArguments.Count > 0 ? NetworkArguments : ["-nic", "none"]).Concat(_options.ExtraArgs).ToList();
+        ]).Concat(_options.Bios.Length > 0 ? ["-bios", _options.Bios] : []).Concat(NetworkArguments.Count > 0 ? NetworkArguments : ["-nic", "none"]).Concat(_options.ExtraArgs).ToList();
 
         Process process;
         try
